@@ -1,0 +1,82 @@
+import type { Db } from './db';
+
+/**
+ * Schema versions, applied in order at start-up inside one transaction each. Never edit a
+ * released step: add a new one.
+ *
+ * `resources` holds the current version of each resource; `resource_history` the versions it
+ * replaced, so a create (the common case when feeds load) writes the document once.
+ * The `sp_*` tables are the search index, one row per indexed value, filled at write time from
+ * the R4 SearchParameter definitions.
+ */
+const STEPS: string[] = [
+  `
+  CREATE TABLE resources (
+    resource_type text NOT NULL,
+    id text NOT NULL,
+    version_id integer NOT NULL,
+    last_updated timestamptz NOT NULL,
+    deleted boolean NOT NULL DEFAULT false,
+    content jsonb,
+    PRIMARY KEY (resource_type, id)
+  );
+  CREATE INDEX resources_type_updated ON resources (resource_type, last_updated);
+  CREATE INDEX resources_updated ON resources (last_updated);
+
+  CREATE TABLE resource_history (
+    resource_type text NOT NULL,
+    id text NOT NULL,
+    version_id integer NOT NULL,
+    last_updated timestamptz NOT NULL,
+    deleted boolean NOT NULL DEFAULT false,
+    content jsonb,
+    PRIMARY KEY (resource_type, id, version_id)
+  );
+  CREATE INDEX resource_history_updated ON resource_history (last_updated);
+
+  CREATE TABLE sp_string (resource_type text NOT NULL, id text NOT NULL, param text NOT NULL, norm text NOT NULL, exact text NOT NULL);
+  CREATE INDEX sp_string_norm ON sp_string (resource_type, param, norm text_pattern_ops);
+  CREATE INDEX sp_string_res ON sp_string (resource_type, id);
+
+  CREATE TABLE sp_token (resource_type text NOT NULL, id text NOT NULL, param text NOT NULL, system text, code text, display text);
+  CREATE INDEX sp_token_code ON sp_token (resource_type, param, code, system);
+  CREATE INDEX sp_token_res ON sp_token (resource_type, id);
+
+  CREATE TABLE sp_date (resource_type text NOT NULL, id text NOT NULL, param text NOT NULL, lo timestamptz NOT NULL, hi timestamptz NOT NULL);
+  CREATE INDEX sp_date_lo ON sp_date (resource_type, param, lo);
+  CREATE INDEX sp_date_hi ON sp_date (resource_type, param, hi);
+  CREATE INDEX sp_date_res ON sp_date (resource_type, id);
+
+  CREATE TABLE sp_number (resource_type text NOT NULL, id text NOT NULL, param text NOT NULL, value numeric NOT NULL);
+  CREATE INDEX sp_number_value ON sp_number (resource_type, param, value);
+  CREATE INDEX sp_number_res ON sp_number (resource_type, id);
+
+  CREATE TABLE sp_quantity (resource_type text NOT NULL, id text NOT NULL, param text NOT NULL, value numeric NOT NULL, system text, code text, unit text);
+  CREATE INDEX sp_quantity_value ON sp_quantity (resource_type, param, value);
+  CREATE INDEX sp_quantity_res ON sp_quantity (resource_type, id);
+
+  CREATE TABLE sp_reference (resource_type text NOT NULL, id text NOT NULL, param text NOT NULL, target_type text, target_id text, url text);
+  CREATE INDEX sp_reference_target ON sp_reference (target_id, target_type, param, resource_type);
+  CREATE INDEX sp_reference_src ON sp_reference (resource_type, param, target_type, target_id);
+  CREATE INDEX sp_reference_url ON sp_reference (url) WHERE url IS NOT NULL;
+  CREATE INDEX sp_reference_res ON sp_reference (resource_type, id);
+
+  CREATE TABLE sp_uri (resource_type text NOT NULL, id text NOT NULL, param text NOT NULL, value text NOT NULL);
+  CREATE INDEX sp_uri_value ON sp_uri (resource_type, param, value text_pattern_ops);
+  CREATE INDEX sp_uri_res ON sp_uri (resource_type, id);
+  `,
+];
+
+export async function migrate(db: Db): Promise<void> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // Two gateway processes starting at once on one server must not both apply a step.
+  await db.transaction(async (tx) => {
+    if (db.kind === 'postgres') await tx.query(`SELECT pg_advisory_xact_lock(7243001)`);
+    const done = new Set((await tx.query<{ version: number }>(`SELECT version FROM schema_migrations`)).map((r) => r.version));
+    for (let i = 0; i < STEPS.length; i++) {
+      if (done.has(i + 1)) continue;
+      for (const stmt of STEPS[i]!.split(';').map((s) => s.trim()).filter(Boolean)) await tx.query(stmt);
+      await tx.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [i + 1]);
+    }
+  });
+}
