@@ -1,0 +1,62 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
+import { issue, type Issue } from '../fhir/outcome';
+import { registerStructureDefinition } from './model';
+import { validateProfiles } from './profiles';
+import { registerCodeSystem, registerValueSet } from './terminology';
+import { Walk, walkResource } from './walk';
+
+export { skippedInvariants } from './invariants';
+
+export interface ValidateOptions {
+  /** Canonical URLs of profiles to check besides the ones in `meta.profile`. */
+  profiles?: string[];
+}
+
+/**
+ * Validates one resource (any JSON value is accepted: bad input yields issues, never a throw).
+ * Synchronous; definitions are compiled on first use per type and kept.
+ * Issues follow the HL7 Java validator: severity, code, message, FHIRPath location.
+ */
+export function validateResource(resource: unknown, options?: ValidateOptions): Issue[] {
+  ensureLocalProfiles();
+  const w = new Walk();
+  try {
+    walkResource(w, resource, false);
+    if (!w.tooDeep) validateProfiles(w, resource, options?.profiles);
+  } catch (e) {
+    const msg = e instanceof RangeError ? 'Resource too deeply nested or too large to validate' : `Validation failed: ${(e as Error).message}`;
+    w.issues.push(issue('error', 'too-costly', msg));
+  }
+  return w.issues;
+}
+
+/**
+ * Makes a StructureDefinition, ValueSet or CodeSystem (or a Bundle of them) known to the
+ * validator, e.g. an implementation guide's profiles.
+ */
+export function registerConformanceResource(res: unknown): void {
+  const r = res as { resourceType?: string; entry?: { resource?: unknown }[]; url?: string };
+  if (!r || typeof r !== 'object' || !r.resourceType) return;
+  if (r.resourceType === 'Bundle') for (const e of r.entry ?? []) registerConformanceResource(e.resource);
+  else if (r.resourceType === 'StructureDefinition' && r.url) registerStructureDefinition(r as StructureDefinition);
+  else if (r.resourceType === 'ValueSet' && r.url) registerValueSet(r as ValueSet);
+  else if (r.resourceType === 'CodeSystem' && r.url) registerCodeSystem(r as CodeSystem);
+}
+
+let localLoaded = false;
+/** Conformance resources committed in the project's `profiles/` folder, loaded once. */
+function ensureLocalProfiles(): void {
+  if (localLoaded) return;
+  localLoaded = true;
+  const dir = [join(__dirname, '..', '..', 'profiles'), join(__dirname, '..', '..', '..', 'profiles')].find((d) => existsSync(d));
+  if (!dir) return;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    try {
+      registerConformanceResource(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    } catch {
+      // a broken file in profiles/ must not stop validation of everything else
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { isResourceType } from '../fhir/definitions';
+import type { ElementRule } from './model';
+import type { Walk } from './walk';
+
+/**
+ * References: the target type against the element's targetProfile, and inside a Bundle,
+ * resolution against the entries' fullUrls (documents and messages must be self-contained).
+ */
+export interface BundleScope {
+  bundle: unknown;
+  type: string;
+  /** fullUrl → resource type of the entry. */
+  byFullUrl: Map<string, string>;
+  /** `Type/id` → how many entries carry it. */
+  byTypeId: Map<string, number>;
+}
+
+const RESTFUL = /^(?:(https?:\/\/.+)\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const UUID = /^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export function enterBundle(w: Walk, bundle: Record<string, unknown>): BundleScope {
+  const scope: BundleScope = { bundle, type: typeof bundle.type === 'string' ? bundle.type : '', byFullUrl: new Map(), byTypeId: new Map() };
+  const entries = Array.isArray(bundle.entry) ? (bundle.entry as unknown[]) : [];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as Record<string, unknown> | null;
+    if (!e || typeof e !== 'object') continue;
+    const res = e.resource as Record<string, unknown> | undefined;
+    const rt = res && typeof res.resourceType === 'string' ? res.resourceType : undefined;
+    const id = res && typeof res.id === 'string' ? res.id : undefined;
+    const fullUrl = typeof e.fullUrl === 'string' ? e.fullUrl : undefined;
+    if (fullUrl && rt) scope.byFullUrl.set(fullUrl, rt);
+    if (rt && id) scope.byTypeId.set(`${rt}/${id}`, (scope.byTypeId.get(`${rt}/${id}`) ?? 0) + 1);
+    if (!fullUrl || !rt) continue;
+    w.push('.entry');
+    w.push(i);
+    if (fullUrl.startsWith('urn:uuid:') && !UUID.test(fullUrl)) {
+      w.report('error', 'invalid', `The fullUrl '${fullUrl}' is not a valid UUID URN`);
+    } else {
+      const m = RESTFUL.exec(fullUrl);
+      if (m && m[1] && (m[2] !== rt || (id !== undefined && m[3] !== id))) {
+        w.report('error', 'invalid', `The fullUrl '${fullUrl}' looks like a RESTful server URL, but the resource does not match (${rt}/${id ?? 'null'})`);
+      }
+    }
+    w.pop();
+    w.pop();
+  }
+  return scope;
+}
+
+function resolveInBundle(scope: BundleScope, ref: string): string | undefined {
+  const direct = scope.byFullUrl.get(ref);
+  if (direct) return direct;
+  const m = RESTFUL.exec(ref);
+  if (m && !m[1] && scope.byTypeId.has(`${m[2]}/${m[3]}`)) return m[2];
+  if (m && !m[1]) {
+    for (const [url, rt] of scope.byFullUrl) if (rt === m[2] && url.endsWith(`/${m[2]}/${m[3]}`)) return rt;
+  }
+  return undefined;
+}
+
+export function checkReference(w: Walk, r: ElementRule, ref: Record<string, unknown>): void {
+  const s = ref.reference;
+  let type: string | undefined;
+  if (typeof s === 'string' && !s.startsWith('#')) {
+    const scope = w.bundle;
+    // only references inside entries resolve against the bundle (not Bundle.signature etc.)
+    if (scope && w.vars.resource !== scope.bundle) {
+      type = resolveInBundle(scope, s);
+      const document = scope.type === 'document';
+      if (!type && (s.startsWith('urn:') || (document && !s.includes('?')))) {
+        w.report('error', 'not-found', `Can't find '${s}' in the bundle`);
+      }
+    }
+    if (!type) type = RESTFUL.exec(s)?.[2];
+  }
+  if (!type && typeof ref.type === 'string') type = ref.type.replace('http://hl7.org/fhir/StructureDefinition/', '');
+  if (type && r.targets && !r.targets.has(type) && isResourceType(type)) {
+    w.report('error', 'structure', `The type '${type}' implied by the reference URL ${String(s ?? ref.type)} is not a valid Target for this element (must be one of [${[...r.targets].join(', ')}])`);
+  }
+}

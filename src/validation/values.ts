@@ -1,0 +1,84 @@
+import type { ElementRule } from './model';
+import { codeSet } from './terminology';
+import type { Walk } from './walk';
+
+/**
+ * Checks on values that the element tree cannot express: codes against bound value sets, and
+ * the XHTML of a narrative (the txt-1/txt-2 invariants, whose `htmlChecks()` fhirpath lacks).
+ */
+
+function vsLabel(name: string, url: string): string {
+  return `'${name}' (${url})`;
+}
+
+/** Required bindings are enforced; weaker strengths are not reported without a terminology server. */
+export function checkCodedValue(w: Walk, r: ElementRule, value: unknown): void {
+  const b = r.binding;
+  if (!b || b.strength !== 'required') return;
+  const set = codeSet(b.valueSet);
+  if (!set) return;
+  if (typeof value === 'string') {
+    if (!set.codes.has(value)) {
+      w.report('error', 'code-invalid', `The value provided ('${value.slice(0, 100)}') was not found in the value set ${vsLabel(set.name, b.valueSet)}, and a code is required from this value set`);
+    }
+    return;
+  }
+  const v = value as Record<string, unknown>;
+  if (r.typeCode === 'Coding') {
+    if (typeof v.code === 'string' && !inSet(set, v)) {
+      w.report('error', 'code-invalid', `The Coding provided (${String(v.system)}#${v.code}) was not found in the value set ${vsLabel(set.name, b.valueSet)}, and a code is required from this value set`);
+    }
+  } else if (r.typeCode === 'CodeableConcept') {
+    const codings = Array.isArray(v.coding) ? (v.coding as Record<string, unknown>[]) : [];
+    const coded = codings.filter((c) => c && typeof c.code === 'string');
+    if (coded.length && !coded.some((c) => inSet(set, c))) {
+      const codes = coded.map((c) => `${String(c.system ?? null)}#${String(c.code)}`).join(', ');
+      w.report('error', 'code-invalid', `None of the codings provided are in the value set ${vsLabel(set.name, b.valueSet)}, and a coding from this value set is required) (codes = ${codes})`);
+    }
+  }
+}
+
+function inSet(set: NonNullable<ReturnType<typeof codeSet>>, c: Record<string, unknown>): boolean {
+  return typeof c.system === 'string' ? set.pairs.has(`${c.system}|${String(c.code)}`) : set.codes.has(String(c.code));
+}
+
+const XHTML_NS = 'http://www.w3.org/1999/xhtml';
+const ALLOWED = new Set(
+  'a abbr acronym address b bdo big blockquote br caption cite code col colgroup dd dfn div dl dt em h1 h2 h3 h4 h5 h6 hr i img li ol p pre q samp small span strong sub sup table tbody td tfoot th thead tr tt ul var'.split(' '),
+);
+const TAG = /<([A-Za-z][A-Za-z0-9:_-]*)([^<>]*)>/g;
+const ATTR = /([^\s=/"']+)\s*(?:=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?/g;
+
+export function checkXhtml(w: Walk, div: string): void {
+  const start = div.trimStart();
+  if (!start.startsWith('<div')) {
+    w.report('error', 'invalid', `The narrative must start with a <div> element`);
+    return;
+  }
+  TAG.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  let first = true;
+  while ((m = TAG.exec(div))) {
+    const name = m[1]!.includes(':') ? m[1]!.split(':')[1]! : m[1]!;
+    const attrs = m[2]!;
+    if (first) {
+      first = false;
+      const ns = /\bxmlns\s*=\s*["']([^"']*)["']/.exec(attrs);
+      if (!ns || ns[1] !== XHTML_NS) w.report('error', 'invalid', `Wrong namespace on the XHTML ('${ns?.[1] ?? ''}', should be '${XHTML_NS}')`);
+    }
+    if (!ALLOWED.has(name)) {
+      w.report('error', 'invalid', `Illegal element name in the XHTML ('${name}')`);
+      continue;
+    }
+    ATTR.lastIndex = 0;
+    let a: RegExpExecArray | null;
+    while ((a = ATTR.exec(attrs))) {
+      const an = a[1]!.toLowerCase();
+      if (an.startsWith('on')) w.report('error', 'invalid', `Illegal attribute name in the XHTML ('${a[1]}' on '${name}')`);
+    }
+  }
+  const text = div.replace(/<[^>]*>/g, '').replace(/&[a-zA-Z#0-9]+;/g, 'x');
+  if (!/\S/.test(text) && !/<img\b/i.test(div)) {
+    w.report('error', 'invariant', "Constraint failed: txt-2: 'The narrative SHALL have some non-whitespace content' (defined in http://hl7.org/fhir/StructureDefinition/Narrative)");
+  }
+}
