@@ -304,6 +304,8 @@ function structureDefinitions(): Json[] {
     simpleExtension('vn-visit-entitlement', 'Visit entitlement (MA_DOITUONG_KCB)', ['Encounter'], 'Coding'),
     simpleExtension('vn-registered-facility', 'Registered primary-care facility on the card (MA_DKBD)', ['Coverage'], 'Reference', undefined, `${SD}/vn-organization`),
     simpleExtension('vn-issuing-province', 'Province that issued the card (characters 4–5 of the card code)', ['Coverage'], 'Coding'),
+    ...([['insured', 'Amount within insurance scope (THANH_TIEN_BH / T_TONGCHI_BH)'], ['payable', 'Amount claimed from VSS (T_BHTT)'], ['copay', 'Patient co-payment within scope (T_BNCCT)'], ['self-pay', 'Patient self-pay outside scope (T_BNTT)']] as const)
+      .map(([kind, title]) => simpleExtension(`vn-claim-amount-${kind}`, title, ['Claim', 'Claim.item'], 'Money')),
     adminUnitExtension(),
     profile('vn-patient', 'Patient', 'VN Patient', [
       el('Patient.extension', { slicing: { discriminator: [{ type: 'value', path: 'url' }], rules: 'open' } }),
