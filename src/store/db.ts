@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
 import { Pool, types } from 'pg';
 
 /**
@@ -79,7 +80,6 @@ export async function openDb(opts: { databaseUrl?: string; dataDir: string; pool
     pool.on('error', () => undefined);
     return new PgDb(pool);
   }
-  const { PGlite } = await import('@electric-sql/pglite');
   if (!opts.dataDir.startsWith('memory://')) mkdirSync(opts.dataDir, { recursive: true });
   const pg = new PGlite(opts.dataDir) as unknown as PGliteLike;
   await pg.waitReady;

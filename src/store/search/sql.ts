@@ -165,26 +165,27 @@ function rangeCond(raw: string, lo: string, hi: string, p: Params): string {
   const [prefix, v] = splitPrefix(raw);
   const r = dateRange(v);
   if (!r) throw badRequest(`'${raw}' is not a valid date`);
-  const pl = `${p.add(iso(r.lo))}::timestamptz`;
-  const ph = `${p.add(iso(r.hi))}::timestamptz`;
-  const eq = `(${lo} >= ${pl} AND ${hi} <= ${ph})`;
+  // Parameters are bound only when used: PostgreSQL rejects a statement with an untyped unused one.
+  const pl = () => `${p.add(iso(r.lo))}::timestamptz`;
+  const ph = () => `${p.add(iso(r.hi))}::timestamptz`;
+  const eq = () => `(${lo} >= ${pl()} AND ${hi} <= ${ph()})`;
   switch (prefix) {
     case 'eq':
-      return eq;
+      return eq();
     case 'ne':
-      return `NOT ${eq}`;
+      return `NOT ${eq()}`;
     case 'gt':
-      return `${hi} > ${ph}`;
+      return `${hi} > ${ph()}`;
     case 'lt':
-      return `${lo} < ${pl}`;
+      return `${lo} < ${pl()}`;
     case 'ge':
-      return `(${hi} > ${ph} OR ${eq})`;
+      return `(${hi} > ${ph()} OR ${eq()})`;
     case 'le':
-      return `(${lo} < ${pl} OR ${eq})`;
+      return `(${lo} < ${pl()} OR ${eq()})`;
     case 'sa':
-      return `${lo} >= ${ph}`;
+      return `${lo} >= ${ph()}`;
     case 'eb':
-      return `${hi} <= ${pl}`;
+      return `${hi} <= ${pl()}`;
     case 'ap': {
       // "approximately": within 10% of the distance between the value and now, at least a day.
       const d = Math.max(86_400_000, Math.abs(Date.now() - r.lo) * 0.1);
@@ -200,7 +201,7 @@ function numberCond(raw: string, col: string, p: Params): string {
   const decimals = (v.split(/[eE]/)[0]!.split('.')[1] ?? '').length;
   const exp = Number(v.split(/[eE]/)[1] ?? 0);
   const half = 0.5 * 10 ** (exp - decimals);
-  const val = p.add(n);
+  const val = () => `${p.add(n)}::numeric`;
   switch (prefix) {
     case 'eq':
       return `(${col} >= ${p.add(n - half)} AND ${col} < ${p.add(n + half)})`;
@@ -208,14 +209,14 @@ function numberCond(raw: string, col: string, p: Params): string {
       return `NOT (${col} >= ${p.add(n - half)} AND ${col} < ${p.add(n + half)})`;
     case 'gt':
     case 'sa':
-      return `${col} > ${val}`;
+      return `${col} > ${val()}`;
     case 'lt':
     case 'eb':
-      return `${col} < ${val}`;
+      return `${col} < ${val()}`;
     case 'ge':
-      return `${col} >= ${val}`;
+      return `${col} >= ${val()}`;
     case 'le':
-      return `${col} <= ${val}`;
+      return `${col} <= ${val()}`;
     case 'ap':
       return `(${col} >= ${p.add(n - Math.abs(n) * 0.1)} AND ${col} <= ${p.add(n + Math.abs(n) * 0.1)})`;
   }

@@ -1,0 +1,92 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { FhirError, toOperationOutcome, issue } from '../fhir/outcome';
+import type { Logger } from '../logger';
+import { fhirRouter, type FhirRouterDeps } from './fhir-router';
+import type { Metrics } from './metrics';
+
+export interface AppDeps extends FhirRouterDeps {
+  log: Logger;
+  metrics: Metrics;
+  bodyLimit: number;
+  ready(): Promise<void>;
+  /** Extra routers mounted at the root (ingest endpoints). */
+  extraRouters?: express.Router[];
+}
+
+/** The route pattern, not the URL: URLs carry ids and search values, which are patient data. */
+function routeLabel(req: Request): string {
+  const segs = req.path.split('/').filter(Boolean);
+  if (segs[0] !== 'fhir') return segs.slice(0, 2).join('/') || '/';
+  const [, type, id, third] = segs;
+  if (!type) return 'fhir';
+  if (type.startsWith('$') || type === 'metadata' || type === '_history') return `fhir/${type}`;
+  if (!id) return 'fhir/:type';
+  if (id.startsWith('$') || id === '_history' || id === '_search') return `fhir/:type/${id}`;
+  return third ? `fhir/:type/:id/${third.startsWith('$') ? third : '_history'}` : 'fhir/:type/:id';
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = routeLabel(req);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      deps.metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      deps.metrics.duration.observe({ method: req.method, route }, seconds);
+      if (res.statusCode >= 500) deps.log.error({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request failed');
+      else deps.log.debug({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.ready();
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  // Bodies are read raw (bounded) and parsed by the route that knows what it expects.
+  app.use(express.raw({ type: () => true, limit: deps.bodyLimit }));
+  for (const r of deps.extraRouters ?? []) app.use(r);
+  app.use('/fhir', fhirRouter(deps));
+
+  app.use((req, res) => {
+    res.status(404).type('application/fhir+json').send(JSON.stringify(toOperationOutcome([issue('error', 'not-found', `no route for ${req.method} ${req.path}`)])));
+  });
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    let status = 500;
+    let outcome;
+    if (err instanceof FhirError) {
+      status = err.status;
+      outcome = err.outcome();
+    } else {
+      const e = err as { type?: string; status?: number; limit?: number };
+      if (e.type === 'entity.too.large') {
+        status = 413;
+        outcome = toOperationOutcome([issue('error', 'too-costly', `the body is larger than the limit of ${e.limit} bytes`)]);
+      } else if (e.type === 'request.aborted' || e.type === 'encoding.unsupported' || (e.status && e.status >= 400 && e.status < 500)) {
+        status = e.status ?? 400;
+        outcome = toOperationOutcome([issue('error', 'invalid', 'the request body could not be read')]);
+      } else {
+        deps.log.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'unhandled error');
+        outcome = toOperationOutcome([issue('fatal', 'exception', 'internal error')]);
+      }
+    }
+    if (res.headersSent) return;
+    res.status(status).type('application/fhir+json').send(JSON.stringify(outcome));
+  });
+  return app;
+}

@@ -1,0 +1,59 @@
+import type { Request, Response } from 'express';
+import { FhirError } from '../fhir/outcome';
+
+/**
+ * Content negotiation for FHIR: `_format` wins over `Accept`. JSON is native; XML is produced
+ * by a serialiser registered at start-up (see `registerXml`).
+ */
+export type Format = 'json' | 'xml';
+
+let xml: { serialize(resource: unknown): string; parse(text: string): unknown } | undefined;
+
+export function registerXml(x: typeof xml): void {
+  xml = x;
+}
+
+export function xmlAvailable(): boolean {
+  return xml !== undefined;
+}
+
+const JSON_TYPES = ['json', 'application/json', 'application/fhir+json', 'application/json+fhir'];
+const XML_TYPES = ['xml', 'application/xml', 'application/fhir+xml', 'application/xml+fhir', 'text/xml'];
+
+export function responseFormat(req: Request): Format {
+  const f = typeof req.query._format === 'string' ? req.query._format.split(';')[0]!.trim().toLowerCase() : undefined;
+  if (f) {
+    if (JSON_TYPES.includes(f)) return 'json';
+    if (XML_TYPES.includes(f)) {
+      if (!xml) throw new FhirError(406, `_format '${f}' is not available`, 'not-supported');
+      return 'xml';
+    }
+    throw new FhirError(406, `_format '${f}' is not supported; use json or xml`, 'not-supported');
+  }
+  const accept = (req.headers.accept ?? '').toLowerCase();
+  if (xml && XML_TYPES.some((t) => t.includes('/') && accept.includes(t)) && !JSON_TYPES.some((t) => t.includes('/') && accept.includes(t))) return 'xml';
+  return 'json';
+}
+
+export function requestIsXml(req: Request): boolean {
+  const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return XML_TYPES.includes(ct);
+}
+
+/** Parses a FHIR body in the request's content type (JSON is checked by the caller's parser). */
+export function parseXmlBody(text: string): unknown {
+  if (!xml) throw new FhirError(415, 'FHIR XML is not available on this server', 'not-supported');
+  return xml.parse(text);
+}
+
+/** Sends a resource; `json` may be given already serialised (the cached read path). */
+export function sendResource(req: Request, res: Response, status: number, resource: unknown, json?: string): void {
+  const format = responseFormat(req);
+  const pretty = req.query._pretty === 'true';
+  if (format === 'xml') {
+    res.status(status).type('application/fhir+xml; charset=utf-8').send(xml!.serialize(json !== undefined ? JSON.parse(json) : resource));
+    return;
+  }
+  const body = pretty ? JSON.stringify(json !== undefined ? JSON.parse(json) : resource, null, 2) : (json ?? JSON.stringify(resource));
+  res.status(status).type('application/fhir+json; charset=utf-8').send(body);
+}

@@ -1,0 +1,72 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './api/app';
+import { createMetrics } from './api/metrics';
+import { openCache } from './cache';
+import type { Cache } from './cache/cache';
+import type { Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { BundleProcessor } from './service/bundle';
+import { ResourceService } from './service/resources';
+import { openDb, type Db } from './store/db';
+import { Repository } from './store/repository';
+import { validateResource } from './validation';
+
+/** A running gateway: its parts, for tests and the CLI, and a way to stop it cleanly. */
+export interface Gateway {
+  url: string;
+  port: number;
+  db: Db;
+  cache: Cache;
+  resources: ResourceService;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+/** Wires the parts together. Side effects (database, cache, sockets) start here and nowhere else. */
+export async function startGateway(config: Config): Promise<Gateway> {
+  const log = createLogger(config.logLevel);
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : []);
+  const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log);
+  const resources = new ResourceService(repo, cache, (r) => validateResource(r), config.cacheTtlSeconds);
+  const bundles = new BundleProcessor(resources);
+  const metrics = createMetrics();
+  const app = createApp({
+    resources,
+    bundles,
+    log,
+    metrics,
+    bodyLimit: config.bodyLimit,
+    defaultFacility: config.defaultFacility,
+    ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
+    ready: () => repo.ping(),
+  });
+  const server: Server = createServer(app);
+  server.requestTimeout = 120_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host}:${port}`;
+  log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind }, 'gateway started');
+  return {
+    url,
+    port,
+    db,
+    cache,
+    resources,
+    log,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await cache.close();
+      await db.close();
+    },
+  };
+}

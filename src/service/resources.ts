@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import jsonpatch, { type Operation } from 'fast-json-patch';
+import { isResourceType } from '../fhir/definitions';
+import { badRequest, FhirError, hasErrors, issue, notFound, type Issue } from '../fhir/outcome';
+import type { Cache } from '../cache/cache';
+import type { Queryable } from '../store/db';
+import type { Repository, SearchResult } from '../store/repository';
+import { parseSearch, type RawParams } from '../store/search/query';
+import type { AnyResource, StoredVersion, WriteResult } from '../store/types';
+import type { PendingWrite } from '../store/writer';
+import { stampProvenance, type WriteContext } from './provenance';
+
+export type Validator = (resource: unknown) => Issue[];
+
+/** What a write answers with: the stored version and any warnings the validator had. */
+export interface WriteOutcome {
+  result: WriteResult;
+  issues: Issue[];
+  /** true when a conditional create found the resource already there. */
+  matchedExisting?: boolean;
+}
+
+/** A current version as the cache and the read path hold it: metadata plus the JSON text. */
+export interface ReadResult {
+  versionId: number;
+  lastUpdated: string;
+  json: string;
+}
+
+const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export function checkType(type: string): void {
+  if (!isResourceType(type)) throw new FhirError(404, `'${type}' is not a FHIR R4 resource type`, 'not-supported');
+}
+
+export function checkId(id: string): void {
+  if (!ID_RE.test(id)) throw badRequest(`'${id}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .)`);
+}
+
+/**
+ * The one road into the store: every write (REST, bundles, feeds) is shaped, stamped with its
+ * provenance, validated, written, and then invalidated in the cache here. Reads go through the
+ * cache first.
+ */
+export class ResourceService {
+  constructor(
+    readonly repo: Repository,
+    private readonly cache: Cache,
+    private readonly validate: Validator,
+    private readonly cacheTtlSeconds = 300,
+  ) {}
+
+  // ---- reads ----
+
+  async read(type: string, id: string): Promise<ReadResult> {
+    checkType(type);
+    checkId(id);
+    const key = `${type}/${id}`;
+    const hit = await this.cache.get(key);
+    if (hit) {
+      const nl = hit.payload.indexOf('\n');
+      return { versionId: hit.version, lastUpdated: hit.payload.slice(0, nl), json: hit.payload.slice(nl + 1) };
+    }
+    const v = await this.repo.read(type, id);
+    if (!v) throw notFound(`${key} is not known`);
+    if (v.deleted) throw new FhirError(410, `${key} was deleted`, 'deleted');
+    const json = JSON.stringify(v.resource);
+    await this.cache.put(key, v.versionId, `${v.lastUpdated}\n${json}`, this.cacheTtlSeconds);
+    return { versionId: v.versionId, lastUpdated: v.lastUpdated, json };
+  }
+
+  async vread(type: string, id: string, versionId: string): Promise<StoredVersion> {
+    checkType(type);
+    checkId(id);
+    const n = Number(versionId);
+    if (!Number.isInteger(n) || n < 1) throw notFound(`version '${versionId}' of ${type}/${id} is not known`);
+    const v = await this.repo.vread(type, id, n);
+    if (!v) throw notFound(`version ${versionId} of ${type}/${id} is not known`);
+    if (v.deleted) throw new FhirError(410, `version ${versionId} of ${type}/${id} is a deletion`, 'deleted');
+    return v;
+  }
+
+  search(type: string | undefined, params: RawParams, strict = false, q?: Queryable): Promise<SearchResult> {
+    if (type) checkType(type);
+    return this.repo.search(parseSearch(type, params, strict), q);
+  }
+
+  // ---- writes ----
+
+  /**
+   * Checks and stamps a resource for writing. Throws 400 for a resource that is not one,
+   * 422 with the validator's issues for one with errors; returns the warnings.
+   */
+  prepare(body: unknown, ctx: WriteContext, expectedType?: string, location = ''): { resource: AnyResource; issues: Issue[] } {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a FHIR resource (a JSON object)', location || undefined);
+    const resource = body as AnyResource;
+    if (typeof resource.resourceType !== 'string' || !isResourceType(resource.resourceType)) {
+      throw badRequest(`resourceType '${String(resource.resourceType)}' is not a FHIR R4 resource type`, `${location}resourceType`);
+    }
+    if (expectedType && resource.resourceType !== expectedType) {
+      throw badRequest(`resourceType '${resource.resourceType}' does not match the URL's type '${expectedType}'`, `${location}resourceType`);
+    }
+    const issues = this.validate(resource).map((i) => (location && i.expression ? { ...i, expression: location + i.expression } : i));
+    if (hasErrors(issues)) throw new FhirError(422, issues);
+    return { resource: stampProvenance(resource, ctx), issues };
+  }
+
+  /** Writes and, once committed, invalidates the cache on every instance. */
+  async commit(writes: PendingWrite[], tx?: Queryable): Promise<WriteResult[]> {
+    const results = await this.repo.write(writes, tx);
+    if (!tx) await this.invalidate(results);
+    return results;
+  }
+
+  async invalidate(results: WriteResult[]): Promise<void> {
+    const entries = results.map((r) => [`${r.version.resourceType}/${r.version.id}`, r.version.versionId] as [string, number]);
+    if (entries.length > 0) await this.cache.invalidate(entries, this.cacheTtlSeconds);
+  }
+
+  async create(body: unknown, ctx: WriteContext, type: string, ifNoneExist?: string): Promise<WriteOutcome> {
+    checkType(type);
+    const { resource, issues } = this.prepare(body, ctx, type);
+    if (ifNoneExist !== undefined) {
+      const ids = await this.repo.matchIds(type, parseQueryString(ifNoneExist));
+      if (ids.length > 1) throw new FhirError(412, `If-None-Exist matched ${ids.length} resources`, 'multiple-matches');
+      if (ids.length === 1) {
+        const v = await this.repo.read(type, ids[0]!);
+        return { result: { method: 'create', existed: true, version: v! }, issues, matchedExisting: true };
+      }
+    }
+    const [result] = await this.commit([{ method: 'create', resourceType: type, id: randomUUID(), resource }]);
+    return { result: result!, issues };
+  }
+
+  async update(body: unknown, ctx: WriteContext, type: string, id: string, ifMatch?: number): Promise<WriteOutcome> {
+    checkType(type);
+    checkId(id);
+    const r = body as AnyResource;
+    if (r && typeof r === 'object' && r.id === undefined) throw badRequest('the resource must carry the id of the URL it is PUT to', 'id');
+    if (r && typeof r === 'object' && r.id !== id) throw badRequest(`resource id '${String(r.id)}' does not match the URL's id '${id}'`, 'id');
+    const { resource, issues } = this.prepare(body, ctx, type);
+    const [result] = await this.commit([{ method: 'update', resourceType: type, id, resource, ...(ifMatch !== undefined ? { ifMatch } : {}) }]);
+    return { result: result!, issues };
+  }
+
+  async conditionalUpdate(body: unknown, ctx: WriteContext, type: string, criteria: RawParams): Promise<WriteOutcome> {
+    checkType(type);
+    const ids = await this.repo.matchIds(type, criteria);
+    if (ids.length > 1) throw new FhirError(412, `the conditional update matched ${ids.length} resources`, 'multiple-matches');
+    const bodyId = (body as AnyResource | null)?.id;
+    if (ids.length === 1) {
+      if (bodyId !== undefined && bodyId !== ids[0]) throw badRequest(`resource id '${bodyId}' differs from the matched resource`, 'id');
+      return this.update({ ...(body as object), id: ids[0] }, ctx, type, ids[0]!);
+    }
+    if (bodyId !== undefined) return this.update(body, ctx, type, String(bodyId));
+    return this.create(body, ctx, type);
+  }
+
+  async patch(ops: unknown, ctx: WriteContext, type: string, id: string, ifMatch?: number): Promise<WriteOutcome> {
+    checkType(type);
+    checkId(id);
+    if (!Array.isArray(ops)) throw badRequest('a JSON Patch body is an array of operations');
+    const current = await this.repo.read(type, id);
+    if (!current || current.deleted) throw notFound(`${type}/${id} is not known`);
+    let patched: unknown;
+    try {
+      const err = jsonpatch.validate(ops as Operation[], current.resource);
+      if (err) throw err;
+      patched = jsonpatch.applyPatch(structuredClone(current.resource), ops as Operation[], false, false, true).newDocument;
+    } catch (e) {
+      const test = (e as { name?: string }).name === 'TEST_OPERATION_FAILED';
+      throw new FhirError(test ? 409 : 400, [issue('error', test ? 'conflict' : 'invalid', `JSON Patch failed: ${(e as Error).message.split('\n')[0]}`)]);
+    }
+    const p = patched as AnyResource;
+    if (p.id !== id || p.resourceType !== type) throw badRequest('a patch may not change the resource type or id');
+    return this.update(p, ctx, type, id, ifMatch ?? current.versionId);
+  }
+
+  async delete(type: string, id: string, ifMatch?: number): Promise<WriteResult> {
+    checkType(type);
+    checkId(id);
+    const [result] = await this.commit([{ method: 'delete', resourceType: type, id, ...(ifMatch !== undefined ? { ifMatch } : {}) }]);
+    return result!;
+  }
+
+  async conditionalDelete(type: string, criteria: RawParams): Promise<WriteResult[]> {
+    checkType(type);
+    if (criteria.length === 0) throw badRequest('a conditional delete needs search criteria');
+    const ids = await this.repo.matchIds(type, criteria);
+    if (ids.length > 1) throw new FhirError(412, `the conditional delete matched ${ids.length} resources`, 'multiple-matches');
+    if (ids.length === 0) return [];
+    return this.commit([{ method: 'delete', resourceType: type, id: ids[0]! }]);
+  }
+}
+
+/** `a=1&b=2` → pairs, for conditional headers and URLs. */
+export function parseQueryString(qs: string): RawParams {
+  const out: RawParams = [];
+  for (const part of qs.replace(/^\?/, '').split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const dec = (s: string) => {
+      try {
+        return decodeURIComponent(s.replace(/\+/g, ' '));
+      } catch {
+        throw badRequest(`malformed URL encoding in '${s}'`);
+      }
+    };
+    out.push(eq < 0 ? [dec(part), ''] : [dec(part.slice(0, eq)), dec(part.slice(eq + 1))]);
+  }
+  return out;
+}

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { loadConfig, type Config } from '../../src/config';
+import { startGateway, type Gateway } from '../../src/gateway';
+
+/**
+ * The stores every storage test runs against: the embedded one always, and a real PostgreSQL
+ * server when DATABASE_URL is set (CI sets it). Each test file gets a database of its own.
+ */
+export const STORES: ('embedded' | 'postgres')[] = process.env.DATABASE_URL ? ['embedded', 'postgres'] : ['embedded'];
+
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = process.env.DATABASE_URL!;
+  const name = `gw_test_${randomBytes(6).toString('hex')}`;
+  const c = new Client({ connectionString: admin });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const d = new Client({ connectionString: admin });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    },
+  };
+}
+
+export interface TestGateway extends Gateway {
+  fhir: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(store: 'embedded' | 'postgres', overrides: Partial<Config> = {}, databaseUrl?: string): Promise<TestGateway> {
+  let dropDb: (() => Promise<void>) | undefined;
+  let dbUrl = databaseUrl;
+  if (store === 'postgres' && !dbUrl) {
+    const db = await createTestDatabase();
+    dbUrl = db.url;
+    dropDb = db.drop;
+  }
+  const config: Config = {
+    ...loadConfig({}),
+    port: 0,
+    logLevel: 'silent',
+    dataDir: 'memory://',
+    ...(store === 'postgres' ? { databaseUrl: dbUrl } : {}),
+    ...overrides,
+  };
+  const gw = await startGateway(config);
+  return {
+    ...gw,
+    fhir: `${gw.url}/fhir`,
+    async stop() {
+      await gw.close();
+      await dropDb?.();
+    },
+  };
+}
