@@ -15,7 +15,7 @@ export interface AppDeps extends FhirRouterDeps {
 
 /** The route pattern, not the URL: URLs carry ids and search values, which are patient data. */
 function routeLabel(req: Request): string {
-  const segs = req.path.split('/').filter(Boolean);
+  const segs = req.originalUrl.split('?')[0]!.split('/').filter(Boolean);
   if (segs[0] !== 'fhir') return segs.slice(0, 2).join('/') || '/';
   const [, type, id, third] = segs;
   if (!type) return 'fhir';

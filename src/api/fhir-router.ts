@@ -226,6 +226,11 @@ export function fhirRouter(deps: FhirRouterDeps): express.Router {
     if (summary || elements) return sendResource(req, res, 200, applySummary(JSON.parse(v.json), summary, elements));
     sendResource(req, res, 200, undefined, v.json);
   });
+  r.post('/:type/:id', async (req, res) => {
+    const { type, id } = req.params as { type: string; id: string };
+    if (!id.startsWith('$')) throw new FhirError(405, `POST is not allowed on ${type}/${id}; use PUT to update`, 'not-supported');
+    return operation(req, res, id.slice(1), type);
+  });
   r.put('/:type/:id', async (req, res) => {
     const { type, id } = req.params as { type: string; id: string };
     const o = await resources.update(body(req), context(req, deps), type, id, parseEtag(req.header('if-match'), 'If-Match'));
