@@ -7,6 +7,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { StructureDefinition } from 'fhir/r4';
+import { definitionResources } from '../src/fhir/definitions';
 
 export const BASE = 'http://fhir.ehealth.gov.vn/core';
 const SID = `${BASE}/sid`;
@@ -254,17 +256,28 @@ function profile(id: string, type: string, title: string, elements: Json[], kind
   });
 }
 
+function withSnapshot(sd: Json): Json {
+  return { ...sd, snapshot: { element: snapshotOf(sd) } };
+}
+
 const el = (path: string, rest: Json = {}): Json => ({ path, ...rest });
 const sliceSystem = (path: string, rules: 'open' | 'closed' = 'open'): Json =>
   el(path, { slicing: { discriminator: [{ type: 'value', path: 'system' }], rules } });
-const slice = (path: string, name: string, system: string, min: number, regex: string | undefined, key: string, human: string): Json[] => {
+const slice = (path: string, name: string, system: string, min: number): Json[] => {
   const base = `${path}:${name}`;
   return [
-    { id: base, path, sliceName: name, min, max: '*', ...(regex ? { constraint: [{ key, severity: 'error', human, expression: `value.matches('${regex}')`, source: `${SD}` }] } : {}) },
+    { id: base, path, sliceName: name, min, max: '*' },
     { id: `${base}.system`, path: `${path}.system`, min: 1, fixedUri: system },
     { id: `${base}.value`, path: `${path}.value`, min: 1 },
   ];
 };
+/**
+ * Identifier formats as invariants on the resource itself, so any validator that evaluates
+ * constraints enforces them, whether or not it understands slicing.
+ */
+const formatInvariant = (profileId: string, key: string, element: string, system: string, regex: string, human: string): Json => ({
+  key, severity: 'error', human, expression: `${element}.where(system = '${system}').all(value.matches('${regex}'))`, source: `${SD}/${profileId}`,
+});
 const extSlice = (path: string, name: string, url: string, min = 0, max = '1'): Json =>
   ({ id: `${path}:${name}`, path, sliceName: name, min, max, type: [{ code: 'Extension', profile: [url] }] });
 
@@ -308,14 +321,19 @@ function structureDefinitions(): Json[] {
       .map(([kind, title]) => simpleExtension(`vn-claim-amount-${kind}`, title, ['Claim', 'Claim.item'], 'Money')),
     adminUnitExtension(),
     profile('vn-patient', 'Patient', 'VN Patient', [
+      el('Patient', { constraint: [
+        formatInvariant('vn-patient', 'vn-pat-1', 'identifier', `${SID}/national_id`, CCCD_REGEX, 'CCCD is 12 digits'),
+        formatInvariant('vn-patient', 'vn-pat-2', 'identifier', `${SID}/insurance_number`, CARD_REGEX, 'BHYT card code: 2 letters, benefit level 1–5, 2-digit province, 10-digit BHXH number'),
+        formatInvariant('vn-patient', 'vn-pat-3', 'identifier', `${SID}/social_insurance_number`, '^[0-9]{10}$', 'BHXH number is 10 digits'),
+      ] }),
       el('Patient.extension', { slicing: { discriminator: [{ type: 'value', path: 'url' }], rules: 'open' } }),
       extSlice('Patient.extension', 'ethnicGroup', `${SD}/vn-ethnic-group`),
       extSlice('Patient.extension', 'nationality', 'http://hl7.org/fhir/StructureDefinition/patient-nationality'),
       sliceSystem('Patient.identifier'),
-      ...slice('Patient.identifier', 'cccd', `${SID}/national_id`, 0, CCCD_REGEX, 'vn-pat-1', 'CCCD is 12 digits'),
-      ...slice('Patient.identifier', 'bhyt', `${SID}/insurance_number`, 0, CARD_REGEX, 'vn-pat-2', 'BHYT card code: 2 letters, benefit level 1–5, 2-digit province, 10-digit BHXH number'),
-      ...slice('Patient.identifier', 'bhxh', `${SID}/social_insurance_number`, 0, '^[0-9]{10}$', 'vn-pat-3', 'BHXH number is 10 digits'),
-      ...slice('Patient.identifier', 'maBN', `${SID}/patient-internal-id`, 0, undefined, '', ''),
+      ...slice('Patient.identifier', 'cccd', `${SID}/national_id`, 0),
+      ...slice('Patient.identifier', 'bhyt', `${SID}/insurance_number`, 0),
+      ...slice('Patient.identifier', 'bhxh', `${SID}/social_insurance_number`, 0),
+      ...slice('Patient.identifier', 'maBN', `${SID}/patient-internal-id`, 0),
       { id: 'Patient.identifier:maBN.assigner', path: 'Patient.identifier.assigner', min: 1, type: orgRef },
       el('Patient.name', { min: 1 }),
       el('Patient.gender', { min: 1 }),
@@ -324,9 +342,12 @@ function structureDefinitions(): Json[] {
       extSlice('Patient.address.extension', 'adminUnit', `${SD}/vn-admin-unit`),
     ]),
     profile('vn-organization', 'Organization', 'VN Organization (facility by MA_CSKCB)', [
+      el('Organization', { constraint: [
+        formatInvariant('vn-organization', 'vn-org-1', 'identifier', `${SID}/provider-code`, MA_CSKCB_REGEX, 'MA_CSKCB is 5 characters'),
+        { key: 'vn-org-2', severity: 'error', human: 'An organization has a facility code or a name', expression: 'identifier.exists() or name.exists()', source: `${SD}/vn-organization` },
+      ] }),
       sliceSystem('Organization.identifier'),
-      ...slice('Organization.identifier', 'maCSKCB', `${SID}/provider-code`, 0, MA_CSKCB_REGEX, 'vn-org-1', 'MA_CSKCB is 5 characters'),
-      el('Organization', { constraint: [{ key: 'vn-org-2', severity: 'error', human: 'An organization has a facility code or a name', expression: 'identifier.exists() or name.exists()', source: `${SD}/vn-organization` }] }),
+      ...slice('Organization.identifier', 'maCSKCB', `${SID}/provider-code`, 0),
     ]),
     profile('vn-encounter', 'Encounter', 'VN Encounter (one claim episode, MA_LK)', [
       el('Encounter', { constraint: [{ key: 'vn-enc-1', severity: 'error', human: 'Admission (NGAY_VAO) is not after discharge (NGAY_RA)', expression: 'period.start.empty() or period.end.empty() or period.start <= period.end', source: `${SD}/vn-encounter` }] }),
@@ -334,7 +355,7 @@ function structureDefinitions(): Json[] {
       extSlice('Encounter.extension', 'treatmentOutcome', `${SD}/vn-treatment-outcome`),
       extSlice('Encounter.extension', 'visitEntitlement', `${SD}/vn-visit-entitlement`),
       sliceSystem('Encounter.identifier'),
-      ...slice('Encounter.identifier', 'maLK', `${SID}/claim-episode`, 1, undefined, '', ''),
+      ...slice('Encounter.identifier', 'maLK', `${SID}/claim-episode`, 1),
       el('Encounter.class', { binding: { strength: 'extensible', valueSet: 'http://terminology.hl7.org/ValueSet/v3-ActEncounterCode' } }),
       el('Encounter.subject', { min: 1 }),
       el('Encounter.period', { min: 1 }),
@@ -342,19 +363,85 @@ function structureDefinitions(): Json[] {
       el('Encounter.serviceProvider', { min: 1, type: orgRef }),
     ]),
     profile('vn-coverage', 'Coverage', 'VN Coverage (one BHYT card)', [
+      el('Coverage', { constraint: [
+        formatInvariant('vn-coverage', 'vn-cov-1', 'identifier', `${SID}/insurance_number`, CARD_REGEX, 'BHYT card code: 2 letters, benefit level 1–5, 2-digit province, 10-digit BHXH number'),
+        { key: 'vn-cov-2', severity: 'error', human: 'Benefit level (class of type plan) is 1–5', expression: "class.where(type.coding.code = 'plan').all(value.matches('^[1-5]$'))", source: `${SD}/vn-coverage` },
+      ] }),
       el('Coverage.extension', { slicing: { discriminator: [{ type: 'value', path: 'url' }], rules: 'open' } }),
       extSlice('Coverage.extension', 'registeredFacility', `${SD}/vn-registered-facility`),
       extSlice('Coverage.extension', 'issuingProvince', `${SD}/vn-issuing-province`),
       sliceSystem('Coverage.identifier'),
-      ...slice('Coverage.identifier', 'bhyt', `${SID}/insurance_number`, 1, CARD_REGEX, 'vn-cov-1', 'BHYT card code: 2 letters, benefit level 1–5, 2-digit province, 10-digit BHXH number'),
+      ...slice('Coverage.identifier', 'bhyt', `${SID}/insurance_number`, 1),
       el('Coverage.subscriberId', { min: 1 }),
       el('Coverage.period', { min: 1 }),
       el('Coverage.class', { slicing: { discriminator: [{ type: 'pattern', path: 'type' }], rules: 'open' } }),
       { id: 'Coverage.class:benefitLevel', path: 'Coverage.class', sliceName: 'benefitLevel', min: 1, max: '1', short: 'Benefit level: 3rd character of the card code' },
       { id: 'Coverage.class:benefitLevel.type', path: 'Coverage.class.type', patternCodeableConcept: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/coverage-class', code: 'plan' }] } },
-      { id: 'Coverage.class:benefitLevel.value', path: 'Coverage.class.value', constraint: [{ key: 'vn-cov-2', severity: 'error', human: 'Benefit level is 1–5', expression: "matches('^[1-5]$')", source: `${SD}/vn-coverage` }] },
     ]),
   ];
+}
+
+// ---------------------------------------------------------------- snapshots
+type Element = Json & { id: string; path: string; type?: { code: string }[]; constraint?: Json[] };
+let baseDefinitions: Map<string, StructureDefinition> | undefined;
+
+function baseDefinition(type: string): StructureDefinition {
+  baseDefinitions ??= new Map(
+    [...definitionResources<StructureDefinition>('resources', 'StructureDefinition'), ...definitionResources<StructureDefinition>('types', 'StructureDefinition')].map((sd) => [sd.url, sd]),
+  );
+  const sd = baseDefinitions.get(`http://hl7.org/fhir/StructureDefinition/${type}`);
+  if (!sd?.snapshot) throw new Error(`no R4 definition for ${type}`);
+  return sd;
+}
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+const parentId = (id: string): string => id.slice(0, id.lastIndexOf('.'));
+const inSubtree = (id: string, root: string): boolean => id === root || id.startsWith(`${root}.`) || id.startsWith(`${root}:`);
+
+/** Makes `id` present by unfolding the data type of its nearest present ancestor (Period under Encounter.period, …). */
+function ensureElement(els: Element[], id: string): Element {
+  const found = els.find((e) => e.id === id);
+  if (found) return found;
+  const parent = ensureElement(els, parentId(id));
+  const type = parent.type?.[0]?.code;
+  if (!type || type === 'BackboneElement' || type === 'Element' || els.some((e) => e.id.startsWith(`${parent.id}.`))) throw new Error(`cannot resolve element ${id}`);
+  const children = (baseDefinition(type).snapshot!.element.slice(1) as unknown as Element[]).map((c) => ({
+    ...clone(c), id: parent.id + c.id.slice(type.length), path: parent.path + c.path.slice(type.length),
+  }));
+  els.splice(els.indexOf(parent) + 1, 0, ...children);
+  const made = els.find((e) => e.id === id);
+  if (!made) throw new Error(`no element ${id} in ${type}`);
+  return made;
+}
+
+function mergeInto(target: Element, diff: Json): void {
+  for (const [k, v] of Object.entries(diff)) {
+    if (k === 'id' || k === 'path') continue;
+    target[k] = k === 'constraint' ? [...(target.constraint ?? []), ...clone(v as Json[])] : clone(v);
+  }
+}
+
+/**
+ * Snapshot = the R4 base snapshot with the differential applied: unsliced constraints merged in
+ * place, each slice a copy of the sliced element's subtree placed after it. Enough for the
+ * shapes used here (identifier/extension/class slices, constraints on data-type children).
+ */
+export function snapshotOf(sd: Json): Element[] {
+  const els = clone(baseDefinition(sd.type as string).snapshot!.element) as unknown as Element[];
+  const diff = (sd.differential as { element: Element[] }).element;
+  for (const d of diff.filter((e) => !e.id.includes(':'))) mergeInto(ensureElement(els, d.id), d);
+  const sliceRoots = [...new Set(diff.filter((e) => e.id.includes(':')).map((e) => /^[^:]*:[^.]+/.exec(e.id)![0]))];
+  for (const root of sliceRoots) {
+    const sliced = root.slice(0, root.lastIndexOf(':'));
+    const subtree = els.filter((e) => e.id === sliced || e.id.startsWith(`${sliced}.`));
+    const copy = subtree.map((e) => ({ ...clone(e), id: root + e.id.slice(sliced.length) }));
+    delete (copy[0] as Json).slicing;
+    let last = -1;
+    els.forEach((e, i) => { if (inSubtree(e.id, sliced)) last = i; });
+    els.splice(last + 1, 0, ...copy);
+    for (const d of diff.filter((e) => inSubtree(e.id, root))) mergeInto(ensureElement(els, d.id), d);
+  }
+  return els;
 }
 
 // ---------------------------------------------------------------- assembly
@@ -379,7 +466,7 @@ export function buildProfiles(corporaDir: string): Map<string, string> {
   resources.push(codeSystem('vn-core-race', 'Ethnic groups (MA_DANTOC, GSO list as in VN Core)', tableConcepts(race.values), { description: `Source: ${race.source}. Confidence: ${race.confidence}.` }));
   resources.push(valueSetAll('vn-core-race', 'Ethnic groups', ETHNIC_CS));
   for (const x of EXTERNAL_SYSTEMS) resources.push(codeSystem(x.id, x.title, [], { content: 'not-present', count: undefined }));
-  resources.push(...conceptMaps(), ...namingSystems(), ...structureDefinitions());
+  resources.push(...conceptMaps(), ...namingSystems(), ...structureDefinitions().map(withSnapshot));
 
   const files = new Map<string, string>();
   for (const r of resources) {
