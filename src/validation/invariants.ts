@@ -2,6 +2,8 @@ import type { ElementDefinition } from 'fhir/r4';
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4';
 import { definitionResources } from '../fhir/definitions';
+import { compileFast, type FastCheck } from './fastpath';
+import { NATIVE_CHECKS } from './native-invariants';
 
 /**
  * FHIRPath invariants (`ElementDefinition.constraint.expression`), compiled once per
@@ -22,6 +24,8 @@ export interface Invariant {
   names: Set<string> | null;
   /** Result on an element with none of `names`; undefined when unknown. */
   whenAbsent: boolean | undefined;
+  /** Direct evaluation without fhirpath (simple existence logic, or a hand-written check). */
+  fast?: (value: unknown, vars: Record<string, unknown>) => boolean | undefined;
 }
 
 /** Checked natively by the walk (ele-1: no empty elements; ext-1: value or extensions; txt-1/txt-2: the XHTML). */
@@ -61,6 +65,8 @@ export function truthy(result: unknown[]): boolean {
 }
 
 let rootKeys: Map<string, Set<string>> | undefined;
+/** Names of every choice element in R4 (`value` for value[x]…): JSON spells them with a type suffix. */
+const choiceBases = new Set<string>();
 /** Constraint keys every instance of a type already carries (checked at the type's root). */
 function typeRootKeys(type: string): Set<string> {
   if (!rootKeys) {
@@ -69,6 +75,7 @@ function typeRootKeys(type: string): Set<string> {
       for (const sd of definitionResources<import('fhir/r4').StructureDefinition>(b, 'StructureDefinition')) {
         if (sd.derivation === 'constraint') continue;
         rootKeys.set(sd.type, new Set((sd.snapshot?.element[0]?.constraint ?? []).map((c) => c.key)));
+        for (const e of sd.snapshot?.element ?? []) if (e.path.endsWith('[x]')) choiceBases.add(e.path.slice(e.path.lastIndexOf('.') + 1, -3));
       }
     }
   }
@@ -108,6 +115,10 @@ function compileOne(c: NonNullable<ElementDefinition['constraint']>[number], bas
     skipped.push({ key: c.key, path: base, expression, reason: (e as Error).message.split('\n')[0]!.slice(0, 200) });
     return null;
   }
+  typeRootKeys('Element');
+  const simple: FastCheck | undefined = compileFast(expression, choiceBases);
+  const native = NATIVE_CHECKS[`${c.key}|${expression}`];
+  const fast: Invariant['fast'] = native ? (v, vars) => native(v, vars, run) : simple ? (v) => simple(v) : undefined;
   const bestPractice = c.extension?.some((x) => x.url === BEST_PRACTICE && x.valueBoolean) ?? false;
   const names = namesOf(expression);
   let whenAbsent: boolean | undefined;
@@ -128,6 +139,7 @@ function compileOne(c: NonNullable<ElementDefinition['constraint']>[number], bas
     run,
     names,
     whenAbsent,
+    fast,
   };
 }
 
@@ -149,6 +161,7 @@ function mentions(value: object, names: Set<string>): boolean {
 
 /** true/false, or undefined when fhirpath failed on this instance (then it is not reported). */
 export function holds(inv: Invariant, value: unknown, vars: Record<string, unknown>): boolean | undefined {
+  if (inv.fast) return inv.fast(value, vars);
   if (inv.names && inv.whenAbsent !== undefined && typeof value === 'object' && value !== null && !mentions(value, inv.names)) {
     return inv.whenAbsent;
   }
