@@ -56,11 +56,25 @@ function splitOn(s: string, sep: string): string[] {
   return sep && s.indexOf(sep) >= 0 ? s.split(sep) : [s];
 }
 
+/** Most fields are one plain value: check for any delimiter once before splitting three ways. */
 function parseField(raw: string, d: Delimiters, charset: string): Hl7Field {
   if (raw === '') return EMPTY;
-  return splitOn(raw, d.repetition).map((rep) =>
-    splitOn(rep, d.component).map((comp) => splitOn(comp, d.subcomponent).map((sub) => unescapeHl7(sub, d, charset))),
-  );
+  if (raw.indexOf(d.component) < 0 && raw.indexOf(d.repetition) < 0 && raw.indexOf(d.escape) < 0 && (!d.subcomponent || raw.indexOf(d.subcomponent) < 0)) {
+    return [[[raw]]];
+  }
+  const reps = splitOn(raw, d.repetition);
+  const field: Hl7Field = new Array(reps.length);
+  for (let r = 0; r < reps.length; r++) {
+    const comps = splitOn(reps[r]!, d.component);
+    const rep: string[][] = new Array(comps.length);
+    for (let c = 0; c < comps.length; c++) {
+      const subs = splitOn(comps[c]!, d.subcomponent);
+      for (let k = 0; k < subs.length; k++) subs[k] = unescapeHl7(subs[k]!, d, charset);
+      rep[c] = subs;
+    }
+    field[r] = rep;
+  }
+  return field;
 }
 
 function parseSegment(line: string, d: Delimiters, charset: string): Hl7Segment {

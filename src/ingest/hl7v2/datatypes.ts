@@ -1,0 +1,136 @@
+import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Quantity, Reference } from 'fhir/r4';
+import { issue, type Issue } from '../../fhir/outcome';
+import { codeV2, translateV2 } from './tables';
+
+/**
+ * HL7 v2 data types → FHIR data types. A `Rep` is one repetition of a field:
+ * `rep[component - 1][subcomponent - 1]`. Functions return undefined for empty input so
+ * mappers can leave elements out rather than write empty ones.
+ */
+export type Rep = string[][];
+
+/** Component n (1-based), first subcomponent unless asked; `""` (HL7 explicit null) reads as empty. */
+export function c(rep: Rep | undefined, n: number, sub = 1): string {
+  const v = rep?.[n - 1]?.[sub - 1] ?? '';
+  return v === '""' ? '' : v.trim();
+}
+
+const TS = /^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\.\d{1,4})?([+-]\d{4})?$/;
+
+/**
+ * DTM/TS → FHIR date or dateTime. Source clocks are local: a time without an offset gets
+ * `defaultOffset` (Vietnam, +07:00). Hours without minutes are not a FHIR precision, so
+ * they widen to the date. Invalid input adds an Issue at `where` and yields undefined.
+ */
+export function dateTime(value: string, where: string, issues: Issue[], defaultOffset = '+07:00'): string | undefined {
+  const v = value.trim();
+  if (!v || v === '""') return undefined;
+  const m = TS.exec(v);
+  const bad = () => {
+    issues.push(issue('warning', 'value', `'${v}' is not an HL7 date/time`, where));
+    return undefined;
+  };
+  if (!m) return bad();
+  const [, y, mo, d, h, mi, s, frac, tz] = m;
+  if ((mo && (+mo < 1 || +mo > 12)) || (d && (+d < 1 || +d > 31)) || (h && +h > 23) || (mi && +mi > 59) || (s && +s > 59)) return bad();
+  let out = y!;
+  if (mo) out += `-${mo}`;
+  if (mo && d) out += `-${d}`;
+  if (!(mo && d && h && mi)) return out;
+  const offset = tz ? `${tz.slice(0, 3)}:${tz.slice(3)}` : defaultOffset;
+  return `${out}T${h}:${mi}:${s ?? '00'}${s && frac ? frac : ''}${offset}`;
+}
+
+/** The date part only (birth dates). */
+export function date(value: string, where: string, issues: Issue[]): string | undefined {
+  return dateTime(value, where, issues)?.slice(0, 10);
+}
+
+/** A v2 coding-system name → FHIR system URI; HL7 tables by number, OIDs as URNs. */
+export function systemUri(name: string): string | undefined {
+  if (!name) return undefined;
+  const table = /^HL7(\d{4})$/i.exec(name);
+  if (table) return `http://terminology.hl7.org/CodeSystem/v2-${table[1]}`;
+  if (/^\d+(\.\d+)+$/.test(name)) return `urn:oid:${name}`;
+  return codeV2('v2-0396-to-uri', name);
+}
+
+function coding(code: string, display: string, system: string): Coding | undefined {
+  if (!code) return undefined;
+  const uri = systemUri(system);
+  return { ...(uri ? { system: uri } : {}), code, ...(display ? { display } : {}) };
+}
+
+/** CE/CWE/CNE: primary and alternate codings, text from the original text or the first display. */
+export function concept(rep: Rep | undefined): CodeableConcept | undefined {
+  if (!rep) return undefined;
+  const codings = [coding(c(rep, 1), c(rep, 2), c(rep, 3)), coding(c(rep, 4), c(rep, 5), c(rep, 6))].filter((x): x is Coding => !!x);
+  const text = c(rep, 9) || c(rep, 2) || c(rep, 5) || (codings.length ? '' : c(rep, 1));
+  if (!codings.length && !text) return undefined;
+  return { ...(codings.length ? { coding: codings } : {}), ...(text ? { text } : {}) };
+}
+
+/** XPN. Vietnamese names arrive family-first (`NGUYEN^VAN A`), which is XPN's own order. */
+export function humanName(rep: Rep): HumanName | undefined {
+  const family = c(rep, 1);
+  const given = [c(rep, 2), c(rep, 3)].filter(Boolean);
+  if (!family && !given.length) return undefined;
+  const use = codeV2('v2-0200-to-name-use', c(rep, 7)) as HumanName['use'];
+  const prefix = c(rep, 5);
+  const suffix = [c(rep, 4), c(rep, 6)].filter(Boolean);
+  return {
+    ...(use ? { use } : {}),
+    text: [family, ...given].filter(Boolean).join(' '),
+    ...(family ? { family } : {}),
+    ...(given.length ? { given } : {}),
+    ...(prefix ? { prefix: [prefix] } : {}),
+    ...(suffix.length ? { suffix } : {}),
+  };
+}
+
+/** XAD. Vietnamese addresses: street, ward (other designation), district/city, province. */
+export function address(rep: Rep): Address | undefined {
+  const line = [c(rep, 1), c(rep, 2)].filter(Boolean);
+  const a: Address = {
+    ...(line.length ? { line } : {}),
+    ...(c(rep, 3) ? { city: c(rep, 3) } : {}),
+    ...(c(rep, 9) ? { district: c(rep, 9) } : {}),
+    ...(c(rep, 4) ? { state: c(rep, 4) } : {}),
+    ...(c(rep, 5) ? { postalCode: c(rep, 5) } : {}),
+    ...(c(rep, 6) ? { country: c(rep, 6) } : {}),
+  };
+  if (Object.keys(a).length === 0) return undefined;
+  const use = codeV2('v2-0190-to-address-use', c(rep, 7)) as Address['use'];
+  return use ? { use, ...a } : a;
+}
+
+/** XTN: the email for Internet equipment, else the number from its parts or the legacy string. */
+export function contactPoint(rep: Rep): ContactPoint | undefined {
+  const equipment = c(rep, 3);
+  const system = codeV2('v2-0202-to-contact-point-system', equipment) as ContactPoint['system'];
+  const number = [c(rep, 5) && `+${c(rep, 5)}`, c(rep, 6), c(rep, 7)].filter(Boolean).join(' ');
+  const value = system === 'email' ? c(rep, 4) || c(rep, 1) : c(rep, 1) || number || c(rep, 4);
+  if (!value) return undefined;
+  const use = codeV2('v2-0201-to-contact-point-use', c(rep, 2)) as ContactPoint['use'];
+  return { system: system ?? (value.includes('@') ? 'email' : 'phone'), value, ...(use ? { use } : {}) };
+}
+
+/** XCN/CNN as a display reference: practitioners are named, not created, by these feeds. */
+export function practitionerRef(rep: Rep | undefined): Reference | undefined {
+  if (!rep) return undefined;
+  const id = c(rep, 1);
+  const name = [c(rep, 6), c(rep, 2), c(rep, 3), c(rep, 4)].filter(Boolean).join(' ').trim();
+  if (!id && !name) return undefined;
+  return { ...(id ? { identifier: { value: id } } : {}), ...(name || id ? { display: name || id } : {}) };
+}
+
+/** A number with its OBX-6 unit: UCUM when the source says so or the unit is a known spelling. */
+export function quantity(value: number, unit: Rep | undefined, comparator?: Quantity['comparator']): Quantity {
+  const code = c(unit, 1);
+  const text = c(unit, 2) || code;
+  const q: Quantity = { value, ...(comparator ? { comparator } : {}) };
+  if (!code && !text) return q;
+  const declaredUcum = /^(UCUM|ISO\+|ANSI\+)$/i.test(c(unit, 3));
+  const ucum = declaredUcum ? code : translateV2('v2-units-to-ucum', code.toUpperCase())?.code;
+  return ucum ? { ...q, unit: text, system: 'http://unitsofmeasure.org', code: ucum } : { ...q, unit: text };
+}

@@ -1,0 +1,60 @@
+import type { MapContext, Seg } from './context';
+
+/**
+ * The order groups of ORM/OMI/OMG/OML/ORU: an ORC and/or OBR with what follows it (IPC, OBX,
+ * NTE). Notes attach to the OBX before them, else to the order. Segments are not re-checked
+ * against the message structure: real feeds vary too much, and position is what matters.
+ */
+export interface ObservationItem {
+  obx: Seg;
+  notes: Seg[];
+}
+
+export interface OrderGroup {
+  index: number;
+  orc?: Seg;
+  obr?: Seg;
+  ipc: Seg[];
+  observations: ObservationItem[];
+  notes: Seg[];
+}
+
+export function orderGroups(ctx: MapContext): OrderGroup[] {
+  const groups: OrderGroup[] = [];
+  let current: OrderGroup | undefined;
+  let lastObx: ObservationItem | undefined;
+  const open = (): OrderGroup => {
+    current = { index: groups.length, ipc: [], observations: [], notes: [] };
+    groups.push(current);
+    lastObx = undefined;
+    return current;
+  };
+  for (const s of ctx.segs) {
+    switch (s.seg.id) {
+      case 'ORC':
+        open().orc = s;
+        break;
+      case 'OBR':
+        if (!current || current.obr || current.observations.length) open();
+        current!.obr = s;
+        lastObx = undefined;
+        break;
+      case 'IPC':
+        if (current) current.ipc.push(s);
+        break;
+      case 'OBX':
+        if (!current) continue;
+        lastObx = { obx: s, notes: [] };
+        current.observations.push(lastObx);
+        break;
+      case 'NTE':
+        if (lastObx) lastObx.notes.push(s);
+        else if (current) current.notes.push(s);
+        break;
+      case 'SPM':
+        lastObx = undefined;
+        break;
+    }
+  }
+  return groups.filter((g) => g.orc || g.obr);
+}

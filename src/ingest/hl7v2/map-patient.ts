@@ -1,0 +1,148 @@
+import type { Identifier, Patient, PatientContact, Reference } from 'fhir/r4';
+import { issue } from '../../fhir/outcome';
+import { PROVIDER_CODE_SYSTEM, VN_IDENTIFIER_SYSTEM, type Hl7SourceConfig, type VnIdentifierKind } from './config';
+import { MapContext, reps, rep, val, where, type Seg } from './context';
+import { address, c, concept, contactPoint, humanName, type Rep } from './datatypes';
+import { codeV2, translateV2 } from './tables';
+
+// PID (Patient Identification, "thông tin hành chính người bệnh") → Patient.
+
+/** Which configured system a CX repetition belongs to, most specific key first. */
+function configuredSystem(cfg: Hl7SourceConfig, cx: Rep): { kind?: VnIdentifierKind; system?: string } {
+  const ns = c(cx, 4, 1);
+  const uid = c(cx, 4, 2);
+  const type = c(cx, 5);
+  const table = cfg.identifierAuthorities ?? {};
+  for (const key of [ns && type && `${ns}^${type}`, uid && type && `${uid}^${type}`, ns, uid, type && `^${type}`, type]) {
+    const hit = key ? table[key] : undefined;
+    if (!hit) continue;
+    if (hit in VN_IDENTIFIER_SYSTEM) return { kind: hit as VnIdentifierKind, system: VN_IDENTIFIER_SYSTEM[hit as VnIdentifierKind] };
+    return { system: hit };
+  }
+  if (uid && /^\d+(\.\d+)+$/.test(uid)) return { system: `urn:oid:${uid}` };
+  return {};
+}
+
+/** CX → Identifier; MA_BN is only unique inside its facility, so it names the facility as assigner. */
+export function identifier(ctx: MapContext, cx: Rep): { id: Identifier; kind?: VnIdentifierKind } | undefined {
+  const value = c(cx, 1);
+  if (!value) return undefined;
+  const { kind, system } = configuredSystem(ctx.cfg, cx);
+  const type = c(cx, 5);
+  const authority = c(cx, 4, 1) || c(cx, 4, 2);
+  const assigner = kind === 'MA_BN'
+    ? { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } }
+    : authority ? { display: authority } : undefined;
+  return {
+    kind,
+    id: {
+      ...(kind === 'CCCD' ? { use: 'official' as const } : {}),
+      ...(type ? { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: type }] } } : {}),
+      ...(system ? { system } : {}),
+      value,
+      ...(assigner ? { assigner } : {}),
+    },
+  };
+}
+
+/**
+ * The key a patient's resource id is derived from: the MA_BN when configured, else the first
+ * identifier. DICOM's PatientID carries the same hospital number, so both feeds meet.
+ */
+function identifiersAndKey(ctx: MapContext, cxs: Rep[]): { identifiers: Identifier[]; key?: string } {
+  const mapped = cxs.map((cx) => identifier(ctx, cx)).filter((x): x is NonNullable<typeof x> => !!x);
+  const key = (mapped.find((m) => m.kind === 'MA_BN') ?? mapped[0])?.id.value;
+  return { identifiers: mapped.map((m) => m.id), key };
+}
+
+export function patientResourceId(ctx: MapContext, key: string): string {
+  return ctx.id('Patient', key);
+}
+
+function contact(ctx: MapContext, nk1: Seg): PatientContact | undefined {
+  const name = reps(nk1, 2).map(humanName).find(Boolean);
+  const rel = rep(nk1, 3);
+  const relCode = translateV2('v2-0063-to-contact-relationship', c(rel, 1));
+  const relationship = [concept(rel), relCode && { coding: [relCode] }].filter((x) => !!x);
+  const telecom = [...reps(nk1, 5), ...reps(nk1, 6)].map(contactPoint).filter((x) => !!x);
+  const addr = reps(nk1, 4).map(address).find(Boolean);
+  if (!name && !telecom.length && !addr) return undefined;
+  return {
+    ...(relationship.length ? { relationship: relationship as PatientContact['relationship'] } : {}),
+    ...(name ? { name } : {}),
+    ...(telecom.length ? { telecom: telecom as PatientContact['telecom'] } : {}),
+    ...(addr ? { address: addr } : {}),
+  };
+}
+
+/** Patient from a PID (and the NK1s after it); returns the reference every other resource uses. */
+export function mapPatient(ctx: MapContext, pid: Seg): Reference | undefined {
+  const { identifiers, key } = identifiersAndKey(ctx, [...reps(pid, 3), ...reps(pid, 2), ...(reps(pid, 3).length ? [] : reps(pid, 4))]);
+  if (!key) {
+    ctx.issues.push(issue('error', 'required', 'PID-3 (patient identifier list) has no identifier', where(pid, 3)));
+    return undefined;
+  }
+  const id = patientResourceId(ctx, key);
+  const names = reps(pid, 5).map(humanName).filter((x) => !!x);
+  const sex = val(pid, 8);
+  const gender = codeV2('v2-0001-to-administrative-gender', sex) as Patient['gender'];
+  if (sex && !gender) ctx.issues.push(issue('warning', 'code-invalid', `PID-8 sex '${sex}' is not in HL7 table 0001`, where(pid, 8)));
+  const birthDate = ctx.dateTime(val(pid, 7), where(pid, 7))?.slice(0, 10);
+  const addresses = reps(pid, 11).map(address).filter((x) => !!x);
+  const telecom = [...reps(pid, 13), ...reps(pid, 14)].map(contactPoint).filter((x) => !!x);
+  const marital = concept(rep(pid, 16));
+  const deceasedAt = ctx.dateTime(val(pid, 29), where(pid, 29));
+  const multiple = val(pid, 24);
+  const order = Number(val(pid, 25));
+  const start = ctx.segs.indexOf(pid);
+  const contacts: PatientContact[] = [];
+  for (let i = start + 1; i < ctx.segs.length && !['PID', 'MSH', 'MRG'].includes(ctx.segs[i]!.seg.id); i++) {
+    if (ctx.segs[i]!.seg.id === 'NK1') {
+      const k = contact(ctx, ctx.segs[i]!);
+      if (k) contacts.push(k);
+    }
+  }
+  const patient: Patient & { id: string } = {
+    resourceType: 'Patient',
+    id,
+    identifier: identifiers,
+    active: true,
+    ...(names.length ? { name: names } : {}),
+    ...(telecom.length ? { telecom } : {}),
+    ...(gender ? { gender } : {}),
+    ...(birthDate ? { birthDate } : {}),
+    ...(deceasedAt ? { deceasedDateTime: deceasedAt } : val(pid, 30) === 'Y' ? { deceasedBoolean: true } : {}),
+    ...(addresses.length ? { address: addresses } : {}),
+    ...(marital ? { maritalStatus: marital } : {}),
+    ...(multiple === 'Y' ? (order > 0 ? { multipleBirthInteger: order } : { multipleBirthBoolean: true }) : multiple === 'N' ? { multipleBirthBoolean: false } : {}),
+    ...(contacts.length ? { contact: contacts } : {}),
+  };
+  return ctx.put(patient);
+}
+
+/**
+ * A40 merge: the PID is the surviving record, MRG-1 the one merged into it. The old record is
+ * kept, inactive, pointing at the survivor, so references to it still resolve; moving those
+ * references is the store's job once it sees the `replaced-by` link.
+ */
+export function mapMerge(ctx: MapContext, pid: Seg, mrg: Seg, survivor: Reference): void {
+  const { identifiers, key } = identifiersAndKey(ctx, reps(mrg, 1));
+  if (!key) {
+    ctx.issues.push(issue('error', 'required', 'MRG-1 (prior patient identifier) is empty', where(mrg, 1)));
+    return;
+  }
+  const oldId = patientResourceId(ctx, key);
+  const current = ctx.get<Patient>(survivor.reference!)!;
+  if (`Patient/${oldId}` === survivor.reference) {
+    ctx.issues.push(issue('error', 'business-rule', 'MRG-1 names the same patient as PID-3', where(mrg, 1)));
+    return;
+  }
+  current.link = [...(current.link ?? []), { other: { reference: `Patient/${oldId}` }, type: 'replaces' }];
+  ctx.put<Patient & { id: string }>({
+    resourceType: 'Patient',
+    id: oldId,
+    identifier: identifiers,
+    active: false,
+    link: [{ other: survivor, type: 'replaced-by' }],
+  });
+}

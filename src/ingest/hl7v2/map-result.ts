@@ -1,0 +1,183 @@
+import type { Attachment, CodeableConcept, DiagnosticReport, Observation, ObservationReferenceRange, Quantity, Reference } from 'fhir/r4';
+import { issue } from '../../fhir/outcome';
+import { MapContext, rep, reps, val, where, type Seg } from './context';
+import { c, concept, quantity, type Rep } from './datatypes';
+import type { ObservationItem, OrderGroup } from './groups';
+import { accessionOf, notes } from './map-order';
+import { codeV2, translateV2 } from './tables';
+
+// OBR + OBX (kết quả xét nghiệm / chẩn đoán hình ảnh) → DiagnosticReport + Observations.
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+const COMPARATOR = new Set(['<', '<=', '>=', '>']);
+const TEXT_TYPES = new Set(['ST', 'TX', 'FT']);
+/**
+ * Imaging reports mark each text line's section with a suffix on OBX-3 (`71020&IMP`,
+ * `^^^&GDT`): the second subcomponent of the identifier or its alternate.
+ */
+const REPORT_SECTIONS = new Set(['GDT', 'IMP', 'ADT', 'FND', 'REC', 'ANT', 'SRT', 'TCM']);
+function reportSection(obx: Seg): string {
+  const id = rep(obx, 3);
+  return (id?.[0]?.[1] || id?.[3]?.[1] || '').toUpperCase();
+}
+
+type ObservationValue = Pick<Observation, 'valueQuantity' | 'valueCodeableConcept' | 'valueString' | 'valueDateTime' | 'valueTime' | 'valueRange' | 'valueRatio'>;
+
+/** OBX-5 by OBX-2: numbers with UCUM units, codes, text, dates; a bad number is kept as text with a warning. */
+function value(ctx: MapContext, obx: Seg): ObservationValue | undefined {
+  const type = val(obx, 2);
+  const values = reps(obx, 5);
+  if (!values.length) return undefined;
+  const unit = rep(obx, 6);
+  const first: Rep = values[0]!;
+  const text = () => values.map((r) => r.map((comp) => comp.join('&')).join(' ').trim()).join('\n');
+  switch (type) {
+    case 'NM': {
+      const v = c(first, 1);
+      if (NUMBER.test(v)) return { valueQuantity: quantity(Number(v), unit) };
+      ctx.issues.push(issue('warning', 'value', `OBX-5 '${v}' is not a number although OBX-2 is NM; kept as text`, where(obx, 5)));
+      return { valueString: text() };
+    }
+    case 'SN': {
+      const [cmp, n1, sep, n2] = [c(first, 1), c(first, 2), c(first, 3), c(first, 4)];
+      if (NUMBER.test(n1) && NUMBER.test(n2) && (sep === ':' || sep === '/')) return { valueRatio: { numerator: { value: Number(n1) }, denominator: { value: Number(n2) } } };
+      if (NUMBER.test(n1) && NUMBER.test(n2) && sep === '-') return { valueRange: { low: quantity(Number(n1), unit), high: quantity(Number(n2), unit) } };
+      if (NUMBER.test(n1) && !sep) return { valueQuantity: quantity(Number(n1), unit, COMPARATOR.has(cmp) ? (cmp as Quantity['comparator']) : undefined) };
+      return { valueString: [cmp, n1, sep, n2].join('') };
+    }
+    case 'CE': case 'CWE': case 'CNE': case 'CF': {
+      const cc = concept(first);
+      return cc ? { valueCodeableConcept: cc } : undefined;
+    }
+    case 'DT': case 'DTM': case 'TS': {
+      const dt = ctx.dateTime(c(first, 1), where(obx, 5));
+      return dt ? { valueDateTime: dt } : { valueString: text() };
+    }
+    case 'TM': {
+      const m = /^(\d{2})(\d{2})(\d{2})?/.exec(c(first, 1));
+      return m ? { valueTime: `${m[1]}:${m[2]}:${m[3] ?? '00'}` } : { valueString: text() };
+    }
+    case 'ED': case 'RP':
+      return undefined;
+    default: {
+      const t = text();
+      return t ? { valueString: t } : undefined;
+    }
+  }
+}
+
+/** OBX-7 "3.5-5.0", "<5", ">=10", else kept as text. */
+function referenceRange(range: string, unit: Rep | undefined): ObservationReferenceRange | undefined {
+  if (!range) return undefined;
+  const between = /^\s*([+-]?[\d.]+)\s*-\s*([+-]?[\d.]+)\s*$/.exec(range);
+  if (between && NUMBER.test(between[1]!) && NUMBER.test(between[2]!)) return { low: quantity(Number(between[1]), unit), high: quantity(Number(between[2]), unit), text: range };
+  const bound = /^\s*(<=?|>=?)\s*([+-]?[\d.]+)\s*$/.exec(range);
+  if (bound && NUMBER.test(bound[2]!)) return bound[1]!.startsWith('<') ? { high: quantity(Number(bound[2]), unit), text: range } : { low: quantity(Number(bound[2]), unit), text: range };
+  return { text: range };
+}
+
+function interpretation(obx: Seg): CodeableConcept[] {
+  return reps(obx, 8).flatMap((r) => {
+    const code = c(r, 1);
+    if (!code) return [];
+    const mapped = translateV2('v2-0078-to-observation-interpretation', code);
+    return [mapped ? { coding: [mapped] } : { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0078', code }], text: c(r, 2) || code }];
+  });
+}
+
+/** ED with Base64 data → an attachment (a PDF or image of the signed report). */
+function attachment(obx: Seg): Attachment | undefined {
+  const ed = rep(obx, 5);
+  if (val(obx, 2) !== 'ED' || !ed || !/^base64$/i.test(c(ed, 4)) || !c(ed, 5)) return undefined;
+  const type = c(ed, 2).toLowerCase();
+  const sub = c(ed, 3).toLowerCase();
+  const contentType = type === 'application' || type === 'image' || type === 'text' ? `${type}/${sub || 'octet-stream'}` : sub === 'pdf' ? 'application/pdf' : 'application/octet-stream';
+  return { contentType, data: c(ed, 5).replace(/\s+/g, '') };
+}
+
+function mapObservation(ctx: MapContext, item: ObservationItem, reportKey: string, n: number, subject: Reference, encounter: Reference | undefined, fallbackTime?: string): Reference | undefined {
+  const { obx } = item;
+  const code = concept(rep(obx, 3));
+  if (!code) {
+    // Without a value either there is nothing to lose; a value without a name must not pass quietly.
+    const empty = !reps(obx, 5).length || ['ED', 'RP'].includes(val(obx, 2));
+    ctx.issues.push(issue(empty ? 'warning' : 'error', 'required', 'OBX-3 (observation identifier) is empty: no Observation made', where(obx, 3)));
+    return undefined;
+  }
+  const v = value(ctx, obx);
+  const status = (codeV2('v2-0085-to-observation-status', val(obx, 11)) ?? 'unknown') as Observation['status'];
+  const range = referenceRange(val(obx, 7), rep(obx, 6));
+  const effective = ctx.dateTime(val(obx, 14), where(obx, 14)) ?? fallbackTime;
+  const interp = interpretation(obx);
+  const note = notes(item.notes);
+  const observation: Observation & { id: string } = {
+    resourceType: 'Observation',
+    id: ctx.id('Observation', reportKey, val(obx, 3), val(obx, 4), String(n)),
+    status,
+    code,
+    subject,
+    ...(encounter ? { encounter } : {}),
+    ...(effective ? { effectiveDateTime: effective } : {}),
+    ...v,
+    ...(interp.length ? { interpretation: interp } : {}),
+    ...(note.length ? { note } : {}),
+    ...(range ? { referenceRange: [range] } : {}),
+  };
+  return ctx.put(observation);
+}
+
+/** Issued must be an instant: only a timestamp with seconds qualifies. */
+function instant(dt: string | undefined): string | undefined {
+  return dt && /T\d{2}:\d{2}:\d{2}/.test(dt) ? dt : undefined;
+}
+
+export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, encounter: Reference | undefined, order: Reference | undefined): void {
+  const accession = accessionOf(g);
+  const reportKey = `${accession || `${ctx.msg.controlId}#${g.index}`}|${val(g.obr, 4)}`;
+  const effective = g.obr ? ctx.dateTime(val(g.obr, 7), where(g.obr, 7)) : undefined;
+  const results: Reference[] = [];
+  const seen = new Map<string, number>();
+  const text: string[] = [];
+  const impression: string[] = [];
+  const forms: Attachment[] = [];
+  for (const item of g.observations) {
+    const idKey = `${val(item.obx, 3)}|${val(item.obx, 4)}`;
+    const n = (seen.get(idKey) ?? 0) + 1;
+    seen.set(idKey, n);
+    const form = attachment(item.obx);
+    if (form) forms.push(form);
+    const ref = form ? undefined : mapObservation(ctx, item, reportKey, n, subject, encounter, effective);
+    if (ref) results.push(ref);
+    if (TEXT_TYPES.has(val(item.obx, 2))) {
+      const lines = reps(item.obx, 5).map((r) => r.map((comp) => comp.join('&')).join(' ')).join('\n');
+      text.push(lines);
+      if (reportSection(item.obx) === 'IMP') impression.push(lines);
+    }
+  }
+  if (!g.obr) return;
+  const section = val(g.obr, 24);
+  const code = concept(rep(g.obr, 4));
+  if (!code) ctx.issues.push(issue('error', 'required', 'OBR-4 (universal service identifier) is empty', where(g.obr, 4)));
+  // Radiology reports arrive as text lines; the whole text is the presented form, the impression the conclusion.
+  const isReportText = text.length > 0 && (g.observations.some((o) => REPORT_SECTIONS.has(reportSection(o.obx))) || g.observations.every((o) => TEXT_TYPES.has(val(o.obx, 2))));
+  if (isReportText) forms.unshift({ contentType: 'text/plain; charset=utf-8', data: Buffer.from(text.join('\n'), 'utf8').toString('base64') });
+  const issued = instant(ctx.dateTime(val(g.obr, 22), where(g.obr, 22)));
+  const status = (codeV2('v2-0123-to-diagnostic-report-status', val(g.obr, 25)) ?? 'unknown') as DiagnosticReport['status'];
+  const report: DiagnosticReport & { id: string } = {
+    resourceType: 'DiagnosticReport',
+    id: ctx.id('DiagnosticReport', reportKey),
+    ...(accession ? { identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, ...(ctx.cfg.accessionSystem ? { system: ctx.cfg.accessionSystem } : {}), value: accession }] } : {}),
+    ...(order ? { basedOn: [order] } : {}),
+    status,
+    ...(section ? { category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: section }] }] } : {}),
+    code: code ?? { text: 'unknown' },
+    subject,
+    ...(encounter ? { encounter } : {}),
+    ...(effective ? { effectiveDateTime: effective } : {}),
+    ...(issued ? { issued } : {}),
+    ...(results.length ? { result: results } : {}),
+    ...(impression.length || (isReportText && text.length) ? { conclusion: (impression.length ? impression : text).join('\n') } : {}),
+    ...(forms.length ? { presentedForm: forms } : {}),
+  };
+  ctx.put(report);
+}
