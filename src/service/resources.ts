@@ -100,7 +100,10 @@ export class ResourceService {
     if (expectedType && resource.resourceType !== expectedType) {
       throw badRequest(`resourceType '${resource.resourceType}' does not match the URL's type '${expectedType}'`, `${location}resourceType`);
     }
-    const issues = this.validate(resource).map((i) => (location && i.expression ? { ...i, expression: location + i.expression } : i));
+    // Inside a bundle, `Patient.name[0]` is reported as `Bundle.entry[3].resource.name[0]`.
+    const type = resource.resourceType;
+    const at = (e: string) => location.replace(/\.$/, '') + (e.startsWith(type) ? e.slice(type.length) : `.${e}`);
+    const issues = this.validate(resource).map((i) => (location && i.expression ? { ...i, expression: at(i.expression) } : i));
     if (hasErrors(issues)) throw new FhirError(422, issues);
     return { resource: stampProvenance(resource, ctx), issues };
   }
@@ -200,11 +203,14 @@ export function parseQueryString(qs: string): RawParams {
     if (!part) continue;
     const eq = part.indexOf('=');
     const dec = (s: string) => {
+      let d: string;
       try {
-        return decodeURIComponent(s.replace(/\+/g, ' '));
+        d = decodeURIComponent(s.replace(/\+/g, ' '));
       } catch {
         throw badRequest(`malformed URL encoding in '${s}'`);
       }
+      if (d.includes('\u0000')) throw badRequest('NUL characters are not allowed in parameters');
+      return d;
     };
     out.push(eq < 0 ? [dec(part), ''] : [dec(part.slice(0, eq)), dec(part.slice(eq + 1))]);
   }

@@ -102,8 +102,8 @@ function tokensOf(p: string, v: unknown, rows: IndexRows): void {
     // CodeableConcept: each coding, and the text for :text searches.
     const text = str(v.text);
     const codings = Array.isArray(v.coding) ? v.coding.filter(isObj) : [];
-    for (const c of codings) rows.token.push([p, str(c.system), str(c.code), text ?? str(c.display)]);
-    if (codings.length === 0 && text) rows.token.push([p, null, null, text]);
+    for (const c of codings) rows.token.push([p, str(c.system), str(c.code), str(c.display)]);
+    if (text) rows.token.push([p, null, null, cap(text)]);
     return;
   }
   if ('code' in v) {

@@ -48,7 +48,7 @@ export interface SearchQuery {
 
 export const DEFAULT_COUNT = 20;
 export const MAX_COUNT = 1000;
-const RESULT_PARAMS = new Set(['_sort', '_count', '_offset', '_total', '_summary', '_elements', '_include', '_revinclude', '_format', '_pretty', '_contained', '_containedType']);
+const RESULT_PARAMS = new Set(['_sort', '_count', '_offset', '_total', '_summary', '_elements', '_include', '_revinclude', '_include:iterate', '_revinclude:iterate', '_format', '_pretty', '_contained', '_containedType']);
 const PREFIXES = new Set<Prefix>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
 const MODIFIERS: Record<string, Set<string>> = {
   string: new Set(['exact', 'contains', 'missing']),
@@ -132,8 +132,12 @@ function parseResultParam(q: SearchQuery, name: string, value: string): void {
       return;
     case '_include':
     case '_revinclude':
-      (name === '_include' ? q.include : q.revinclude).push(parseInclude(value, name));
+    case '_include:iterate':
+    case '_revinclude:iterate': {
+      const inc = parseInclude(value, name, name.endsWith(':iterate'));
+      (name.startsWith('_include') ? q.include : q.revinclude).push(inc);
       return;
+    }
     default:
       return; // _format, _pretty: handled by the HTTP layer
   }
@@ -148,15 +152,14 @@ function parseSortKey(type: string | undefined, key: string): SortKey {
   return { param: sp, desc };
 }
 
-function parseInclude(value: string, name: string): Include {
-  const [v, mod] = value.split(':iterate').length > 1 ? [value.replace(':iterate', ''), 'iterate'] : [value, undefined];
-  const [sourceType, code, targetType] = v!.split(':');
+function parseInclude(value: string, name: string, iterate: boolean): Include {
+  const [sourceType, code, targetType] = value.split(':');
   if (!sourceType || !isResourceType(sourceType)) throw badRequest(`${name}: '${sourceType}' is not a resource type`, name);
   if (targetType && !isResourceType(targetType)) throw badRequest(`${name}: '${targetType}' is not a resource type`, name);
-  if (code === '*') return { sourceType, iterate: mod === 'iterate', ...(targetType ? { targetType } : {}) };
+  if (code === '*') return { sourceType, iterate, ...(targetType ? { targetType } : {}) };
   const sp = code ? searchParam(sourceType, code) : undefined;
   if (!sp || sp.type !== 'reference') throw badRequest(`${name}: '${code}' is not a reference search parameter of ${sourceType}`, name);
-  return { sourceType, param: sp, iterate: mod === 'iterate', ...(targetType ? { targetType } : {}) };
+  return { sourceType, param: sp, iterate, ...(targetType ? { targetType } : {}) };
 }
 
 /** Parses one `name=value` pair; undefined when the name is not a parameter of `type`. */

@@ -148,13 +148,15 @@ function findUnescaped(s: string, ch: string): number {
 }
 
 function referenceCond(sp: SearchParam, v: string, modifier: string | undefined, x: string, p: Params): string {
+  if (/^[A-Za-z0-9\-.]{1,64}$/.test(v)) {
+    // A bare id: the type comes from the modifier, or any allowed target.
+    const typeCond = modifier ? ` AND ${x}.target_type = ${p.add(modifier)}` : '';
+    return `${x}.target_id = ${p.add(v)}${typeCond}`;
+  }
   const r = parseReference(v);
   if (r.type && r.id && !r.url) return `${x}.target_type = ${p.add(r.type)} AND ${x}.target_id = ${p.add(r.id)}`;
-  if (r.url) return `${x}.url = ${p.add(v)}`;
-  // A bare id: the type comes from the modifier, or any allowed target.
-  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(v)) throw badRequest(`'${v}' is not a valid reference for '${sp.code}'`, sp.code);
-  const typeCond = modifier ? ` AND ${x}.target_type = ${p.add(modifier)}` : '';
-  return `${x}.target_id = ${p.add(v)}${typeCond}`;
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(v)) throw badRequest(`'${v}' is not a valid reference for '${sp.code}'`, sp.code);
+  return `${x}.url = ${p.add(v)}`;
 }
 
 /**

@@ -1,0 +1,2 @@
+export { parseFhirXml, FHIR_NS, XHTML_NS } from './parse';
+export { serializeFhirXml } from './serialize';

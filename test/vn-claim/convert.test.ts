@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bundle } from 'fhir/r4';
+import { run } from '../../src/cli/commands/convert';
+import { convertClaim } from '../../src/ingest/vn-claim';
+import type { ClaimConversion } from '../../src/ingest/vn-claim';
+import { ENVELOPE_FILE, envelope, episode, setField } from './fixtures';
+
+async function all(input: Buffer): Promise<ClaimConversion[]> {
+  const out: ClaimConversion[] = [];
+  for await (const r of convertClaim(input)) out.push(r);
+  return out;
+}
+
+describe('convertClaim', () => {
+  it('one bad HOSO among good ones is rejected alone, with table/row/field locations', async () => {
+    const results = await all(envelope([
+      episode('GOOD1'),
+      episode('BAD', (n, x) => (n === 3 ? x.replace('<NGAY_YL>202406150805</NGAY_YL>', '<NGAY_YL>2024</NGAY_YL>') : x)),
+      episode('GOOD2'),
+    ]));
+    expect(results.map((r) => [r.sourceKey, !!r.bundle])).toEqual([['GOOD1', true], ['BAD', false], ['GOOD2', true]]);
+    expect(results[1]!.issues.find((i) => i.severity === 'error')).toMatchObject({ expression: 'XML3[1].NGAY_YL' });
+  });
+
+  it('the same file twice gives the same Bundles (resources update, never duplicate)', async () => {
+    const file = readFileSync(ENVELOPE_FILE);
+    const [a] = await all(file);
+    const [b] = await all(Buffer.from(file));
+    expect(a!.bundle).toEqual(b!.bundle);
+  });
+
+  it('a validator passed in can reject a HOSO; its issues point into the Bundle', async () => {
+    const out: ClaimConversion[] = [];
+    const validate = (r: { resourceType: string }) => (r.resourceType === 'Claim' ? [{ severity: 'error' as const, code: 'invalid' as const, diagnostics: 'no', expression: 'Claim.total' }] : []);
+    for await (const r of convertClaim(readFileSync(ENVELOPE_FILE), { validate })) out.push(r);
+    expect(out[0]!.bundle).toBeUndefined();
+    expect(out[0]!.issues.at(-1)!.expression).toMatch(/^Bundle\.entry\[\d+\]\.resource \(Claim\.total\)$/);
+  });
+
+  it('every produced resource validates against base R4 and the VN profiles with zero errors', async () => {
+    const { validateResource } = await import('../../src/validation');
+    const withEverything = await all(envelope([episode('V1'), episode('V2', (n, x) => (n === 1 ? setField(x, 'MA_BENH_KT', 'I10;E78') : x))]));
+    const synthetic = await all(readFileSync(ENVELOPE_FILE));
+    for (const r of [...synthetic, ...withEverything]) {
+      for (const e of r.bundle!.entry!) {
+        const errs = validateResource(e.resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+        expect(errs.length ? `${e.resource!.resourceType}: ${JSON.stringify(errs)}` : 'ok').toBe('ok');
+      }
+    }
+  });
+});
+
+describe('fhir-gateway convert', () => {
+  const capture = async (args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const so = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const se = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    try {
+      return { code: await run(args), out: out.join(''), err: err.join('') };
+    } finally {
+      so.mockRestore();
+      se.mockRestore();
+    }
+  };
+
+  it('prints one Bundle per HOSO and exits 0', async () => {
+    const { code, out } = await capture([ENVELOPE_FILE, '--format', 'vn-claim']);
+    expect(code).toBe(0);
+    const bundles = out.trim().split('\n').map((l) => JSON.parse(l) as Bundle);
+    expect(bundles).toHaveLength(1);
+    expect(bundles[0]!.type).toBe('transaction');
+  });
+
+  it('exits 1 with an OperationOutcome on stderr when a HOSO is rejected, 2 on usage errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convert-'));
+    const f = join(dir, 'bad.xml');
+    writeFileSync(f, envelope([episode('B', (n, x) => (n === 1 ? setField(x, 'NGAY_VAO', 'x') : x))]));
+    const bad = await capture([f, '--format', 'vn-claim']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('"XML1[0].NGAY_VAO"');
+    expect((await capture([f])).code).toBe(2);
+    expect((await capture([f, '--format', 'dicom-sr'])).code).toBe(2);
+  });
+});
