@@ -116,26 +116,40 @@ function tableConcepts(values: Record<string, string>): Json[] {
   );
 }
 
+/**
+ * The decision prints dagger/asterisk marks on codes (A17.0†, D63.0*) and sometimes lists a
+ * category both plain and marked (A17 and A17†); claims send the bare code. Concepts are keyed by
+ * the bare code, the mark kept as a property, and the annex flags of all listings combined.
+ */
 function icd10(rows: Record<string, string>[], chapters: Record<string, string>[]): Json {
-  const seen = new Set<string>();
-  const concepts: Json[] = [];
+  const byCode = new Map<string, { row: Record<string, string>; marks: Set<string>; notPrincipal: boolean; sex: Set<string> }>();
   for (const r of rows) {
-    if (seen.has(r.code!)) continue; // the source lists J13 twice
-    seen.add(r.code!);
+    const code = r.code!.replace(/[†*]/g, '');
+    const entry = byCode.get(code) ?? { row: r, marks: new Set<string>(), notPrincipal: false, sex: new Set<string>() };
+    byCode.set(code, entry);
+    if (r.code!.includes('†')) entry.marks.add('dagger');
+    if (r.code!.includes('*')) entry.marks.add('asterisk');
+    if (r.not_primary_A2 === '1') entry.notPrincipal = true;
+    if (r.female_only_A4_1 === '1') entry.sex.add('female');
+    if (r.male_only_A4_2 === '1') entry.sex.add('male');
+  }
+  const concepts: Json[] = [];
+  for (const [code, { row: r, marks, notPrincipal, sex }] of byCode) {
     const props: Json[] = [{ code: 'chapter', valueCode: r.chapter_no }];
-    if (r.category_code && r.category_code !== r.code) props.push({ code: 'parent', valueCode: r.category_code });
-    if (r.not_primary_A2 === '1') props.push({ code: 'not-principal', valueBoolean: true });
-    if (r.female_only_A4_1 === '1') props.push({ code: 'sex', valueCode: 'female' });
-    if (r.male_only_A4_2 === '1') props.push({ code: 'sex', valueCode: 'male' });
-    concepts.push({ code: r.code, display: r.name_vi, designation: [{ language: 'en', value: r.name_en }], property: props });
+    if (r.category_code && r.category_code !== code) props.push({ code: 'parent', valueCode: r.category_code });
+    for (const m of marks) props.push({ code: 'dagger-asterisk', valueCode: m });
+    if (notPrincipal) props.push({ code: 'not-principal', valueBoolean: true });
+    for (const x of sex) props.push({ code: 'sex', valueCode: x });
+    concepts.push({ code, display: r.name_vi, designation: [{ language: 'en', value: r.name_en }], property: props });
   }
   return codeSystem('vn-icd10', 'ICD-10, Vietnamese edition (QĐ 4469/QĐ-BYT, 2020)', concepts, {
-    description: 'Codes with the dot (E11.9). Properties carry the decision\'s annexes: A2 (may not be the principal diagnosis) and A4.1/A4.2 (female-/male-only codes). Chapters: ' +
+    description: 'Codes with the dot (E11.9), without dagger/asterisk marks. Properties carry the decision\'s annexes: A2 (may not be the principal diagnosis) and A4.1/A4.2 (female-/male-only codes). Chapters: ' +
       chapters.map((c) => `${c.chapter_no} ${c.chapter_range}`).join('; '),
     hierarchyMeaning: 'is-a',
     property: [
       { code: 'chapter', description: 'Chapter (roman numeral)', type: 'code' },
       { code: 'parent', uri: 'http://hl7.org/fhir/concept-properties#parent', description: '3-character category', type: 'code' },
+      { code: 'dagger-asterisk', description: 'Printed mark of the dual-classification system: dagger (aetiology) or asterisk (manifestation)', type: 'code' },
       { code: 'not-principal', description: 'QĐ 4469 annex A2: may not be coded as the principal diagnosis', type: 'boolean' },
       { code: 'sex', description: 'QĐ 4469 annexes A4.1/A4.2: code only valid for this administrative gender', type: 'code' },
     ],

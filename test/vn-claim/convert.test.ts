@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Bundle } from 'fhir/r4';
 import { run } from '../../src/cli/commands/convert';
 import { convertClaim } from '../../src/ingest/vn-claim';
+import { validateResource } from '../../src/validation';
 import type { ClaimConversion } from '../../src/ingest/vn-claim';
 import { ENVELOPE_FILE, envelope, episode, setField } from './fixtures';
 
@@ -40,7 +41,6 @@ describe('convertClaim', () => {
   });
 
   it('every produced resource validates against base R4 and the VN profiles with zero errors', async () => {
-    const { validateResource } = await import('../../src/validation');
     const withEverything = await all(envelope([episode('V1'), episode('V2', (n, x) => (n === 1 ? setField(x, 'MA_BENH_KT', 'I10;E78') : x))]));
     const synthetic = await all(readFileSync(ENVELOPE_FILE));
     for (const r of [...synthetic, ...withEverything]) {

@@ -1,3 +1,4 @@
+import { lookup } from '../../src/fhir/conceptmap';
 import { checkClaim } from '../../src/ingest/vn-claim/rules';
 import { parseClaimFile } from '../../src/ingest/vn-claim/parse';
 import type { ClaimRecords } from '../../src/ingest/vn-claim/parse';
@@ -38,7 +39,6 @@ describe('checkClaim (QĐ 4750 validation sheet, integrity checks)', () => {
   });
 
   it('a code that may not be principal (QĐ 4469 A2) is refused as MA_BENH_CHINH only', async () => {
-    const { lookup } = await import('../../src/fhir/conceptmap');
     const code = 'B95.0';
     expect(lookup('http://fhir.ehealth.gov.vn/core/CodeSystem/vn-icd10', code)?.properties['not-principal']).toEqual([true]);
     expect(errors(await check(x1('MA_BENH_CHINH', code)))).toContain('XML1[0].MA_BENH_CHINH');

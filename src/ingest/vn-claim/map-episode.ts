@@ -113,8 +113,9 @@ export function mapCoverages(ctx: MapContext, x1: Row, patient: Reference): { ca
   });
 }
 
-/** ICD-10 codes arrive with or without the dot (E119 / E11.9); the code system uses the dot. */
-export function icdCode(code: string): string {
+/** ICD-10 codes arrive with or without the dot (E119 / E11.9), sometimes with a dagger/asterisk mark; the code system uses the bare dotted code. */
+export function icdCode(raw: string): string {
+  const code = raw.replace(/[†*]/g, '');
   if (lookup(`${CS}/vn-icd10`, code)) return code;
   const dotted = /^([A-Z][0-9]{2})([0-9A-Z]+)$/.exec(code);
   return dotted && lookup(`${CS}/vn-icd10`, `${dotted[1]}.${dotted[2]}`) ? `${dotted[1]}.${dotted[2]}` : code;
