@@ -33,12 +33,15 @@ export function part10Attrs(ds: dicomParser.DataSet, charset: string): DicomAttr
   return {
     text(tag) {
       const el = ds.elements[`x${tag.toLowerCase()}`];
+      // UN: some writers send known text attributes with an unknown VR; read them as text.
       if (!el || !el.length || el.items) return '';
       const vr = el.vr ?? '';
-      if (vr === 'IS' || vr === 'DS' || vr === 'UI' || vr === 'CS' || vr === 'DA' || vr === 'TM' || vr === 'DT' || vr === 'AS' || !vr || TEXT_VRS.has(vr)) {
+      if (vr === 'IS' || vr === 'DS' || vr === 'UI' || vr === 'CS' || vr === 'DA' || vr === 'TM' || vr === 'DT' || vr === 'AS' || vr === 'UN' || !vr || TEXT_VRS.has(vr)) {
         const bytes = Buffer.from(ds.byteArray.buffer, ds.byteArray.byteOffset + el.dataOffset, Math.min(el.length, ds.byteArray.length - el.dataOffset));
         const raw = TEXT_VRS.has(vr) && charset !== 'latin1' ? iconv.decode(bytes, charset) : bytes.toString('latin1');
-        return raw.replace(/[\0 ]+$/g, '').trim();
+        const value = raw.replace(/[\0 ]+$/g, '').trim();
+        // PN groups are Alphabetic=Ideographic=Phonetic; DICOM JSON's Alphabetic is the first.
+        return vr === 'PN' ? value.split('=')[0]!.trim() : value;
       }
       if (vr === 'US') return String(ds.uint16(`x${tag.toLowerCase()}`) ?? '');
       if (vr === 'UL') return String(ds.uint32(`x${tag.toLowerCase()}`) ?? '');

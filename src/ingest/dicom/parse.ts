@@ -61,8 +61,12 @@ function inflater(arr: Uint8Array, position: number): Uint8Array {
   return out;
 }
 
+/** dicom-parser throws strings, Errors, or `{ exception, dataSet }` objects. */
 function message(e: unknown): string {
-  return typeof e === 'string' ? e : e instanceof Error ? e.message : String(e);
+  if (typeof e === 'string') return e;
+  if (e instanceof Error) return e.message;
+  const ex = (e as { exception?: unknown })?.exception;
+  return typeof ex === 'string' ? ex : 'unreadable data';
 }
 
 export function readPart10(bytes: Buffer): { attrs?: DicomAttrs; issues: Issue[] } {
