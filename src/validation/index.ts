@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
 import { issue, type Issue } from '../fhir/outcome';
-import { registerStructureDefinition } from './model';
+import { definitionsMark, registerStructureDefinition, rollbackDefinitions } from './model';
 import { validateProfiles } from './profiles';
-import { registerCodeSystem, registerValueSet } from './terminology';
+import { registerCodeSystem, registerValueSet, rollbackTerminology, terminologyMark } from './terminology';
 import { Walk, walkResource } from './walk';
 
 export { skippedInvariants } from './invariants';
@@ -43,6 +43,23 @@ export function registerConformanceResource(res: unknown): void {
   else if (r.resourceType === 'StructureDefinition' && r.url) registerStructureDefinition(r as StructureDefinition);
   else if (r.resourceType === 'ValueSet' && r.url) registerValueSet(r as ValueSet);
   else if (r.resourceType === 'CodeSystem' && r.url) registerCodeSystem(r as CodeSystem);
+}
+
+/**
+ * Runs `fn` with extra conformance resources known, then forgets them again (a test case's
+ * supporting profiles must not leak into the next one).
+ */
+export function withConformanceResources<T>(resources: unknown[], fn: () => T): T {
+  ensureLocalProfiles();
+  const d = definitionsMark();
+  const t = terminologyMark();
+  try {
+    for (const r of resources) registerConformanceResource(r);
+    return fn();
+  } finally {
+    rollbackDefinitions(d);
+    rollbackTerminology(t);
+  }
 }
 
 let localLoaded = false;

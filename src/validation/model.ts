@@ -76,10 +76,28 @@ function loadOthers(): void {
   }
 }
 
+/** Registrations in order, with what each replaced, so a caller can undo its own. */
+const journal: { url: string; previous: StructureDefinition | undefined }[] = [];
+
 export function registerStructureDefinition(sd: StructureDefinition): void {
   index();
+  journal.push({ url: sd.url, previous: byUrl.get(sd.url) });
   byUrl.set(sd.url, sd);
-  compiledProfiles.delete(sd.url);
+  compiledProfiles.clear();
+}
+
+export function definitionsMark(): number {
+  return journal.length;
+}
+
+/** Undoes the registrations made since `mark`. */
+export function rollbackDefinitions(mark: number): void {
+  while (journal.length > mark) {
+    const { url, previous } = journal.pop()!;
+    if (previous) byUrl.set(url, previous);
+    else byUrl.delete(url);
+  }
+  compiledProfiles.clear();
 }
 
 export function structureDefinitionByUrl(url: string): StructureDefinition | undefined {

@@ -33,16 +33,40 @@ function load(): void {
   }
 }
 
+/** Registrations in order, with what each replaced, so a caller can undo its own. */
+const journal: (() => void)[] = [];
+
 export function registerValueSet(vs: ValueSet): void {
   load();
-  valueSets.set(vs.url!, vs);
-  expansions!.delete(vs.url!);
+  const url = vs.url!;
+  const previous = valueSets.get(url);
+  const previousExpansion = expansions!.get(url);
+  journal.push(() => {
+    if (previous) valueSets.set(url, previous);
+    else valueSets.delete(url);
+    if (previousExpansion) expansions!.set(url, previousExpansion);
+  });
+  valueSets.set(url, vs);
+  if (vs.expansion) expansions!.set(url, vs);
+  else expansions!.delete(url);
   sets.clear();
 }
 
 export function registerCodeSystem(cs: CodeSystem): void {
   load();
-  codeSystems.set(cs.url!, cs);
+  const url = cs.url!;
+  const previous = codeSystems.get(url);
+  journal.push(() => (previous ? codeSystems.set(url, previous) : codeSystems.delete(url)));
+  codeSystems.set(url, cs);
+  sets.clear();
+}
+
+export function terminologyMark(): number {
+  return journal.length;
+}
+
+export function rollbackTerminology(mark: number): void {
+  while (journal.length > mark) journal.pop()!();
   sets.clear();
 }
 
