@@ -6,7 +6,7 @@ import { run } from '../../src/cli/commands/convert';
 import { convertClaim } from '../../src/ingest/vn-claim';
 import { validateResource } from '../../src/validation';
 import type { ClaimConversion } from '../../src/ingest/vn-claim';
-import { ENVELOPE_FILE, envelope, episode, setField } from './fixtures';
+import { ENVELOPE_FILE, envelope, episode, setField, xml13, xml14, xml1Legacy4210, xml7 } from './fixtures';
 
 async function all(input: Buffer): Promise<ClaimConversion[]> {
   const out: ClaimConversion[] = [];
@@ -41,9 +41,16 @@ describe('convertClaim', () => {
   });
 
   it('every produced resource validates against base R4 and the VN profiles with zero errors', async () => {
-    const withEverything = await all(envelope([episode('V1'), episode('V2', (n, x) => (n === 1 ? setField(x, 'MA_BENH_KT', 'I10;E78') : x))]));
+    const withEverything = await all(envelope([
+      [...episode('V1'), { loai: 'XML7', xml: xml7('V1') }, { loai: 'XML13', xml: xml13('V1', true) }, { loai: 'XML14', xml: xml14('V1') }],
+      episode('V2', (n, x) => (n === 1 ? setField(setField(setField(setField(x, 'MA_BENH_KT', 'I10;E78'), 'MA_THE_BHYT', 'DN4799900000001;DN4799900000002'), 'GT_THE_TU', '20230101;20240601'), 'GT_THE_DEN', '20240531;20250531') : x)),
+      episode('V3', (n, x) => (n === 1 ? setField(setField(x, 'NGAY_VAO_NOI_TRU', '202406150900'), 'MA_LOAI_KCB', '03') : x)),
+    ]));
+    const legacy = await all(envelope([[{ loai: 'XML1', xml: xml1Legacy4210('L') }]], '01001'));
     const synthetic = await all(readFileSync(ENVELOPE_FILE));
-    for (const r of [...synthetic, ...withEverything]) {
+    const results = [...synthetic, ...withEverything, ...legacy];
+    expect(results.map((r) => [r.sourceKey, !!r.bundle])).toEqual([['SYN79999.20240615.000123', true], ['V1', true], ['V2', true], ['V3', true], ['L', true]]);
+    for (const r of results) {
       for (const e of r.bundle!.entry!) {
         const errs = validateResource(e.resource).filter((i) => i.severity === 'error' || i.severity === 'fatal');
         expect(errs.length ? `${e.resource!.resourceType}: ${JSON.stringify(errs)}` : 'ok').toBe('ok');

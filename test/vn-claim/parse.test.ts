@@ -137,3 +137,28 @@ describe('parseClaimFile', () => {
     expect(r!.records!.tables.XML1![0]!.HO_TEN).toBe('');
   });
 });
+
+describe('parseClaimFile under hostile sizes', () => {
+  it('megabytes of junk after the last HOSO are scanned in linear time and bounded memory', async () => {
+    const head = envelope([episode('J')], '79999', { close: false });
+    const junk = Buffer.alloc(64 * 1024, 'x');
+    async function* chunks() {
+      yield head;
+      for (let i = 0; i < 300; i++) yield junk; // ~19 MB
+    }
+    const t = Date.now();
+    const results = await all(chunks());
+    expect(Date.now() - t).toBeLessThan(5000);
+    expect(results.map((r) => r.index)).toEqual([0, -1]);
+    expect(results[1]!.issues[0]!.diagnostics).toMatch(/GIAMDINHHS/);
+  });
+
+  it('a streamed file bigger than the limit stops with too-costly', async () => {
+    async function* big() {
+      yield envelope([episode('A')], '79999', { close: false });
+      for (;;) yield Buffer.alloc(1024 * 1024, ' ');
+    }
+    const results = await all(big(), { maxFileBytes: 8 * 1024 * 1024 });
+    expect(results.at(-1)).toMatchObject({ index: -1, issues: [expect.objectContaining({ code: 'too-costly' })] });
+  });
+});

@@ -42,7 +42,8 @@ export interface ParseOptions {
   xml?: XmlLimits;
 }
 
-const DEFAULTS = { maxFileBytes: 256 * 1024 * 1024, maxHosoBytes: 32 * 1024 * 1024, maxHeaderBytes: 64 * 1024 };
+/** Limits: VSS accepts files up to ~100 MB from some vendors; one episode is rarely above 1 MB. */
+const DEFAULTS = { maxFileBytes: 128 * 1024 * 1024, maxHosoBytes: 32 * 1024 * 1024, maxHeaderBytes: 64 * 1024 };
 
 // ---------------------------------------------------------------- bytes → text
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -315,8 +316,11 @@ export async function* parseClaimFile(input: Uint8Array | AsyncIterable<Uint8Arr
       w.drop(stop);
       start = findHosoOpen(w.buf, 0);
       while (start === -1 && !w.done) {
-        // Keep a tail that may hold the start of a split "<HOSO" tag.
-        if (await w.more()) start = findHosoOpen(w.buf, 0);
+        // Scan only what arrived, and keep a bounded tail (enough for a split "<HOSO" tag and the
+        // closing </GIAMDINHHS>), so junk between or after HOSO costs linear time and fixed memory.
+        if (w.buf.length > o.maxHeaderBytes) w.drop(w.buf.length - o.maxHeaderBytes);
+        const from = Math.max(0, w.buf.length - HOSO_OPEN.length);
+        if (await w.more()) start = findHosoOpen(w.buf, from);
       }
     }
     while (await w.more());
