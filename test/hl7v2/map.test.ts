@@ -96,7 +96,8 @@ test('ORU: numeric with UCUM, ranges, flags, coded, text, SN; radiology text bec
     'OBX|5|TX|18782-3^Mô tả^LN^&GDT||Phổi hai bên sáng.~Không thấy tổn thương.||||||F\n' +
     'NTE|1||Đã đối chiếu phim cũ\n' +
     'OBX|6|TX|19005-8^Kết luận^LN^&IMP||Bình thường||||||F\n' +
-    'OBX|7|NM|2951-2^Sodium^LN||abc|mmol/L|||||F\n';
+    'OBX|7|NM|2951-2^Sodium^LN||abc|mmol/L|||||F\n' +
+    'SPM|1|SP001||119297000^Máu^SCT|||||||||||||202611230815|202611230830\n';
   const c = convertHl7v2(vn(body), cfg);
   expect(c.issues.filter((i) => i.severity === 'error')).toEqual([]);
   expect(c.issues.find((i) => i.expression === 'OBX(7)-5')?.diagnostics).toMatch(/not a number/);
@@ -114,6 +115,9 @@ test('ORU: numeric with UCUM, ranges, flags, coded, text, SN; radiology text bec
   const dr = byType<DiagnosticReport>(c.bundle!, 'DiagnosticReport')[0]!;
   expect(dr).toMatchObject({ status: 'final', conclusion: 'Bình thường', issued: '2026-11-23T10:00:00+07:00' });
   expect(dr.result).toHaveLength(7);
+  const sp = resources(c.bundle!).find((r) => r.resourceType === 'Specimen')!;
+  expect(sp).toMatchObject({ identifier: [{ value: 'SP001' }], collection: { collectedDateTime: '2026-11-23T08:15:00+07:00' } });
+  expect(dr.specimen![0]!.reference).toBe(`Specimen/${sp.id}`);
   expect(Buffer.from(dr.presentedForm![0]!.data!, 'base64').toString()).toMatch(/Phổi hai bên sáng/);
   const sr = byType<ServiceRequest>(c.bundle!, 'ServiceRequest')[0]!;
   expect(dr.basedOn![0]!.reference).toBe(`ServiceRequest/${sr.id}`);

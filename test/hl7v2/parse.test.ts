@@ -155,6 +155,11 @@ describe('delimiters, escapes, terminators, charsets', () => {
       expect(m.segments.map((s) => s.id)).toEqual(['MSH', 'PID', 'OBX', 'ZPI']);
     }
   });
+  test('with CR terminators, a raw LF inside a field stays data', () => {
+    const m = parseHl7v2Text('MSH|^~\\&|A|B|C|D|2026||ORU^R01|1|P|2.5\rOBX|1|TX|X||line one\nline two\r').messages[0]!;
+    expect(m.segments.map((s) => s.id)).toEqual(['MSH', 'OBX']);
+    expect(first(m.segments[1]!.fields[5])).toBe('line one\nline two');
+  });
   test('escape → unescape round trip', () => {
     const s = 'a|b^c&d~e\\f\ng';
     expect(unescapeHl7(escapeHl7(s, DEFAULT_DELIMITERS), DEFAULT_DELIMITERS)).toBe(s);

@@ -15,6 +15,7 @@ export interface OrderGroup {
   orc?: Seg;
   obr?: Seg;
   ipc: Seg[];
+  specimens: Seg[];
   observations: ObservationItem[];
   notes: Seg[];
 }
@@ -24,7 +25,7 @@ export function orderGroups(ctx: MapContext): OrderGroup[] {
   let current: OrderGroup | undefined;
   let lastObx: ObservationItem | undefined;
   const open = (): OrderGroup => {
-    current = { index: groups.length, ipc: [], observations: [], notes: [] };
+    current = { index: groups.length, ipc: [], specimens: [], observations: [], notes: [] };
     groups.push(current);
     lastObx = undefined;
     return current;
@@ -52,6 +53,8 @@ export function orderGroups(ctx: MapContext): OrderGroup[] {
         else if (current) current.notes.push(s);
         break;
       case 'SPM':
+        // OBX after an SPM describe the specimen; they stay results of the same order.
+        if (current) current.specimens.push(s);
         lastObx = undefined;
         break;
     }

@@ -1,4 +1,4 @@
-import type { Attachment, CodeableConcept, DiagnosticReport, Observation, ObservationReferenceRange, Quantity, Reference } from 'fhir/r4';
+import type { Attachment, CodeableConcept, DiagnosticReport, Observation, ObservationReferenceRange, Quantity, Reference, Specimen } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { MapContext, rep, reps, val, where, type Seg } from './context';
 import { c, concept, quantity, type Rep } from './datatypes';
@@ -126,6 +126,24 @@ function mapObservation(ctx: MapContext, item: ObservationItem, reportKey: strin
   return ctx.put(observation);
 }
 
+/** SPM (bệnh phẩm: specimen) → Specimen, keyed by its id or the order and set id. */
+function mapSpecimen(ctx: MapContext, spm: Seg, orderKey: string, subject: Reference): Reference {
+  const id = val(spm, 2) || val(spm, 2, 2);
+  const type = concept(rep(spm, 4));
+  const collected = ctx.dateTime(val(spm, 17), where(spm, 17));
+  const received = ctx.dateTime(val(spm, 18), where(spm, 18));
+  const specimen: Specimen & { id: string } = {
+    resourceType: 'Specimen',
+    id: ctx.id('Specimen', id || `${orderKey}|${val(spm, 1) || spm.occ}`),
+    ...(id ? { identifier: [{ value: id }] } : {}),
+    ...(type ? { type } : {}),
+    subject,
+    ...(received ? { receivedTime: received } : {}),
+    ...(collected ? { collection: { collectedDateTime: collected } } : {}),
+  };
+  return ctx.put(specimen);
+}
+
 /** Issued must be an instant: only a timestamp with seconds qualifies. */
 function instant(dt: string | undefined): string | undefined {
   return dt && /T\d{2}:\d{2}:\d{2}/.test(dt) ? dt : undefined;
@@ -135,6 +153,7 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
   const accession = accessionOf(g);
   const reportKey = `${accession || `${ctx.msg.controlId}#${g.index}`}|${val(g.obr, 4)}`;
   const effective = g.obr ? ctx.dateTime(val(g.obr, 7), where(g.obr, 7)) : undefined;
+  const specimens = g.specimens.map((spm) => mapSpecimen(ctx, spm, reportKey, subject));
   const results: Reference[] = [];
   const seen = new Map<string, number>();
   const text: string[] = [];
@@ -175,6 +194,7 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
     ...(encounter ? { encounter } : {}),
     ...(effective ? { effectiveDateTime: effective } : {}),
     ...(issued ? { issued } : {}),
+    ...(specimens.length ? { specimen: specimens } : {}),
     ...(results.length ? { result: results } : {}),
     ...(impression.length || (isReportText && text.length) ? { conclusion: (impression.length ? impression : text).join('\n') } : {}),
     ...(forms.length ? { presentedForm: forms } : {}),

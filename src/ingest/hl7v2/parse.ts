@@ -150,7 +150,9 @@ export function parseHl7v2Text(text: string, charset = 'utf8'): Hl7Batch {
     if (current) messages.push(buildMessage(current, charset));
     current = undefined;
   };
-  const lines = text.split(/\r\n|\r|\n/);
+  // CR is the HL7 terminator; files edited on other systems use LF or CRLF. When CRs are
+  // present, a lone LF is data (senders put raw line breaks in report text), not a new segment.
+  const lines = text.split(text.indexOf('\r') >= 0 ? /\r\n?/ : /\n/);
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!;
     if (line === '') continue;
