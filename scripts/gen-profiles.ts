@@ -66,6 +66,12 @@ const CLAIM_TABLES: Record<string, { id: string; title: string }> = {
   VSS_CARD_LOOKUP_maKetQua: { id: 'vn-vss-card-lookup-result', title: 'VSS card lookup result code (maKetQua)' },
 };
 
+const CSST_CONCEPTS: Json[] = [
+  ['M', 'Mạch', 'pulse, beats per minute'], ['T', 'Nhiệt độ', 'temperature, °C'], ['HA', 'Huyết áp', 'blood pressure, systolic/diastolic mmHg'],
+  ['HA-TT', 'Huyết áp tâm thu', 'systolic'], ['HA-TTR', 'Huyết áp tâm trương', 'diastolic'], ['NT', 'Nhịp thở', 'respiratory rate per minute'],
+  ['SP', 'SpO2', 'oxygen saturation, %'], ['HL', 'Cấp hộ lý', 'nursing care level'], ['CN', 'Cân nặng', 'weight, kg (XML1 CAN_NANG)'],
+].map(([code, display, en]) => ({ code, display, designation: [{ language: 'en', value: en }] }));
+
 /** VN Core already publishes the ethnic-group CodeSystem; keep its canonical. */
 const ETHNIC_CS = `${CS}/vn-core-race`;
 
@@ -224,6 +230,26 @@ function conceptMaps(): Json[] {
       { source: '1', target: 'LAB', display: 'Laboratory' },
       { source: '2', target: 'RAD', display: 'Radiology' },
       { source: '3', target: 'OTH', display: 'Other', equivalence: 'wider', comment: 'functional tests' },
+    ]),
+    conceptMap('vn-csst-to-loinc', 'CSST vital-sign key → LOINC (FHIR vital signs profile codes)', `${CS}/vn-claim-csst`, 'http://loinc.org', [
+      { source: 'M', target: '8867-4', display: 'Heart rate', equivalence: 'wider', comment: 'mạch (pulse)' },
+      { source: 'T', target: '8310-5', display: 'Body temperature' },
+      { source: 'HA', target: '85354-6', display: 'Blood pressure panel with all children optional' },
+      { source: 'HA-TT', target: '8480-6', display: 'Systolic blood pressure' },
+      { source: 'HA-TTR', target: '8462-4', display: 'Diastolic blood pressure' },
+      { source: 'NT', target: '9279-1', display: 'Respiratory rate' },
+      { source: 'SP', target: '59408-5', display: 'Oxygen saturation in Arterial blood by Pulse oximetry' },
+      { source: 'CN', target: '29463-7', display: 'Body weight' },
+      { source: 'HL', comment: 'nursing care level: not a vital sign' },
+    ]),
+    conceptMap('vn-csst-to-ucum', 'CSST vital-sign key → UCUM unit the source value is written in', `${CS}/vn-claim-csst`, 'http://unitsofmeasure.org', [
+      { source: 'M', target: '/min', display: 'beats/minute' },
+      { source: 'T', target: 'Cel', display: 'C' },
+      { source: 'HA-TT', target: 'mm[Hg]', display: 'mmHg' },
+      { source: 'HA-TTR', target: 'mm[Hg]', display: 'mmHg' },
+      { source: 'NT', target: '/min', display: 'breaths/minute' },
+      { source: 'SP', target: '%', display: '%' },
+      { source: 'CN', target: 'kg', display: 'kg' },
     ]),
     conceptMap('vn-ma-nhom-to-procedure', 'MA_NHOM → Procedure category for performed services', `${CS}/vn-claim-ma-nhom`, SNOMED, [
       { source: '8', target: '387713003', display: 'Surgical procedure', equivalence: 'wider' },
@@ -480,6 +506,9 @@ export function buildProfiles(corporaDir: string): Map<string, string> {
   resources.push(codeSystem('vn-core-race', 'Ethnic groups (MA_DANTOC, GSO list as in VN Core)', tableConcepts(race.values), { description: `Source: ${race.source}. Confidence: ${race.confidence}.` }));
   resources.push(valueSetAll('vn-core-race', 'Ethnic groups', ETHNIC_CS));
   for (const x of EXTERNAL_SYSTEMS) resources.push(codeSystem(x.id, x.title, [], { content: 'not-present', count: undefined }));
+  resources.push(codeSystem('vn-claim-csst', 'Vital-sign keys of the CSST<…> convention in XML5 DIEN_BIEN_LS (QĐ 4750), and XML1 CAN_NANG', CSST_CONCEPTS, {
+    description: 'QĐ 4750 Bảng 5: vital signs written inside the progress note as CSST<M75_T37_HA120/70_NT18_SP98_HL2>. HA-TT/HA-TTR are the two numbers of HA.',
+  }));
   resources.push(...conceptMaps(), ...namingSystems(), ...structureDefinitions().map(withSnapshot));
 
   const files = new Map<string, string>();

@@ -83,7 +83,7 @@ describe('mapClaim', () => {
     const [rec] = await records(envelope([[episode('ONLY')[0]!]]));
     const { bundle, issues } = mapClaim(rec!);
     expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
-    expect(new Set(bundle!.entry!.map((e) => e.resource!.resourceType))).toEqual(new Set(['Organization', 'Patient', 'Coverage', 'Location', 'Condition', 'Encounter', 'Claim']));
+    expect(new Set(bundle!.entry!.map((e) => e.resource!.resourceType))).toEqual(new Set(['Organization', 'Patient', 'Coverage', 'Location', 'Condition', 'Encounter', 'Observation', 'Claim']));
   });
 
   it('maps a legacy 4210 episode (secondary diagnoses, one-digit visit type, date-only birth)', async () => {
@@ -106,5 +106,18 @@ describe('mapClaim', () => {
     const { bundle, issues } = mapClaim({ version: '130/4750', facility: '79999', maLK: 'X', tables: { XML2: [{ MA_LK: 'X' }] } });
     expect(bundle).toBeUndefined();
     expect(issues[0]!.diagnostics).toMatch(/XML1/);
+  });
+});
+
+describe('vital signs', () => {
+  it('CSST<…> in XML5 and XML1 CAN_NANG become vital-sign Observations in UCUM, blood pressure as a panel', async () => {
+    const [rec] = await records(envelope([episode('VS', (n, x) => (n === 5 ? x.replace('CSST<M80_T37_HA130/80_NT18>', 'CSST<M80_T37,5_HA130/80_NT18_SP97_HL2>') : x))]));
+    const { bundle } = mapClaim(rec!);
+    const vitals = ofType<Observation>(bundle!, 'Observation').filter((o) => o.category?.[0]?.coding?.[0]?.code === 'vital-signs');
+    const byCode = new Map(vitals.map((o) => [o.code.coding![0]!.code, o]));
+    expect([...byCode.keys()].sort()).toEqual(['29463-7', '59408-5', '8310-5', '85354-6', '8867-4', '9279-1']);
+    expect(byCode.get('8310-5')!.valueQuantity).toEqual({ value: 37.5, unit: 'C', system: 'http://unitsofmeasure.org', code: 'Cel' });
+    expect(byCode.get('85354-6')!.component!.map((c) => [c.code.coding![0]!.code, c.valueQuantity!.value])).toEqual([['8480-6', 130], ['8462-4', 80]]);
+    expect(byCode.get('29463-7')!.valueQuantity!.value).toBe(68.5);
   });
 });

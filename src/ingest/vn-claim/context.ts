@@ -27,13 +27,13 @@ export class MapContext {
     return deterministicId(this.facility, type, this.maLK, ...key);
   }
 
-  /** Adds a resource once (PUT by id, so a resend updates); returns a reference to it. */
+  /** Adds a resource once (PUT by id, so a resend updates); returns a reference to it. `profile`: a VN profile id or a full canonical URL. */
   add<T extends FhirResource & { id?: string }>(resource: T, profile?: string): Reference {
     const id = resource.id!;
     const key = `${resource.resourceType}/${id}`;
     if (!this.seen.has(key)) {
       this.seen.add(key);
-      if (profile) (resource as { meta?: { profile: string[] } }).meta = { profile: [`${SD}/${profile}`] };
+      if (profile) (resource as { meta?: { profile: string[] } }).meta = { profile: [profile.startsWith('http') ? profile : `${SD}/${profile}`] };
       this.entries.push({ fullUrl: `urn:uuid:${id}`, resource, request: { method: 'PUT', url: key } });
     }
     return { reference: key };

@@ -11,6 +11,7 @@ import { mapDrugs, mapResults, mapServices, moneyExtensions } from './map-servic
 import type { EpisodeRefs } from './map-services';
 import type { ClaimRecords, Row } from './parse';
 import type { TableName } from './tables';
+import { mapVitalSigns, mapWeight } from './map-vitals';
 
 /** Tables read but not (yet) turned into FHIR: reported, never silently dropped. */
 const NOT_MAPPED: TableName[] = ['XML6', 'XML9', 'XML10', 'XML11', 'XML15'];
@@ -38,7 +39,9 @@ export function mapClaim(records: ClaimRecords): { bundle?: Bundle; issues: Issu
   mapDrugs(ctx, t.XML2 ?? [], refs, items);
   const orders = mapServices(ctx, t.XML3 ?? [], refs, items);
   mapResults(ctx, t.XML4 ?? [], refs, t.XML3 ?? [], orders);
+  mapWeight(ctx, x1, refs);
   mapDocuments(ctx, 'XML5', t.XML5 ?? [], refs);
+  mapVitalSigns(ctx, t.XML5 ?? [], refs);
   mapDocuments(ctx, 'XML7', t.XML7 ?? [], refs);
   mapDocuments(ctx, 'XML8', t.XML8 ?? [], refs);
   const referral = t.XML13?.[0];
