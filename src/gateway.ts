@@ -11,6 +11,7 @@ import { BundleProcessor } from './service/bundle';
 import { ResourceService } from './service/resources';
 import { openDb, type Db } from './store/db';
 import { Repository } from './store/repository';
+import { searchParamsFor } from './fhir/search-parameters';
 import { validateResource } from './validation';
 
 /** A running gateway: its parts, for tests and the CLI, and a way to stop it cleanly. */
@@ -31,6 +32,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : []);
   const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log);
   const resources = new ResourceService(repo, cache, (r) => validateResource(r), config.cacheTtlSeconds);
+  // Load the R4 definitions now rather than inside the first request.
+  validateResource({ resourceType: 'Patient' });
+  searchParamsFor('Patient');
   const bundles = new BundleProcessor(resources);
   const metrics = createMetrics();
   const app = createApp({

@@ -36,11 +36,21 @@ function rawParams(req: Request): RawParams {
   return q < 0 ? [] : parseQueryString(req.originalUrl.slice(q + 1));
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** FHIR bodies are UTF-8; invalid bytes are an error, not silently replaced. */
+function utf8(buf: Buffer): string {
+  try {
+    return strictUtf8.decode(buf);
+  } catch {
+    throw badRequest('the body is not valid UTF-8');
+  }
+}
+
 function body(req: Request): unknown {
   const buf = req.body as Buffer | undefined;
   if (!Buffer.isBuffer(buf) || buf.length === 0) throw badRequest('the request has no body');
-  const text = buf.toString('utf8');
-  return requestIsXml(req) ? parseXmlBody(text) : parseJsonBody(text);
+  return requestIsXml(req) ? parseXmlBody(utf8(buf)) : parseJsonBody(utf8(buf));
 }
 
 function context(req: Request, deps: FhirRouterDeps): WriteContext {
@@ -240,7 +250,7 @@ export function fhirRouter(deps: FhirRouterDeps): express.Router {
     const { type, id } = req.params as { type: string; id: string };
     const ct = (req.header('content-type') ?? '').split(';')[0]!.trim();
     if (ct !== 'application/json-patch+json') throw new FhirError(415, `PATCH takes application/json-patch+json (got '${ct}')`, 'not-supported');
-    const ops = parseJsonBody((req.body as Buffer).toString('utf8'));
+    const ops = parseJsonBody(utf8(req.body as Buffer));
     const o = await resources.patch(ops, context(req, deps), type, id, parseEtag(req.header('if-match'), 'If-Match'));
     sendWrite(req, res, deps, o, false);
   });

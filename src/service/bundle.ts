@@ -98,7 +98,8 @@ export class BundleProcessor {
     if (ifMatch !== undefined) p.ifMatch = ifMatch;
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
       if (!entry.resource) throw badRequest(`a ${method} entry needs a resource`, `${where}.resource`);
-      p.resource = structuredClone(entry.resource) as AnyResource;
+      // The bundle was parsed for this request alone, so its resources can be rewritten in place.
+      p.resource = entry.resource as AnyResource;
     }
     if (method === 'PUT' && !id && !p.criteria) throw badRequest(`PUT needs Type/id or Type?criteria`, `${where}.request.url`);
     if (method === 'DELETE' && !id && !p.criteria) throw badRequest(`DELETE needs Type/id or Type?criteria`, `${where}.request.url`);

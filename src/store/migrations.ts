@@ -57,7 +57,6 @@ const STEPS: string[] = [
 
   CREATE TABLE sp_reference (resource_type text NOT NULL, id text NOT NULL, param text NOT NULL, target_type text, target_id text, url text);
   CREATE INDEX sp_reference_target ON sp_reference (target_id, target_type, param, resource_type);
-  CREATE INDEX sp_reference_src ON sp_reference (resource_type, param, target_type, target_id);
   CREATE INDEX sp_reference_url ON sp_reference (url) WHERE url IS NOT NULL;
   CREATE INDEX sp_reference_res ON sp_reference (resource_type, id);
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
 import { issue, type Issue } from '../fhir/outcome';
 import { definitionsMark, registerStructureDefinition, rollbackDefinitions } from './model';
-import { validateProfiles } from './profiles';
+import { clearProfiles } from './profiles';
+import { clearSnapshots } from './snapshot';
 import { registerCodeSystem, registerValueSet, rollbackTerminology, terminologyMark } from './terminology';
 import { Walk, walkResource } from './walk';
 
@@ -23,8 +24,7 @@ export function validateResource(resource: unknown, options?: ValidateOptions): 
   ensureLocalProfiles();
   const w = new Walk();
   try {
-    walkResource(w, resource, false);
-    if (!w.tooDeep) validateProfiles(w, resource, options?.profiles);
+    walkResource(w, resource, false, options?.profiles);
   } catch (e) {
     const msg = e instanceof RangeError ? 'Resource too deeply nested or too large to validate' : `Validation failed: ${(e as Error).message}`;
     w.issues.push(issue('error', 'too-costly', msg));
@@ -55,8 +55,12 @@ export function withConformanceResources<T>(resources: unknown[], fn: () => T): 
   const t = terminologyMark();
   try {
     for (const r of resources) registerConformanceResource(r);
+    clearProfiles();
+    clearSnapshots();
     return fn();
   } finally {
+    clearProfiles();
+    clearSnapshots();
     rollbackDefinitions(d);
     rollbackTerminology(t);
   }

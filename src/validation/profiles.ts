@@ -1,5 +1,363 @@
-import { profileNode } from './model';
-import type { Walk } from './walk';
+import type { ElementDefinition, ElementDefinitionSlicingDiscriminator, StructureDefinition } from 'fhir/r4';
+import { compileConstraints, holds } from './invariants';
+import { isKnownType, structureDefinitionByUrl, type ElementRule } from './model';
+import { matchesFixed, matchesPattern, describe } from './patterns';
+import { snapshotOf } from './snapshot';
+import { checkCodedValue } from './values';
+import { Walk } from './walk';
+
+/**
+ * Validation against profiles (meta.profile, or asked for): the profile's snapshot (or one
+ * built from its differential) walked beside the instance. The base walk has already checked
+ * the base type, so only what a profile adds is reported: tighter cardinality, fixed and
+ * pattern values, narrower types and bindings, its own invariants, slices (by value, pattern,
+ * type, profile or existence, open or closed) and the profiles of types and extensions.
+ * Must-support is documentation for implementers; it is not enforced.
+ */
+interface PNode {
+  def: ElementDefinition;
+  /** child name (last path segment, slice name removed) → the unsliced element and its slices */
+  children: Map<string, { base?: PNode; slices: PNode[] }>;
+}
+
+interface Profile {
+  url: string;
+  label: string;
+  sd: StructureDefinition;
+  root: PNode;
+}
+
+const compiled = new Map<string, Profile | null>();
+export function clearProfiles(): void {
+  compiled.clear();
+}
+
+function lastSegment(id: string): string {
+  let depth = 0;
+  for (let i = id.length - 1; i >= 0; i--) {
+    const c = id[i];
+    if (c === '.' && depth === 0) return id.slice(i + 1);
+    if (c === ']') depth++;
+    if (c === '[') depth--;
+  }
+  return id;
+}
+
+function parentId(id: string): string {
+  return id.slice(0, id.length - lastSegment(id).length - 1);
+}
+
+export function loadProfile(url: string): Profile | undefined {
+  let p = compiled.get(url);
+  if (p === undefined) {
+    p = null;
+    const sd = structureDefinitionByUrl(url);
+    const snap = sd ? snapshotOf(sd) : undefined;
+    if (sd && snap?.length) {
+      const nodes = new Map<string, PNode>();
+      const root: PNode = { def: snap[0]!, children: new Map() };
+      nodes.set(snap[0]!.id ?? snap[0]!.path, root);
+      for (const def of snap.slice(1)) {
+        const id = def.id ?? def.path;
+        const parent = nodes.get(parentId(id));
+        if (!parent) continue;
+        const seg = lastSegment(id);
+        const colon = seg.indexOf(':');
+        const name = colon >= 0 ? seg.slice(0, colon) : seg;
+        const node: PNode = { def, children: new Map() };
+        nodes.set(id, node);
+        let group = parent.children.get(name);
+        if (!group) parent.children.set(name, (group = { slices: [] }));
+        if (colon >= 0) group.slices.push(node);
+        else group.base = node;
+      }
+      p = { url, label: sd.version ? `${sd.url}|${sd.version}` : sd.url, sd, root };
+    }
+    compiled.set(url, p);
+  }
+  return p ?? undefined;
+}
+
+// ---- the base definitions, to tell what a profile adds ----
+
+let coreIndex: Map<string, ElementDefinition> | undefined;
+function coreElement(path: string | undefined): ElementDefinition | undefined {
+  if (!path) return undefined;
+  coreIndex ??= new Map();
+  let e = coreIndex.get(path);
+  if (!e) {
+    const type = path.split('.')[0]!;
+    const sd = isKnownType(type) ? structureDefinitionByUrl(`http://hl7.org/fhir/StructureDefinition/${type}`) : undefined;
+    for (const d of sd?.snapshot?.element ?? []) if (!d.id?.includes(':')) coreIndex.set(d.path, d);
+    e = coreIndex.get(path);
+  }
+  return e;
+}
+
+function maxOf(m: string | undefined): number {
+  return m === undefined || m === '*' ? Infinity : Number(m);
+}
+
+// ---- instance access ----
+
+interface Item {
+  key: string;
+  index: number;
+  value: unknown;
+}
+
+function itemsOf(obj: Record<string, unknown>, name: string): Item[] {
+  const out: Item[] = [];
+  const add = (key: string) => {
+    const v = obj[key];
+    const comp = obj[`_${key}`];
+    if (Array.isArray(v)) v.forEach((x, i) => x !== null && out.push({ key, index: i, value: x }));
+    else if (v !== undefined && v !== null) out.push({ key, index: -1, value: v });
+    else if (Array.isArray(comp)) comp.forEach((x, i) => x !== null && out.push({ key, index: i, value: undefined }));
+    else if (comp !== undefined && comp !== null) out.push({ key, index: -1, value: undefined });
+  };
+  if (name.endsWith('[x]')) {
+    const base = name.slice(0, -3);
+    for (const k of Object.keys(obj)) {
+      if (k.length > base.length && k.startsWith(base) && k.charCodeAt(base.length) >= 65 && k.charCodeAt(base.length) <= 90) add(k);
+    }
+  } else add(name);
+  return out;
+}
+
+function typeOfKey(key: string, name: string): string | undefined {
+  if (!name.endsWith('[x]')) return undefined;
+  const t = key.slice(name.length - 3);
+  return isKnownType(t) ? t : t[0]!.toLowerCase() + t.slice(1);
+}
+
+// ---- the walk ----
+
+export interface ProfileRun {
+  w: Walk;
+  profile: Profile;
+  depth: number;
+}
+
+function report(run: ProfileRun, msg: string, severity: 'error' | 'warning' = 'error', code: 'structure' | 'value' | 'invariant' | 'code-invalid' = 'structure'): void {
+  run.w.report(severity, code, msg);
+}
+
+/** One instance element (resource root, object or primitive) against one profile element. */
+function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode: string | undefined): void {
+  if (++run.depth > 64) return;
+  const def = node.def;
+  checkValue(run, def, value, typeCode);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const obj = value as Record<string, unknown>;
+    for (const [name, group] of node.children) {
+      if (!group.base) continue;
+      checkChildren(run, obj, name, group.base, group.slices);
+    }
+    // a profile on the element's type (an extension definition, SimpleQuantity…) applies as well
+    for (const t of def.type ?? []) {
+      for (const p of t.profile ?? []) {
+        if (def.type!.length > 1 && typeCode && t.code !== typeCode) continue;
+        const inner = loadProfile(p);
+        if (!inner) {
+          if (t.code === 'Extension') continue;
+          continue;
+        }
+        if (inner === run.profile) continue;
+        const sub: ProfileRun = { w: run.w, profile: inner, depth: run.depth };
+        checkNode(sub, inner.root, value, typeCode);
+      }
+    }
+  }
+  run.depth--;
+}
+
+function checkChildren(run: ProfileRun, obj: Record<string, unknown>, name: string, base: PNode, slices: PNode[]): void {
+  const def = base.def;
+  const items = itemsOf(obj, name);
+  const core = coreElement(def.base?.path);
+  const min = def.min ?? 0;
+  const max = maxOf(def.max);
+  const path = def.path;
+  if (min > (core?.min ?? 0) && items.length < min) report(run, `${path}: minimum required = ${min}, but only found ${items.length} (from ${run.profile.label})`);
+  if (max < maxOf(core?.max) && items.length > max) report(run, `${path}: max allowed = ${max}, but found ${items.length} (from ${run.profile.label})`);
+  const allowed = def.type?.map((t) => t.code);
+  const counts = new Map<PNode, number>();
+  for (const it of items) {
+    const typeCode = typeOfKey(it.key, name) ?? def.type?.[0]?.code;
+    run.w.push('.');
+    run.w.push(it.key);
+    if (it.index >= 0) run.w.push(it.index);
+    if (name.endsWith('[x]') && allowed && typeCode && !allowed.includes(typeCode)) {
+      report(run, `The type '${typeCode}' is not allowed at this point by the profile ${run.profile.label} (allowed: ${allowed.join(', ')})`);
+    }
+    if (it.value !== undefined) {
+      checkNode(run, base, it.value, typeCode);
+      if (slices.length) {
+        const slice = slices.find((s) => sliceMatches(run, def, s, it, name));
+        if (slice) {
+          counts.set(slice, (counts.get(slice) ?? 0) + 1);
+          checkNode(run, slice, it.value, typeCode);
+        } else if (def.slicing?.rules === 'closed') {
+          report(run, `This element does not match any known slice defined in the profile ${run.profile.label} and slicing is CLOSED`);
+        }
+      }
+    }
+    if (it.index >= 0) run.w.pop();
+    run.w.pop();
+    run.w.pop();
+  }
+  for (const s of slices) {
+    const n = counts.get(s) ?? 0;
+    const smin = s.def.min ?? 0;
+    const smax = maxOf(s.def.max);
+    const label = `${path}:${s.def.sliceName ?? lastSegment(s.def.id ?? '')}`;
+    if (n < smin) report(run, `Slice '${label}': a matching slice is required, but not found (from ${run.profile.label})`);
+    if (n > smax) report(run, `${label}: max allowed = ${smax}, but found ${n} (from ${run.profile.label})`);
+  }
+}
+
+/** fixed/pattern, binding and invariants that the profile adds to one element. */
+function checkValue(run: ProfileRun, def: ElementDefinition, value: unknown, typeCode: string | undefined): void {
+  const core = coreElement(def.base?.path ?? def.path);
+  for (const k in def) {
+    if (k.startsWith('fixed')) {
+      const want = (def as unknown as Record<string, unknown>)[k];
+      if (value !== undefined && !matchesFixed(value, want)) report(run, `Value is '${describe(value)}' but must be '${describe(want)}' (from ${run.profile.label})`, 'error', 'value');
+    } else if (k.startsWith('pattern')) {
+      const want = (def as unknown as Record<string, unknown>)[k];
+      if (value !== undefined && !matchesPattern(value, want)) report(run, `The pattern ${describe(want)} defined in the profile ${run.profile.label} not found`, 'error', 'value');
+    }
+  }
+  const b = def.binding;
+  if (b?.valueSet && b.strength === 'required' && value !== undefined && (b.valueSet !== core?.binding?.valueSet || core?.binding?.strength !== 'required')) {
+    const code = typeCode ?? def.type?.[0]?.code ?? '';
+    if (code === 'code' || code === 'Coding' || code === 'CodeableConcept') {
+      checkCodedValue(run.w, { binding: { strength: b.strength, valueSet: b.valueSet }, typeCode: code } as ElementRule, value);
+    }
+  }
+  const coreKeys = new Set((core?.constraint ?? []).map((c) => c.key));
+  const own = (def.constraint ?? []).filter((c) => !coreKeys.has(c.key));
+  if (own.length && value !== undefined && !run.w.tooDeep) {
+    const invs = compileConstraints({ ...def, constraint: own }, def.path.replace(/\[x\]$/, ''), undefined);
+    for (const inv of invs) {
+      if (holds(inv, value, run.w.vars) === false) {
+        run.w.report(inv.severity, 'invariant', `Constraint failed: ${inv.key}: '${inv.human}' (defined in ${run.profile.label})`);
+      }
+    }
+  }
+}
+
+// ---- slicing ----
+
+function descendant(node: PNode, path: string): PNode | undefined {
+  if (path === '$this') return node;
+  let cur: PNode | undefined = node;
+  for (const seg of path.split('.')) {
+    const g: { base?: PNode; slices: PNode[] } | undefined = cur?.children.get(seg) ?? cur?.children.get(`${seg}[x]`);
+    cur = g?.base;
+    if (!cur) return undefined;
+  }
+  return cur;
+}
+
+function valuesAt(value: unknown, path: string): unknown[] {
+  if (path === '$this') return [value];
+  let items: unknown[] = [value];
+  for (const seg of path.split('.')) {
+    const next: unknown[] = [];
+    for (const it of items) {
+      if (typeof it !== 'object' || it === null) continue;
+      for (const i of itemsOf(it as Record<string, unknown>, seg)) if (i.value !== undefined) next.push(i.value);
+    }
+    items = next;
+  }
+  return items;
+}
+
+function sliceMatches(run: ProfileRun, sliced: ElementDefinition, slice: PNode, it: Item, name: string): boolean {
+  const discs: ElementDefinitionSlicingDiscriminator[] = sliced.slicing?.discriminator ?? [];
+  if (!discs.length) {
+    // no discriminator (or extension slicing written without one): match by extension url or by type
+    const t = slice.def.type?.[0];
+    if (t?.code === 'Extension' && t.profile?.[0]) return (it.value as { url?: unknown }).url === t.profile[0];
+    return typeOfKey(it.key, name) === undefined || slice.def.type?.some((x) => x.code === typeOfKey(it.key, name)) === true;
+  }
+  return discs.every((d) => discriminatorMatches(run, slice, d, it, name));
+}
+
+function discriminatorMatches(run: ProfileRun, slice: PNode, d: ElementDefinitionSlicingDiscriminator, it: Item, name: string): boolean {
+  const path = d.path.replace(/^\$this\./, '');
+  if (path === 'url' && slice.def.type?.[0]?.code === 'Extension' && slice.def.type[0].profile?.[0]) {
+    return (it.value as { url?: unknown }).url === slice.def.type[0].profile[0];
+  }
+  const target = descendant(slice, path);
+  const values = valuesAt(it.value, path);
+  switch (d.type) {
+    case 'value':
+    case 'pattern': {
+      if (!target) return true;
+      const rec = target.def as unknown as Record<string, unknown>;
+      const k = Object.keys(rec).find((x) => x.startsWith('fixed') || x.startsWith('pattern'));
+      if (k) return values.some((v) => (k.startsWith('fixed') ? matchesFixed(v, rec[k]) : matchesPattern(v, rec[k])));
+      const b = target.def.binding;
+      if (b?.valueSet && b.strength === 'required') {
+        return values.some((v) => {
+          const probe = new Walk();
+          checkCodedValue(probe, { binding: { strength: 'required', valueSet: b.valueSet! }, typeCode: target.def.type?.[0]?.code ?? 'code' } as ElementRule, v);
+          return probe.issues.length === 0;
+        });
+      }
+      return true;
+    }
+    case 'type': {
+      const codes = (target ?? slice).def.type?.map((t) => t.code) ?? [];
+      if (path === '$this' || path === '') {
+        const t = typeOfKey(it.key, name) ?? (it.value as { resourceType?: string }).resourceType;
+        return t === undefined || codes.includes(t);
+      }
+      return values.some((v) => codes.includes((v as { resourceType?: string }).resourceType ?? ''));
+    }
+    case 'exists': {
+      const must = (target?.def.min ?? 0) > 0;
+      const never = target?.def.max === '0';
+      return must ? values.length > 0 : never ? values.length === 0 : true;
+    }
+    case 'profile': {
+      const urls = (target ?? slice).def.type?.flatMap((t) => [...(t.profile ?? []), ...(t.targetProfile ?? [])]) ?? [];
+      return values.some((v) => urls.some((u) => conformsTo(run, v, u)));
+    }
+    default:
+      return true;
+  }
+}
+
+/** Whether a value validates against a profile with no errors (used to pick a slice). */
+function conformsTo(run: ProfileRun, value: unknown, url: string): boolean {
+  const p = loadProfile(url);
+  if (!p) return false;
+  const rt = (value as { resourceType?: string }).resourceType;
+  if (rt && p.sd.type !== rt) return false;
+  const before = run.w.issues.length;
+  checkNode({ w: run.w, profile: p, depth: run.depth }, p.root, value, rt);
+  const ok = !run.w.issues.slice(before).some((i) => i.severity === 'error' || i.severity === 'fatal');
+  run.w.issues.length = before;
+  return ok;
+}
+
+// ---- entry points ----
+
+/** A resource against one profile URL; false when the profile cannot be found. */
+export function validateAgainstProfile(w: Walk, resource: Record<string, unknown>, url: string): boolean {
+  const p = loadProfile(url);
+  if (!p) return false;
+  if (p.sd.type !== resource.resourceType) {
+    w.report('error', 'structure', `The profile ${p.label} is for ${p.sd.type} resources, not ${String(resource.resourceType)}`);
+    return true;
+  }
+  checkNode({ w, profile: p, depth: 0 }, p.root, resource, undefined);
+  return true;
+}
 
 /**
  * Profiles named in meta.profile or asked for by the caller. A requested profile that cannot be
@@ -7,17 +365,15 @@ import type { Walk } from './walk';
  * warning, as the Java validator reports it.
  */
 export function validateProfiles(w: Walk, resource: unknown, requested: string[] | undefined): void {
-  const res = resource as { resourceType?: string; meta?: { profile?: unknown } };
-  const declared = Array.isArray(res?.meta?.profile) ? (res.meta.profile as unknown[]).filter((p): p is string => typeof p === 'string') : [];
+  const res = resource as Record<string, unknown> & { meta?: { profile?: unknown } };
+  if (typeof res !== 'object' || res === null || typeof res.resourceType !== 'string') return;
+  const declared = Array.isArray(res.meta?.profile) ? (res.meta.profile as unknown[]).filter((p): p is string => typeof p === 'string') : [];
   const seen = new Set<string>();
   for (const [url, asked] of [...(requested ?? []).map((u) => [u, true] as const), ...declared.map((u) => [u, false] as const)]) {
     if (seen.has(url)) continue;
     seen.add(url);
-    const node = profileNode(url);
-    if (!node) {
-      w.push(res.resourceType ?? 'Resource');
+    if (!validateAgainstProfile(w, res, url)) {
       w.report(asked ? 'error' : 'warning', asked ? 'not-found' : 'informational', `Profile reference '${url}' has not been checked because it could not be found`);
-      w.pop();
     }
   }
 }

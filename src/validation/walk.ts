@@ -3,6 +3,7 @@ import { holds, type Invariant } from './invariants';
 import { typeNode, type ElementRule, type TypeNode } from './model';
 import { MAX_PRIMITIVE_LENGTH } from './primitives';
 import { checkCodedValue, checkXhtml } from './values';
+import { validateProfiles } from './profiles';
 import { checkReference, enterBundle, type BundleScope } from './references';
 
 /** Deeper than any real resource; stops hostile nesting before the stack does. */
@@ -52,7 +53,7 @@ function jsonKind(v: unknown): string {
 }
 
 /** A resource anywhere: the root, a contained one, a Bundle entry, a Parameters resource. */
-export function walkResource(w: Walk, res: unknown, nested: boolean): void {
+export function walkResource(w: Walk, res: unknown, nested: boolean, requested?: string[]): void {
   if (typeof res !== 'object' || res === null || Array.isArray(res)) {
     w.report('error', 'structure', `A resource must be a JSON object, not ${jsonKind(res)}`);
     return;
@@ -77,6 +78,7 @@ export function walkResource(w: Walk, res: unknown, nested: boolean): void {
   } else w.push(rt);
   if (rt === 'Bundle') w.bundle = enterBundle(w, res as Record<string, unknown>);
   walkObject(w, res as Record<string, unknown>, node, undefined);
+  if (!w.tooDeep) validateProfiles(w, res, requested);
   w.pop();
   w.bundle = savedBundle;
   w.vars = saved;
