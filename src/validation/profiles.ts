@@ -193,7 +193,7 @@ function checkChildren(run: ProfileRun, obj: Record<string, unknown>, name: stri
     }
     if (it.value !== undefined) {
       checkNode(run, base, it.value, typeCode);
-      if (slices.length) {
+      if (slices.length && slicingSupported(def)) {
         const slice = slices.find((s) => sliceMatches(run, def, s, it, name));
         if (slice) {
           counts.set(slice, (counts.get(slice) ?? 0) + 1);
@@ -207,7 +207,7 @@ function checkChildren(run: ProfileRun, obj: Record<string, unknown>, name: stri
     run.w.pop();
     run.w.pop();
   }
-  for (const s of slices) {
+  for (const s of slicingSupported(def) ? slices : []) {
     const n = counts.get(s) ?? 0;
     const smin = s.def.min ?? 0;
     const smax = maxOf(s.def.max);
@@ -249,6 +249,11 @@ function checkValue(run: ProfileRun, def: ElementDefinition, value: unknown, typ
 }
 
 // ---- slicing ----
+
+/** Discriminators that need resolve(), extension() or ofType() are not evaluated: no slice check then. */
+function slicingSupported(def: ElementDefinition): boolean {
+  return (def.slicing?.discriminator ?? []).every((d) => /^[A-Za-z0-9_.$\[\]]+$/.test(d.path));
+}
 
 function descendant(node: PNode, path: string): PNode | undefined {
   if (path === '$this') return node;

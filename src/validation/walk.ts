@@ -222,7 +222,8 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
   }
   if (r.typeCode === 'Resource' || r.typeCode === 'DomainResource') {
     const wasEntry = w.bundleEntry;
-    w.bundleEntry = r.path === 'Bundle.entry.resource';
+    // only contained resources share their container's %rootResource; entries and parameters stand alone
+    w.bundleEntry = r.key !== 'contained';
     walkResource(w, value, true);
     w.bundleEntry = wasEntry;
     return;
