@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bundle } from 'fhir/r4';
+import type { Bundle, Encounter } from 'fhir/r4';
 import { run } from '../../src/cli/commands/convert';
 import { convertClaim } from '../../src/ingest/vn-claim';
 import { validateResource } from '../../src/validation';
 import type { ClaimConversion } from '../../src/ingest/vn-claim';
-import { ENVELOPE_FILE, envelope, episode, setField, xml13, xml14, xml1Legacy4210, xml7 } from './fixtures';
+import { ENVELOPE_FILE, SYNTHETIC, envelope, episode, setField, xml13, xml14, xml1Legacy4210, xml7 } from './fixtures';
 
 async function all(input: Buffer): Promise<ClaimConversion[]> {
   const out: ClaimConversion[] = [];
@@ -90,5 +90,27 @@ describe('fhir-gateway convert', () => {
     expect(bad.err).toContain('"XML1[0].NGAY_VAO"');
     expect((await capture([f])).code).toBe(2);
     expect((await capture([f, '--format', 'dicom-sr'])).code).toBe(2);
+  });
+});
+
+describe('check-in (XML0)', () => {
+  it('a bare check-in file becomes Patient, Coverage and an arrived Encounter with the same ids the claim will update', async () => {
+    const [checkIn] = await all(readFileSync(join(SYNTHETIC, 'checkin-XML0-synthetic.xml')));
+    expect(checkIn!.issues.filter((i) => i.severity === 'error')).toEqual([]);
+    const enc = checkIn!.bundle!.entry!.find((e) => e.resource!.resourceType === 'Encounter')!;
+    expect((enc.resource as Encounter).status).toBe('arrived');
+    expect(checkIn!.bundle!.entry!.some((e) => e.resource!.resourceType === 'Claim')).toBe(false);
+    const [claim] = await all(readFileSync(ENVELOPE_FILE));
+    const urls = new Set(claim!.bundle!.entry!.map((e) => e.request!.url));
+    for (const e of checkIn!.bundle!.entry!) expect(urls.has(e.request!.url) ? 'same' : e.request!.url).toBe('same');
+  });
+
+  it('several check-ins in one file are separate results; XML0 inside GIAMDINHHS is refused', async () => {
+    const one = readFileSync(join(SYNTHETIC, 'checkin-XML0-synthetic.xml'), 'utf8');
+    const record = /<TRANG_THAI_KCB>[\s\S]*<\/TRANG_THAI_KCB>/.exec(one)![0];
+    const two = one.replace(record, `${record}${record.replace(/SYN79999\.20240615\.000123/, 'SECOND').replace('<STT>1</STT>', '<STT>2</STT>')}`);
+    expect((await all(Buffer.from(two))).map((r) => [r.sourceKey, !!r.bundle])).toEqual([['SYN79999.20240615.000123', true], ['SECOND', true]]);
+    const [inside] = await all(envelope([[...episode('E'), { loai: 'XML0', xml: one }]]));
+    expect(inside!.issues.find((i) => i.severity === 'error')!.expression).toBe('HOSO[0].FILEHOSO[5].LOAIHOSO');
   });
 });

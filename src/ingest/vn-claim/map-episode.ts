@@ -148,8 +148,8 @@ export function mapConditions(ctx: MapContext, x1: Row, patient: Reference, enco
   });
 }
 
-/** XML1 TONG_HOP → Encounter for the episode (MA_LK), with an inpatient part when NGAY_VAO_NOI_TRU is set. */
-export function mapEncounter(ctx: MapContext, x1: Row, patient: Reference, facilityRef: Reference): Reference {
+/** XML1 TONG_HOP (or XML0 check-in: `arrived`) → Encounter for the episode (MA_LK), with an inpatient part when NGAY_VAO_NOI_TRU is set. */
+export function mapEncounter(ctx: MapContext, x1: Row, patient: Reference, facilityRef: Reference, openStatus: Encounter['status'] = 'in-progress'): Reference {
   const id = ctx.id('Encounter');
   const ref: Reference = { reference: `Encounter/${id}` };
   // MA_LOAI_KCB (visit type) → v3 ActCode class; the VN code is kept as the type
@@ -180,7 +180,7 @@ export function mapEncounter(ctx: MapContext, x1: Row, patient: Reference, facil
       { system: `${SID}/claim-episode`, value: ctx.maLK, assigner: facilityRef },
       ...(x1.MA_HSBA ? [{ type: { text: 'MA_HSBA' }, value: x1.MA_HSBA, assigner: facilityRef }] : []),
     ],
-    status: x1.NGAY_RA ? ('finished' as const) : ('in-progress' as const),
+    status: x1.NGAY_RA ? ('finished' as const) : openStatus,
     class: kcb.target ?? kcb.concept.coding![0]!,
     type: x1.MA_LOAI_KCB ? [vnConcept('vn-claim-ma-loai-kcb', x1.MA_LOAI_KCB)] : [],
     subject: patient,

@@ -21,7 +21,9 @@ const NOT_MAPPED: TableName[] = ['XML6', 'XML9', 'XML10', 'XML11', 'XML15'];
  * same Bundle, and resource ids come from (facility, source key), so a resend updates.
  */
 export function mapClaim(records: ClaimRecords): { bundle?: Bundle; issues: Issue[] } {
-  const x1 = records.tables.XML1?.[0];
+  // XML1 TONG_HOP (episode summary); a check-in (XML0) alone carries the same patient and arrival fields.
+  const checkIn = records.tables.XML1 ? undefined : records.tables.XML0?.[0];
+  const x1 = records.tables.XML1?.[0] ?? checkIn;
   if (!x1) {
     const present = Object.keys(records.tables).join(', ');
     return { issues: [issue('error', 'required', `${present || 'this file'} cannot be converted without the episode's XML1 (TONG_HOP)`, 'XML1')] };
@@ -31,7 +33,7 @@ export function mapClaim(records: ClaimRecords): { bundle?: Bundle; issues: Issu
   const facility = ctx.organization(x1.MA_CSKCB || records.facility);
   const patient = mapPatient(ctx, x1, facility);
   const coverages = mapCoverages(ctx, x1, patient);
-  const encounter = mapEncounter(ctx, x1, patient, facility);
+  const encounter = mapEncounter(ctx, x1, patient, facility, checkIn ? 'arrived' : undefined);
   const refs: EpisodeRefs = { patient, encounter, facility };
   const t = records.tables;
 
@@ -48,7 +50,7 @@ export function mapClaim(records: ClaimRecords): { bundle?: Bundle; issues: Issu
   if (referral) mapReferral(ctx, referral, refs, mapDocuments(ctx, 'XML13', [referral], refs)[0]!);
   const conditions = ctx.entries.filter((e) => e.resource?.resourceType === 'Condition').map((e): Reference => ({ reference: e.request!.url }));
   if (t.XML14?.[0]) mapAppointment(ctx, t.XML14[0], refs, conditions.slice(0, 1));
-  mapClaimResource(ctx, x1, refs, coverages, conditions, items);
+  if (!checkIn) mapClaimResource(ctx, x1, refs, coverages, conditions, items);
 
   for (const name of NOT_MAPPED) {
     if (t[name]?.length) ctx.issues.push(issue('information', 'not-supported', `${name} is kept in the raw message but not mapped to FHIR`, name));

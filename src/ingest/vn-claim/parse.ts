@@ -1,6 +1,6 @@
 import type { Issue } from '../../fhir/outcome';
 import { issue } from '../../fhir/outcome';
-import { FIELD_RENAMES, LEGACY_VALUE_FIXES, TABLE_ELEMENTS, TABLE_NAMES, tableForRoot } from './tables';
+import { ENVELOPE_TABLES, FIELD_RENAMES, LEGACY_VALUE_FIXES, TABLE_ELEMENTS, tableForRoot } from './tables';
 import type { ClaimVersion, TableName } from './tables';
 import { DEFAULT_XML_LIMITS, XmlError, childText, readXml } from './xml';
 import type { XmlElement, XmlLimits } from './xml';
@@ -97,8 +97,12 @@ function isRecord(el: XmlElement): boolean {
   return el.children.length > 0 && el.children.every((c) => c.children.length === 0);
 }
 
-/** Records are the elements whose children are all fields; the wrappers above them vary by version. */
+/**
+ * Records are the elements whose children are all fields; the wrappers above them vary by version.
+ * CHUKYDONVI (the facility's signature, XML0/XML12) is not data.
+ */
 function collectRecords(el: XmlElement, into: Row[]): void {
+  if (el.name === 'CHUKYDONVI') return;
   if (isRecord(el)) {
     const row: Record<string, string> = {};
     for (const f of el.children) if (!(f.name in row)) row[f.name] = f.text.trim();
@@ -176,7 +180,7 @@ function parseHoso(segment: Uint8Array, index: number, facility: string, limits:
   hoso.children.filter((c) => c.name === 'FILEHOSO').forEach((file, j) => {
     const at = `${where}.FILEHOSO[${j}]`;
     const loai = childText(file, 'LOAIHOSO').toUpperCase();
-    if (!(TABLE_NAMES as readonly string[]).includes(loai)) {
+    if (!(ENVELOPE_TABLES as readonly string[]).includes(loai)) {
       const why = loai === 'XML0' || loai === 'XML12' ? `${loai} is sent through its own VSS call, not inside GIAMDINHHS` : `unknown LOAIHOSO "${loai}"`;
       issues.push(issue('error', 'not-supported', why, `${at}.LOAIHOSO`));
       return;
@@ -196,7 +200,7 @@ function finish(index: number, facility: string, raw: Partial<Record<TableName, 
   const tables = normalise(raw, version);
   const first = tables.XML1?.[0] ?? Object.values(tables).find((rows) => rows?.length)?.[0];
   const maLK = first?.MA_LK ?? '';
-  const fac = facility || tables.XML1?.[0]?.MA_CSKCB || '';
+  const fac = facility || (tables.XML1 ?? tables.XML0)?.[0]?.MA_CSKCB || '';
   if (!first) issues.push(issue('error', 'required', 'no table could be read', where));
   return { index, facility: fac, sourceKey: maLK, issues, ...(first ? { records: { version, facility: fac, maLK, tables } } : {}) };
 }
@@ -275,6 +279,11 @@ export async function* parseClaimFile(input: Uint8Array | AsyncIterable<Uint8Arr
     if (rootName.replace(/^.*:/, '') !== 'GIAMDINHHS') {
       while (await w.more());
       const parsed = parseTable(w.buf, rootName, undefined, o.xml);
+      if (parsed.table === 'XML0' && parsed.rows.length > 1) {
+        // A check-in file lists one arrival per record: each is an episode of its own.
+        for (const [i, row] of parsed.rows.entries()) yield finish(i, facility, { XML0: [row] }, i === 0 ? parsed.issues : [], `${rootName}[${i}]`);
+        return;
+      }
       const tables = parsed.table ? { [parsed.table]: parsed.rows } : {};
       yield finish(0, facility, tables, parsed.issues, rootName);
       return;

@@ -18,6 +18,7 @@ import type { TableName } from './tables';
 
 /** Fields the sheet marks required ("x"), per table. */
 const REQUIRED: Partial<Record<TableName, string[]>> = {
+  XML0: ['MA_LK', 'STT', 'MA_BN', 'HO_TEN', 'NGAY_SINH', 'GIOI_TINH', 'MA_DOITUONG_KCB', 'NGAY_VAO', 'MA_LOAI_KCB', 'MA_CSKCB', 'NGAY_YL'],
   XML1: ['MA_LK', 'MA_BN', 'HO_TEN', 'NGAY_SINH', 'GIOI_TINH', 'MA_QUOCTICH', 'MA_DANTOC', 'MA_NGHE_NGHIEP', 'DIA_CHI', 'MATINH_CU_TRU', 'MAHUYEN_CU_TRU', 'MAXA_CU_TRU', 'LY_DO_VV', 'CHAN_DOAN_VAO', 'CHAN_DOAN_RV', 'MA_BENH_CHINH', 'MA_DOITUONG_KCB', 'NGAY_VAO', 'NGAY_RA', 'SO_NGAY_DTRI', 'KET_QUA_DTRI', 'MA_LOAI_RV', 'T_THUOC', 'T_VTYT', 'T_TONGCHI_BV', 'T_TONGCHI_BH', 'T_BNTT', 'T_BNCCT', 'T_BHTT', 'T_NGUONKHAC', 'T_BHTT_GDV', 'NAM_QT', 'THANG_QT', 'MA_LOAI_KCB', 'MA_KHOA', 'MA_CSKCB', 'CAN_NANG', 'MA_HSBA'],
   XML2: ['MA_LK', 'STT', 'MA_THUOC', 'MA_NHOM', 'TEN_THUOC', 'DON_VI_TINH', 'HAM_LUONG', 'DUONG_DUNG', 'LIEU_DUNG', 'PHAM_VI', 'TYLE_TT_BH', 'SO_LUONG', 'DON_GIA', 'THANH_TIEN_BV', 'THANH_TIEN_BH', 'T_NGUONKHAC', 'MUC_HUONG', 'T_BNTT', 'T_BNCCT', 'T_BHTT', 'MA_KHOA', 'NGAY_YL', 'MA_PTTT', 'NGUON_CTRA'],
   XML3: ['MA_LK', 'STT', 'MA_NHOM', 'DON_VI_TINH', 'PHAM_VI', 'SO_LUONG', 'DON_GIA_BV', 'DON_GIA_BH', 'TYLE_TT_DV', 'TYLE_TT_BH', 'THANH_TIEN_BV', 'THANH_TIEN_BH', 'MUC_HUONG', 'T_NGUONKHAC', 'T_BNTT', 'T_BNCCT', 'T_BHTT', 'MA_KHOA', 'MA_BAC_SI', 'MA_BENH', 'NGAY_YL', 'MA_PTTT'],
@@ -31,6 +32,7 @@ const REQUIRED: Partial<Record<TableName, string[]>> = {
 
 /** Of those, the ones the FHIR resources cannot be built without. 4210 files predate most of the rest. */
 const INTEGRITY: Partial<Record<TableName, string[]>> = {
+  XML0: ['MA_LK', 'MA_BN', 'HO_TEN', 'NGAY_SINH', 'GIOI_TINH', 'NGAY_VAO', 'MA_LOAI_KCB', 'MA_CSKCB'],
   XML1: ['MA_LK', 'MA_BN', 'HO_TEN', 'NGAY_SINH', 'GIOI_TINH', 'MA_BENH_CHINH', 'NGAY_VAO', 'NGAY_RA', 'MA_LOAI_KCB', 'MA_CSKCB'],
   XML2: ['MA_LK', 'MA_THUOC', 'SO_LUONG', 'NGAY_YL'],
   XML3: ['MA_LK', 'SO_LUONG', 'NGAY_YL'],
@@ -57,7 +59,9 @@ export function checkClaim(records: ClaimRecords): Issue[] {
   const err = (code: Issue['code'], msg: string, where: string) => issues.push(issue('error', code, msg, where));
   const warn = (code: Issue['code'], msg: string, where: string) => issues.push(issue('warning', code, msg, where));
   const t = records.tables;
-  const x1rows = t.XML1 ?? [];
+  // A check-in (XML0) stands alone; everything else hangs off exactly one XML1.
+  const checkIn = !t.XML1 && t.XML0?.length === 1;
+  const x1rows = checkIn ? t.XML0! : t.XML1 ?? [];
   if (x1rows.length !== 1) err('required', `an episode has exactly one XML1 (TONG_HOP), found ${x1rows.length}`, 'XML1');
   const x1 = x1rows[0];
   const legacy = records.version === '4210';
@@ -70,11 +74,11 @@ export function checkClaim(records: ClaimRecords): Issue[] {
         else if (!legacy) warn('required', `${f} is required by the QĐ 4750 validation sheet`, at(table, i, f));
       }
       // Every row belongs to the episode of XML1 (MA_LK is the join key of all tables).
-      if (x1 && table !== 'XML1' && row.MA_LK && row.MA_LK !== x1.MA_LK) err('value', `MA_LK "${row.MA_LK}" does not match the episode's XML1 MA_LK "${x1.MA_LK}"`, at(table, i, 'MA_LK'));
+      if (x1 && row !== x1 && row.MA_LK && row.MA_LK !== x1.MA_LK) err('value', `MA_LK "${row.MA_LK}" does not match the episode's XML1 MA_LK "${x1.MA_LK}"`, at(table, i, 'MA_LK'));
       checkDates(row, table, i, err);
     });
   }
-  if (x1) checkEpisode(records, x1, err, warn);
+  if (x1) checkEpisode(records, x1, checkIn ? 'XML0' : 'XML1', err, warn);
   for (const table of ['XML2', 'XML3'] as const) {
     (t[table] ?? []).forEach((row, i) => {
       for (const f of ['SO_LUONG', 'THANH_TIEN_BV']) if (row[f] && decimal(row[f]) === undefined) err('value', `${f} "${row[f]}" is not a number`, at(table, i, f));
@@ -104,8 +108,8 @@ function checkDates(row: Row, table: string, i: number, err: Report): void {
   }
 }
 
-function checkEpisode(records: ClaimRecords, x1: Row, err: Report, warn: Report): void {
-  const at = (f: string) => `XML1[0].${f}`;
+function checkEpisode(records: ClaimRecords, x1: Row, table: 'XML0' | 'XML1', err: Report, warn: Report): void {
+  const at = (f: string) => `${table}[0].${f}`;
   if (x1.MA_CSKCB && records.facility && x1.MA_CSKCB !== records.facility) err('value', `MA_CSKCB ${x1.MA_CSKCB} is not the facility that sent the file (${records.facility})`, at('MA_CSKCB'));
   // SO_CCCD: 12-digit CCCD, 9-digit CMND, passport (letter + 7 digits); else a VNeID account code.
   const id = x1.SO_CCCD ?? '';

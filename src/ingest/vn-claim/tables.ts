@@ -4,11 +4,15 @@
  * the QĐ 4750 names, so that one mapper serves every version.
  */
 
-export const TABLE_NAMES = ['XML1', 'XML2', 'XML3', 'XML4', 'XML5', 'XML6', 'XML7', 'XML8', 'XML9', 'XML10', 'XML11', 'XML13', 'XML14', 'XML15'] as const;
+export const TABLE_NAMES = ['XML0', 'XML1', 'XML2', 'XML3', 'XML4', 'XML5', 'XML6', 'XML7', 'XML8', 'XML9', 'XML10', 'XML11', 'XML13', 'XML14', 'XML15'] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
+
+/** XML0 (check-in) goes through its own VSS call and never inside GIAMDINHHS. */
+export const ENVELOPE_TABLES: readonly TableName[] = TABLE_NAMES.filter((t) => t !== 'XML0');
 
 /** Root element of each table as sent inside GIAMDINHHS, and the record element (same as root for flat tables). */
 export const TABLE_ELEMENTS: Record<TableName, { root: string; record: string }> = {
+  XML0: { root: 'CHI_TIEU_TRANG_THAI_KCB', record: 'TRANG_THAI_KCB' },
   XML1: { root: 'TONG_HOP', record: 'TONG_HOP' },
   XML2: { root: 'CHITIEU_CHITIET_THUOC', record: 'CHI_TIET_THUOC' },
   XML3: { root: 'CHITIEU_CHITIET_DVKT_VTYT', record: 'CHI_TIET_DVKT' },
