@@ -6,7 +6,7 @@ import { run } from '../../src/cli/commands/convert';
 import { convertClaim } from '../../src/ingest/vn-claim';
 import { validateResource } from '../../src/validation';
 import type { ClaimConversion } from '../../src/ingest/vn-claim';
-import { ENVELOPE_FILE, SYNTHETIC, envelope, episode, setField, xml13, xml14, xml1Legacy4210, xml7 } from './fixtures';
+import { ENVELOPE_FILE, SYNTHETIC, envelope, episode, otherTables, setField, xml13, xml14, xml1Legacy4210, xml7 } from './fixtures';
 
 async function all(input: Buffer): Promise<ClaimConversion[]> {
   const out: ClaimConversion[] = [];
@@ -112,5 +112,18 @@ describe('check-in (XML0)', () => {
     expect((await all(Buffer.from(two))).map((r) => [r.sourceKey, !!r.bundle])).toEqual([['SYN79999.20240615.000123', true], ['SECOND', true]]);
     const [inside] = await all(envelope([[...episode('E'), { loai: 'XML0', xml: one }]]));
     expect(inside!.issues.find((i) => i.severity === 'error')!.expression).toBe('HOSO[0].FILEHOSO[5].LOAIHOSO');
+  });
+});
+
+describe('every table present', () => {
+  it('an episode with all 14 claim tables converts; the tables not mapped yet are reported, not dropped silently', async () => {
+    const files = [...episode('FULL'), { loai: 'XML7', xml: xml7('FULL') }, { loai: 'XML13', xml: xml13('FULL') }, { loai: 'XML14', xml: xml14('FULL') }, ...otherTables('FULL')];
+    expect(files.map((f) => f.loai).sort()).toEqual(['XML1', 'XML10', 'XML11', 'XML13', 'XML14', 'XML15', 'XML2', 'XML3', 'XML4', 'XML5', 'XML6', 'XML7', 'XML8', 'XML9']);
+    const [r] = await all(envelope([files]));
+    expect(r!.bundle).toBeDefined();
+    expect(r!.issues.filter((i) => i.severity === 'information').map((i) => i.expression)).toEqual(['XML6', 'XML9', 'XML10', 'XML11', 'XML15']);
+    const docs = r!.bundle!.entry!.filter((e) => e.resource!.resourceType === 'DocumentReference').length;
+    expect(docs).toBe(4); // XML5, XML7, XML8, XML13
+    for (const e of r!.bundle!.entry!) expect(validateResource(e.resource).filter((i) => i.severity === 'error')).toEqual([]);
   });
 });
