@@ -62,6 +62,7 @@ const CLAIM_TABLES: Record<string, { id: string; title: string }> = {
   MA_LYDO_CT: { id: 'vn-claim-ma-lydo-ct', title: 'MA_LYDO_CT – referral reason' },
   MA_NHOM: { id: 'vn-claim-ma-nhom', title: 'MA_NHOM – cost group' },
   MA_GIUONG_PREFIX: { id: 'vn-claim-ma-giuong-prefix', title: 'MA_GIUONG prefix – bed kind' },
+  MA_XANG_DAU_QD3276: { id: 'vn-claim-ma-xang-dau', title: 'MA_XANG_DAU – fuel price code for patient transport (QĐ 3276/2025)' },
   BHYT_CARD_BENEFIT_DIGIT: { id: 'vn-bhyt-benefit-level', title: 'BHYT card benefit level (3rd character of the card code)' },
   VSS_CARD_LOOKUP_maKetQua: { id: 'vn-vss-card-lookup-result', title: 'VSS card lookup result code (maKetQua)' },
 };
@@ -502,6 +503,14 @@ export function buildProfiles(corporaDir: string): Map<string, string> {
     resources.push(codeSystem(id, title, tableConcepts(t.values), { description: `Source: ${t.source}. Confidence: ${t.confidence}.` }));
     resources.push(valueSetAll(id, title, `${CS}/${id}`));
   }
+  // Card groups (first two characters of the card code) with the benefit levels they are issued at.
+  const groups = (tables.BHYT_CARD_OBJECT_CODE_BY_DIGIT as unknown as { source: string; confidence: string; values: Record<string, string[]> });
+  const levels = new Map<string, string[]>();
+  for (const [digit, codes] of Object.entries(groups.values)) for (const c of codes) levels.set(c, [...(levels.get(c) ?? []), digit]);
+  resources.push(codeSystem('vn-bhyt-beneficiary-group', 'BHYT beneficiary group (first two characters of the card code)',
+    [...levels.entries()].map(([code, digits]) => ({ code, property: digits.map((d) => ({ code: 'benefit-level', valueCode: d })) })),
+    { description: `Source: ${groups.source}. Confidence: ${groups.confidence}.`, property: [{ code: 'benefit-level', description: 'Benefit level digit the group is issued at (3rd character of the card code)', type: 'code' }] }));
+  resources.push(valueSetAll('vn-bhyt-beneficiary-group', 'BHYT beneficiary groups', `${CS}/vn-bhyt-beneficiary-group`));
   const race = tables.MA_DANTOC!;
   resources.push(codeSystem('vn-core-race', 'Ethnic groups (MA_DANTOC, GSO list as in VN Core)', tableConcepts(race.values), { description: `Source: ${race.source}. Confidence: ${race.confidence}.` }));
   resources.push(valueSetAll('vn-core-race', 'Ethnic groups', ETHNIC_CS));
