@@ -5,6 +5,7 @@ import type { Hl7SourceConfig } from './config';
 import type { Rep } from './datatypes';
 import { dateTime } from './datatypes';
 import { hl7Location } from './location';
+export { compact } from './compact';
 import type { Hl7Message, Hl7Segment } from './parse';
 
 /** A segment with its occurrence number among segments of the same id, for locations. */
@@ -81,3 +82,4 @@ export function val(s: Seg | undefined, field: number, component = 1, sub = 1): 
 export function where(s: Seg, field?: number, repetition = 1, component?: number): string {
   return hl7Location(s.seg.id, s.occ, field, repetition, component);
 }
+

@@ -1,5 +1,6 @@
 import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Quantity, Reference } from 'fhir/r4';
 import { issue, type Issue } from '../../fhir/outcome';
+import { compact } from './compact';
 import { codeV2, translateV2 } from './tables';
 
 /**
@@ -55,19 +56,31 @@ export function systemUri(name: string): string | undefined {
   return codeV2('v2-0396-to-uri', name);
 }
 
+// Hot paths build objects by assignment: conditional object spreads cost microseconds each.
 function coding(code: string, display: string, system: string): Coding | undefined {
   if (!code) return undefined;
+  const out: Coding = {};
   const uri = systemUri(system);
-  return { ...(uri ? { system: uri } : {}), code, ...(display ? { display } : {}) };
+  if (uri) out.system = uri;
+  out.code = code;
+  if (display) out.display = display;
+  return out;
 }
 
 /** CE/CWE/CNE: primary and alternate codings, text from the original text or the first display. */
 export function concept(rep: Rep | undefined): CodeableConcept | undefined {
   if (!rep) return undefined;
-  const codings = [coding(c(rep, 1), c(rep, 2), c(rep, 3)), coding(c(rep, 4), c(rep, 5), c(rep, 6))].filter((x): x is Coding => !!x);
+  const codings: Coding[] = [];
+  const primary = coding(c(rep, 1), c(rep, 2), c(rep, 3));
+  if (primary) codings.push(primary);
+  const alternate = coding(c(rep, 4), c(rep, 5), c(rep, 6));
+  if (alternate) codings.push(alternate);
   const text = c(rep, 9) || c(rep, 2) || c(rep, 5) || (codings.length ? '' : c(rep, 1));
   if (!codings.length && !text) return undefined;
-  return { ...(codings.length ? { coding: codings } : {}), ...(text ? { text } : {}) };
+  const out: CodeableConcept = {};
+  if (codings.length) out.coding = codings;
+  if (text) out.text = text;
+  return out;
 }
 
 /** XPN. Vietnamese names arrive family-first (`NGUYEN^VAN A`), which is XPN's own order. */
@@ -75,33 +88,30 @@ export function humanName(rep: Rep): HumanName | undefined {
   const family = c(rep, 1);
   const given = [c(rep, 2), c(rep, 3)].filter(Boolean);
   if (!family && !given.length) return undefined;
-  const use = codeV2('v2-0200-to-name-use', c(rep, 7)) as HumanName['use'];
   const prefix = c(rep, 5);
-  const suffix = [c(rep, 4), c(rep, 6)].filter(Boolean);
-  return {
-    ...(use ? { use } : {}),
+  return compact<HumanName>({
+    use: codeV2('v2-0200-to-name-use', c(rep, 7)) as HumanName['use'],
     text: [family, ...given].filter(Boolean).join(' '),
-    ...(family ? { family } : {}),
-    ...(given.length ? { given } : {}),
-    ...(prefix ? { prefix: [prefix] } : {}),
-    ...(suffix.length ? { suffix } : {}),
-  };
+    family,
+    given,
+    prefix: prefix ? [prefix] : undefined,
+    suffix: [c(rep, 4), c(rep, 6)].filter(Boolean),
+  });
 }
 
 /** XAD. Vietnamese addresses: street, ward (other designation), district/city, province. */
 export function address(rep: Rep): Address | undefined {
-  const line = [c(rep, 1), c(rep, 2)].filter(Boolean);
-  const a: Address = {
-    ...(line.length ? { line } : {}),
-    ...(c(rep, 3) ? { city: c(rep, 3) } : {}),
-    ...(c(rep, 9) ? { district: c(rep, 9) } : {}),
-    ...(c(rep, 4) ? { state: c(rep, 4) } : {}),
-    ...(c(rep, 5) ? { postalCode: c(rep, 5) } : {}),
-    ...(c(rep, 6) ? { country: c(rep, 6) } : {}),
-  };
-  if (Object.keys(a).length === 0) return undefined;
-  const use = codeV2('v2-0190-to-address-use', c(rep, 7)) as Address['use'];
-  return use ? { use, ...a } : a;
+  const a = compact<Address>({
+    use: codeV2('v2-0190-to-address-use', c(rep, 7)) as Address['use'],
+    line: [c(rep, 1), c(rep, 2)].filter(Boolean),
+    city: c(rep, 3),
+    district: c(rep, 9),
+    state: c(rep, 4),
+    postalCode: c(rep, 5),
+    country: c(rep, 6),
+  });
+  const keys = Object.keys(a);
+  return keys.length === 0 || (keys.length === 1 && a.use) ? undefined : a;
 }
 
 /** XTN: the email for Internet equipment, else the number from its parts or the legacy string. */
@@ -112,7 +122,7 @@ export function contactPoint(rep: Rep): ContactPoint | undefined {
   const value = system === 'email' ? c(rep, 4) || c(rep, 1) : c(rep, 1) || number || c(rep, 4);
   if (!value) return undefined;
   const use = codeV2('v2-0201-to-contact-point-use', c(rep, 2)) as ContactPoint['use'];
-  return { system: system ?? (value.includes('@') ? 'email' : 'phone'), value, ...(use ? { use } : {}) };
+  return compact<ContactPoint>({ system: system ?? (value.includes('@') ? 'email' : 'phone'), value, use });
 }
 
 /** XCN/CNN as a display reference: practitioners are named, not created, by these feeds. */
@@ -121,16 +131,22 @@ export function practitionerRef(rep: Rep | undefined): Reference | undefined {
   const id = c(rep, 1);
   const name = [c(rep, 6), c(rep, 2), c(rep, 3), c(rep, 4)].filter(Boolean).join(' ').trim();
   if (!id && !name) return undefined;
-  return { ...(id ? { identifier: { value: id } } : {}), ...(name || id ? { display: name || id } : {}) };
+  return compact<Reference>({ identifier: id ? { value: id } : undefined, display: name || id });
 }
 
 /** A number with its OBX-6 unit: UCUM when the source says so or the unit is a known spelling. */
 export function quantity(value: number, unit: Rep | undefined, comparator?: Quantity['comparator']): Quantity {
+  const q: Quantity = { value };
+  if (comparator) q.comparator = comparator;
   const code = c(unit, 1);
   const text = c(unit, 2) || code;
-  const q: Quantity = { value, ...(comparator ? { comparator } : {}) };
-  if (!code && !text) return q;
+  if (!text) return q;
+  q.unit = text;
   const declaredUcum = /^(UCUM|ISO\+|ANSI\+)$/i.test(c(unit, 3));
   const ucum = declaredUcum ? code : translateV2('v2-units-to-ucum', code.toUpperCase())?.code;
-  return ucum ? { ...q, unit: text, system: 'http://unitsofmeasure.org', code: ucum } : { ...q, unit: text };
+  if (ucum) {
+    q.system = 'http://unitsofmeasure.org';
+    q.code = ucum;
+  }
+  return q;
 }

@@ -1,7 +1,7 @@
 import type { Appointment, AppointmentParticipant, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
-import { MapContext, rep, val, where } from './context';
+import { compact, MapContext, rep, val, where } from './context';
 import { concept, practitionerRef } from './datatypes';
 import { location } from './map-encounter';
 import { notes } from './map-order';
@@ -57,7 +57,8 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
   const participant: AppointmentParticipant[] = [{ actor: patient, status: 'accepted' }];
   for (const p of aip) {
     const who = practitionerRef(rep(p, 3));
-    if (who) participant.push({ actor: who, ...(concept(rep(p, 4)) ? { type: [concept(rep(p, 4))!] } : {}), status: 'accepted' });
+    const role = concept(rep(p, 4));
+    if (who) participant.push(compact<AppointmentParticipant>({ actor: who, type: role ? [role] : undefined, status: 'accepted' }));
   }
   for (const l of ail) {
     const where_ = location(ctx, rep(l, 3));
@@ -72,19 +73,20 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
   const service = concept(rep(ais, 3));
   const cancel = status === 'cancelled' || status === 'noshow' ? concept(rep(sch, 6)) : undefined;
   const comment = notes(ctx.all('NTE')).map((n) => n.text).join('\n');
-  const appointment: Appointment & { id: string } = {
+  const appointment = compact<Appointment & { id: string }>({
     resourceType: 'Appointment',
     id: ctx.id('Appointment', key),
     identifier: ids,
     status,
-    ...(cancel ? { cancelationReason: cancel } : {}),
-    ...(service ? { serviceType: [service] } : {}),
-    ...(type ? { appointmentType: type } : {}),
-    ...(reason ? { reasonCode: [reason] } : {}),
-    ...(start && end ? { start, end } : {}),
-    ...(minutes ? { minutesDuration: minutes } : {}),
-    ...(comment ? { comment } : {}),
+    cancelationReason: cancel,
+    serviceType: service ? [service] : undefined,
+    appointmentType: type,
+    reasonCode: reason ? [reason] : undefined,
+    start: start && end ? start : undefined,
+    end: start && end ? end : undefined,
+    minutesDuration: minutes,
+    comment,
     participant,
-  };
+  });
   ctx.put(appointment);
 }

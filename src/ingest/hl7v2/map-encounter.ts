@@ -1,7 +1,7 @@
 import type { Encounter, EncounterLocation, EncounterParticipant, Location, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
-import { MapContext, rep, val, where, type Seg } from './context';
+import { compact, MapContext, rep, val, where, type Seg } from './context';
 import { c, concept, practitionerRef, type Rep } from './datatypes';
 import { codeV2, translateV2 } from './tables';
 
@@ -16,7 +16,7 @@ export function location(ctx: MapContext, pl: Rep | undefined): Reference | unde
   const id = ctx.id('Location', ...parts);
   const physical = parts[2] ? ['bd', 'Bed'] : parts[1] ? ['ro', 'Room'] : ['wa', 'Ward'];
   const building = c(pl, 7);
-  const loc: Location & { id: string } = {
+  const loc = compact<Location & { id: string }>({
     resourceType: 'Location',
     id,
     status: 'active',
@@ -24,7 +24,7 @@ export function location(ctx: MapContext, pl: Rep | undefined): Reference | unde
     mode: 'instance',
     physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: physical[0]!, display: physical[1]! }] },
     managingOrganization: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } },
-  };
+  });
   return { ...ctx.put(loc), display: loc.name! };
 }
 
@@ -67,17 +67,18 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
   const admitSource = concept(rep(pv1, 14));
   const discharge = concept(rep(pv1, 36));
   const visit = val(pv1, 19);
-  const encounter: Encounter & { id: string } = {
+  const ended = end && adtEvent !== 'A13' ? end : undefined;
+  const encounter = compact<Encounter & { id: string }>({
     resourceType: 'Encounter',
     id: ctx.id('Encounter', key),
-    ...(visit ? { identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] }, value: visit, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } }] } : {}),
+    identifier: visit ? [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] }, value: visit, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } }] : undefined,
     status,
     class: cls ?? { system: 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor', code: 'UNK' },
     subject: patient,
-    ...(participant.length ? { participant } : {}),
-    ...(start || (end && adtEvent !== 'A13') ? { period: { ...(start ? { start } : {}), ...(end && adtEvent !== 'A13' ? { end } : {}) } } : {}),
-    ...(admitSource || discharge ? { hospitalization: { ...(admitSource ? { admitSource } : {}), ...(discharge ? { dischargeDisposition: discharge } : {}) } } : {}),
-    ...(locations.length ? { location: locations } : {}),
-  };
+    participant,
+    period: start || ended ? compact({ start, end: ended }) : undefined,
+    hospitalization: admitSource || discharge ? compact({ admitSource, dischargeDisposition: discharge }) : undefined,
+    location: locations,
+  });
   return ctx.put(encounter);
 }

@@ -1,7 +1,7 @@
 import type { Annotation, CodeableConcept, Identifier, Reference, ServiceRequest } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
-import { MapContext, rep, reps, val, where, type Seg } from './context';
+import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { concept, practitionerRef } from './datatypes';
 import type { OrderGroup } from './groups';
 import { codeV2 } from './tables';
@@ -32,7 +32,7 @@ function orderIdentifiers(ctx: MapContext, g: OrderGroup, accession: string): Id
   const ids: Identifier[] = [];
   const add = (code: string, value: string, system?: string) => {
     if (value && !ids.some((i) => i.value === value && i.type?.coding?.[0]?.code === code)) {
-      ids.push({ type: { coding: [{ system: V2_0203, code }] }, ...(system ? { system } : {}), value, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } });
+      ids.push(compact<Identifier>({ type: { coding: [{ system: V2_0203, code }] }, system, value, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } }));
     }
   };
   add('PLAC', val(g.orc, 2) || val(g.obr, 2));
@@ -68,22 +68,22 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
   const reasons = reps(g.obr, 31).map(concept).filter((x) => !!x);
   const note = notes(g.notes);
   const identifiers = orderIdentifiers(ctx, g, accession);
-  const sr: ServiceRequest & { id: string } = {
+  const sr = compact<ServiceRequest & { id: string }>({
     resourceType: 'ServiceRequest',
     id: serviceRequestId(ctx, key),
-    ...(identifiers.length ? { identifier: identifiers } : {}),
+    identifier: identifiers,
     status,
     intent: 'order',
-    ...(category.length ? { category } : {}),
-    ...(priority ? { priority } : {}),
-    ...(code ? { code } : {}),
+    category,
+    priority,
+    code,
     subject: patient,
-    ...(encounter ? { encounter } : {}),
-    ...(occurrence ? { occurrenceDateTime: occurrence } : {}),
-    ...(authoredOn ? { authoredOn } : {}),
-    ...(requester ? { requester } : {}),
-    ...(reasons.length ? { reasonCode: reasons } : {}),
-    ...(note.length ? { note } : {}),
-  };
+    encounter,
+    occurrenceDateTime: occurrence,
+    authoredOn,
+    requester,
+    reasonCode: reasons,
+    note,
+  });
   return ctx.put(sr);
 }

@@ -1,7 +1,7 @@
 import type { Identifier, Patient, PatientContact, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM, VN_IDENTIFIER_SYSTEM, type Hl7SourceConfig, type VnIdentifierKind } from './config';
-import { MapContext, reps, rep, val, where, type Seg } from './context';
+import { compact, MapContext, reps, rep, val, where, type Seg } from './context';
 import { address, c, concept, contactPoint, humanName, type Rep } from './datatypes';
 import { codeV2, translateV2 } from './tables';
 
@@ -35,13 +35,13 @@ export function identifier(ctx: MapContext, cx: Rep): { id: Identifier; kind?: V
     : authority ? { display: authority } : undefined;
   return {
     kind,
-    id: {
-      ...(kind === 'CCCD' ? { use: 'official' as const } : {}),
-      ...(type ? { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: type }] } } : {}),
-      ...(system ? { system } : {}),
+    id: compact<Identifier>({
+      use: kind === 'CCCD' ? 'official' : undefined,
+      type: type ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: type }] } : undefined,
+      system,
       value,
-      ...(assigner ? { assigner } : {}),
-    },
+      assigner,
+    }),
   };
 }
 
@@ -67,12 +67,12 @@ function contact(ctx: MapContext, nk1: Seg): PatientContact | undefined {
   const telecom = [...reps(nk1, 5), ...reps(nk1, 6)].map(contactPoint).filter((x) => !!x);
   const addr = reps(nk1, 4).map(address).find(Boolean);
   if (!name && !telecom.length && !addr) return undefined;
-  return {
-    ...(relationship.length ? { relationship: relationship as PatientContact['relationship'] } : {}),
-    ...(name ? { name } : {}),
-    ...(telecom.length ? { telecom: telecom as PatientContact['telecom'] } : {}),
-    ...(addr ? { address: addr } : {}),
-  };
+  return compact<PatientContact>({
+    relationship: relationship as PatientContact['relationship'],
+    name,
+    telecom: telecom as PatientContact['telecom'],
+    address: addr,
+  });
 }
 
 /** Patient from a PID (and the NK1s after it); returns the reference every other resource uses. */
@@ -102,21 +102,23 @@ export function mapPatient(ctx: MapContext, pid: Seg): Reference | undefined {
       if (k) contacts.push(k);
     }
   }
-  const patient: Patient & { id: string } = {
+  const patient = compact<Patient & { id: string }>({
     resourceType: 'Patient',
     id,
     identifier: identifiers,
     active: true,
-    ...(names.length ? { name: names } : {}),
-    ...(telecom.length ? { telecom } : {}),
-    ...(gender ? { gender } : {}),
-    ...(birthDate ? { birthDate } : {}),
-    ...(deceasedAt ? { deceasedDateTime: deceasedAt } : val(pid, 30) === 'Y' ? { deceasedBoolean: true } : {}),
-    ...(addresses.length ? { address: addresses } : {}),
-    ...(marital ? { maritalStatus: marital } : {}),
-    ...(multiple === 'Y' ? (order > 0 ? { multipleBirthInteger: order } : { multipleBirthBoolean: true }) : multiple === 'N' ? { multipleBirthBoolean: false } : {}),
-    ...(contacts.length ? { contact: contacts } : {}),
-  };
+    name: names,
+    telecom,
+    gender,
+    birthDate,
+    deceasedDateTime: deceasedAt,
+    deceasedBoolean: !deceasedAt && val(pid, 30) === 'Y' ? true : undefined,
+    address: addresses,
+    maritalStatus: marital,
+    multipleBirthInteger: multiple === 'Y' && order > 0 ? order : undefined,
+    multipleBirthBoolean: multiple === 'Y' && !(order > 0) ? true : multiple === 'N' ? false : undefined,
+    contact: contacts,
+  });
   return ctx.put(patient);
 }
 

@@ -1,6 +1,6 @@
 import type { Attachment, CodeableConcept, DiagnosticReport, Observation, ObservationReferenceRange, Quantity, Reference, Specimen } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
-import { MapContext, rep, reps, val, where, type Seg } from './context';
+import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { c, concept, quantity, type Rep } from './datatypes';
 import type { ObservationItem, OrderGroup } from './groups';
 import { accessionOf, notes } from './map-order';
@@ -110,19 +110,25 @@ function mapObservation(ctx: MapContext, item: ObservationItem, reportKey: strin
   const effective = ctx.dateTime(val(obx, 14), where(obx, 14)) ?? fallbackTime;
   const interp = interpretation(obx);
   const note = notes(item.notes);
-  const observation: Observation & { id: string } = {
+  const observation = compact<Observation & { id: string }>({
     resourceType: 'Observation',
     id: ctx.id('Observation', reportKey, val(obx, 3), val(obx, 4), String(n)),
     status,
     code,
     subject,
-    ...(encounter ? { encounter } : {}),
-    ...(effective ? { effectiveDateTime: effective } : {}),
-    ...v,
-    ...(interp.length ? { interpretation: interp } : {}),
-    ...(note.length ? { note } : {}),
-    ...(range ? { referenceRange: [range] } : {}),
-  };
+    encounter,
+    effectiveDateTime: effective,
+    valueQuantity: v?.valueQuantity,
+    valueCodeableConcept: v?.valueCodeableConcept,
+    valueString: v?.valueString,
+    valueDateTime: v?.valueDateTime,
+    valueTime: v?.valueTime,
+    valueRange: v?.valueRange,
+    valueRatio: v?.valueRatio,
+    interpretation: interp,
+    note,
+    referenceRange: range ? [range] : undefined,
+  });
   return ctx.put(observation);
 }
 
@@ -132,15 +138,15 @@ function mapSpecimen(ctx: MapContext, spm: Seg, orderKey: string, subject: Refer
   const type = concept(rep(spm, 4));
   const collected = ctx.dateTime(val(spm, 17), where(spm, 17));
   const received = ctx.dateTime(val(spm, 18), where(spm, 18));
-  const specimen: Specimen & { id: string } = {
+  const specimen = compact<Specimen & { id: string }>({
     resourceType: 'Specimen',
     id: ctx.id('Specimen', id || `${orderKey}|${val(spm, 1) || spm.occ}`),
-    ...(id ? { identifier: [{ value: id }] } : {}),
-    ...(type ? { type } : {}),
+    identifier: id ? [{ value: id }] : undefined,
+    type,
     subject,
-    ...(received ? { receivedTime: received } : {}),
-    ...(collected ? { collection: { collectedDateTime: collected } } : {}),
-  };
+    receivedTime: received,
+    collection: collected ? { collectedDateTime: collected } : undefined,
+  });
   return ctx.put(specimen);
 }
 
@@ -182,22 +188,22 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
   if (isReportText) forms.unshift({ contentType: 'text/plain; charset=utf-8', data: Buffer.from(text.join('\n'), 'utf8').toString('base64') });
   const issued = instant(ctx.dateTime(val(g.obr, 22), where(g.obr, 22)));
   const status = (codeV2('v2-0123-to-diagnostic-report-status', val(g.obr, 25)) ?? 'unknown') as DiagnosticReport['status'];
-  const report: DiagnosticReport & { id: string } = {
+  const report = compact<DiagnosticReport & { id: string }>({
     resourceType: 'DiagnosticReport',
     id: ctx.id('DiagnosticReport', reportKey),
-    ...(accession ? { identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, ...(ctx.cfg.accessionSystem ? { system: ctx.cfg.accessionSystem } : {}), value: accession }] } : {}),
-    ...(order ? { basedOn: [order] } : {}),
+    identifier: accession ? [compact({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, system: ctx.cfg.accessionSystem, value: accession })] : undefined,
+    basedOn: order ? [order] : undefined,
     status,
-    ...(section ? { category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: section }] }] } : {}),
+    category: section ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: section }] }] : undefined,
     code: code ?? { text: 'unknown' },
     subject,
-    ...(encounter ? { encounter } : {}),
-    ...(effective ? { effectiveDateTime: effective } : {}),
-    ...(issued ? { issued } : {}),
-    ...(specimens.length ? { specimen: specimens } : {}),
-    ...(results.length ? { result: results } : {}),
-    ...(impression.length || (isReportText && text.length) ? { conclusion: (impression.length ? impression : text).join('\n') } : {}),
-    ...(forms.length ? { presentedForm: forms } : {}),
-  };
+    encounter,
+    effectiveDateTime: effective,
+    issued,
+    specimen: specimens,
+    result: results,
+    conclusion: impression.length || isReportText ? (impression.length ? impression : text).join('\n') : undefined,
+    presentedForm: forms,
+  });
   ctx.put(report);
 }
