@@ -16,8 +16,9 @@ import { checkClaim } from './rules';
  *   `issues` may still hold warnings and information.
  * - `bundle` absent: the HOSO is rejected; `issues` says why, each with an `expression` such as
  *   `HOSO[2].FILEHOSO[1].NOIDUNGFILE` or `XML3[4].NGAY_YL`. Other HOSO are unaffected.
- * - `index` -1: a problem with the file as a whole (empty, not XML, DTD, truncated, too large,
- *   envelope of another facility) — quarantine the whole message.
+ * - `index` -1: about the file as a whole. With an error (empty, not XML, DTD, truncated, too
+ *   large, envelope of another facility) quarantine the whole message; a warning alone (e.g.
+ *   SOLUONGHOSO not matching the HOSO found) is only recorded.
  * Pure apart from reading the input: nothing is stored or logged.
  */
 export interface ClaimConversion {
