@@ -121,3 +121,17 @@ describe('vital signs', () => {
     expect(byCode.get('29463-7')!.valueQuantity!.value).toBe(68.5);
   });
 });
+
+describe('supplies and repeated codes', () => {
+  it('an XML3 supply row becomes a SupplyDelivery and a claim item; repeated secondary codes give one Condition', async () => {
+    const supply = (x: string) => x.replace('<MA_DICH_VU>99.0000.0001</MA_DICH_VU>', '<MA_DICH_VU></MA_DICH_VU>').replace('<MA_VAT_TU></MA_VAT_TU>', '<MA_VAT_TU>N03.01.070</MA_VAT_TU>').replace('<TEN_VAT_TU></TEN_VAT_TU>', '<TEN_VAT_TU>Bơm tiêm</TEN_VAT_TU>');
+    const [rec] = await records(envelope([episode('SUP', (n, x) => (n === 3 ? supply(x) : n === 1 ? setField(x, 'MA_BENH_KT', 'I10;I10;E11') : x))]));
+    const { bundle } = mapClaim(rec!);
+    const deliveries = bundle!.entry!.map((e) => e.resource!).filter((r) => r.resourceType === 'SupplyDelivery');
+    expect(deliveries).toHaveLength(1);
+    expect(JSON.stringify(deliveries[0])).toContain('N03.01.070');
+    expect(ofType<Claim>(bundle!, 'Claim')[0]!.item).toHaveLength(3);
+    expect(ofType<Condition>(bundle!, 'Condition').map((c) => c.code!.coding![0]!.code)).toEqual(['E11', 'I10']);
+    expect(ofType<Encounter>(bundle!, 'Encounter')[0]!.diagnosis).toHaveLength(2);
+  });
+});

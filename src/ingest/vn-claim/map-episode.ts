@@ -124,7 +124,8 @@ export function icdCode(raw: string): string {
 /** MA_BENH_CHINH (principal) and MA_BENH_KT (secondary) → Conditions, in Encounter.diagnosis order. */
 export function mapConditions(ctx: MapContext, x1: Row, patient: Reference, encounter: Reference): EncounterDiagnosis[] {
   const principal = x1.MA_BENH_CHINH ? [x1.MA_BENH_CHINH] : [];
-  const all = [...principal.map((c) => ({ code: c, principal: true })), ...multi(x1.MA_BENH_KT).map((c) => ({ code: c, principal: false }))];
+  const secondary = [...new Set(multi(x1.MA_BENH_KT))].filter((c) => !principal.includes(c));
+  const all = [...principal.map((c) => ({ code: c, principal: true })), ...secondary.map((c) => ({ code: c, principal: false }))];
   // KET_QUA_DTRI (treatment outcome) says what became of the principal condition
   const status = translated('vn-ket-qua-dtri-to-condition-clinical', 'vn-claim-ket-qua-dtri', x1.KET_QUA_DTRI ?? '').target;
   return all.map(({ code, principal: isPrincipal }, i) => {

@@ -1,4 +1,4 @@
-import type { ClaimItem, DiagnosticReport, Extension, Medication, MedicationDispense, MedicationRequest, Observation, Procedure, Reference, ServiceRequest } from 'fhir/r4';
+import type { ClaimItem, DiagnosticReport, Extension, Medication, MedicationDispense, MedicationRequest, Observation, Procedure, Reference, ServiceRequest, SupplyDelivery } from 'fhir/r4';
 import { deterministicId } from '../ids';
 import { CM, MapContext, SD, compact, decimal, multi, practitioner, quantity, textAttachment, vnConcept, vnd } from './context';
 import { claimDate, claimDateTime, claimInstant } from './dates';
@@ -80,7 +80,7 @@ function claimItem(sequence: number, r: Row, product: ReturnType<typeof vnConcep
   });
 }
 
-/** XML3 CHI_TIET_DVKT (services, supplies, beds) → ServiceRequest / Procedure where the cost group is clinical, and a claim item for every row. */
+/** XML3 CHI_TIET_DVKT (services, supplies, beds) → ServiceRequest / Procedure where the cost group is clinical, SupplyDelivery for supplies, and a claim item for every row. */
 export function mapServices(ctx: MapContext, rows: Row[], refs: EpisodeRefs, items: ClaimItem[]): Map<string, Reference> {
   const orders = new Map<string, Reference>(); // MA_DICH_VU → ServiceRequest, for XML4 results
   rows.forEach((r, i) => {
@@ -89,7 +89,20 @@ export function mapServices(ctx: MapContext, rows: Row[], refs: EpisodeRefs, ite
     // MA_DICH_VU (service code) / MA_VAT_TU (supply code), TEN_DICH_VU / TEN_VAT_TU (names)
     const product = isSupply ? vnConcept('vn-dmdc-vat-tu', r.MA_VAT_TU!, r.TEN_VAT_TU) : vnConcept('vn-dmdc-dich-vu', r.MA_DICH_VU ?? '', r.TEN_DICH_VU);
     items.push(claimItem(items.length + 1, r, product, r.DON_GIA_BV, refs));
-    const category = isSupply ? undefined : translate(`${CM}/vn-ma-nhom-to-service-category`, r.MA_NHOM ?? '');
+    if (isSupply) {
+      // MA_VAT_TU (supply) used on the patient: SO_LUONG in DON_VI_TINH, on NGAY_YL; MA_HIEU_SP (model/serial)
+      ctx.add(compact({
+        resourceType: 'SupplyDelivery' as const,
+        id: ctx.id('SupplyDelivery', 'XML3', key),
+        status: 'completed' as const,
+        patient: refs.patient,
+        suppliedItem: compact({ quantity: quantity(r.SO_LUONG, r.DON_VI_TINH), itemCodeableConcept: product }),
+        occurrenceDateTime: claimDateTime(r.NGAY_TH_YL || r.NGAY_YL || ''),
+        supplier: refs.facility,
+      }) as SupplyDelivery);
+      return;
+    }
+    const category = translate(`${CM}/vn-ma-nhom-to-service-category`, r.MA_NHOM ?? '');
     if (!category) return;
     // NGAY_YL (ordered), NGAY_TH_YL (carried out), NGAY_KQ (result); MA_BAC_SI (orderer), NGUOI_THUC_HIEN (performers)
     const done = !!(r.NGAY_TH_YL || r.NGAY_KQ);
