@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
+import type { CodeSystem, Questionnaire, StructureDefinition, ValueSet } from 'fhir/r4';
 import { issue, type Issue } from '../fhir/outcome';
 import { definitionsMark, registerStructureDefinition, rollbackDefinitions } from './model';
 import { clearProfiles } from './profiles';
+import { questionnaireMark, registerQuestionnaire, rollbackQuestionnaires } from './questionnaire';
 import { clearSnapshots } from './snapshot';
 import { registerCodeSystem, registerValueSet, rollbackTerminology, terminologyMark } from './terminology';
 import { Walk, walkResource } from './walk';
@@ -33,7 +34,7 @@ export function validateResource(resource: unknown, options?: ValidateOptions): 
 }
 
 /**
- * Makes a StructureDefinition, ValueSet or CodeSystem (or a Bundle of them) known to the
+ * Makes a StructureDefinition, ValueSet, CodeSystem or Questionnaire (or a Bundle of them) known to the
  * validator, e.g. an implementation guide's profiles.
  */
 export function registerConformanceResource(res: unknown): void {
@@ -43,6 +44,7 @@ export function registerConformanceResource(res: unknown): void {
   else if (r.resourceType === 'StructureDefinition' && r.url) registerStructureDefinition(r as StructureDefinition);
   else if (r.resourceType === 'ValueSet' && r.url) registerValueSet(r as ValueSet);
   else if (r.resourceType === 'CodeSystem' && r.url) registerCodeSystem(r as CodeSystem);
+  else if (r.resourceType === 'Questionnaire' && r.url) registerQuestionnaire(r as Questionnaire);
 }
 
 /**
@@ -53,6 +55,7 @@ export function withConformanceResources<T>(resources: unknown[], fn: () => T): 
   ensureLocalProfiles();
   const d = definitionsMark();
   const t = terminologyMark();
+  const q = questionnaireMark();
   try {
     for (const r of resources) registerConformanceResource(r);
     clearProfiles();
@@ -63,6 +66,7 @@ export function withConformanceResources<T>(resources: unknown[], fn: () => T): 
     clearSnapshots();
     rollbackDefinitions(d);
     rollbackTerminology(t);
+    rollbackQuestionnaires(q);
   }
 }
 

@@ -89,6 +89,14 @@ const cache = new Map<string, Invariant | null>();
  * `typeCode` given: the element's own type already carries its root constraints, so those
  * are left out here.
  */
+/**
+ * Published R4 expressions that contradict their own human text; evaluated as the text says,
+ * as the HL7 Java validator does.
+ */
+const ERRATA: Record<string, string> = {
+  'que-12|enableWhen.count() > 2 implies enableBehavior.exists()': 'enableWhen.count() > 1 implies enableBehavior.exists()',
+};
+
 export function compileConstraints(def: ElementDefinition, base: string, typeCode?: string): Invariant[] {
   const out: Invariant[] = [];
   const inherited = typeCode && typeCode !== 'BackboneElement' && typeCode !== 'Element' ? typeRootKeys(typeCode) : undefined;
@@ -106,7 +114,7 @@ export function compileConstraints(def: ElementDefinition, base: string, typeCod
 }
 
 function compileOne(c: NonNullable<ElementDefinition['constraint']>[number], base: string): Invariant | null {
-  const expression = c.expression!;
+  const expression = ERRATA[`${c.key}|${c.expression}`] ?? c.expression!;
   let run: Invariant['run'];
   try {
     const fn = fhirpath.compile({ base, expression }, r4model, silent);

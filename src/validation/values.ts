@@ -82,3 +82,22 @@ export function checkXhtml(w: Walk, div: string): void {
     w.report('error', 'invariant', "Constraint failed: txt-2: 'The narrative SHALL have some non-whitespace content' (defined in http://hl7.org/fhir/StructureDefinition/Narrative)");
   }
 }
+
+const UUID_LOWER = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const OID = /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/;
+
+/** urn:uuid: and urn:oid: values must be well-formed wherever a uri is allowed. */
+export function checkUrn(w: Walk, s: string): void {
+  if (s.startsWith('urn:uuid:') && !UUID_LOWER.test(s)) w.report('error', 'invalid', `UUIDs must be valid and lowercase (${s.slice(9, 109)})`);
+  else if (s.startsWith('urn:oid:') && !OID.test(s)) w.report('error', 'invalid', `OIDs must be valid (${s.slice(8, 108)})`);
+}
+
+/** Attachment.size, when given with inline data, is the decoded length of that data. */
+export function checkAttachment(w: Walk, att: Record<string, unknown>): void {
+  if (typeof att.data !== 'string' || typeof att.size !== 'number') return;
+  const b64 = att.data.replace(/\s/g, '');
+  const actual = Math.floor((b64.length * 3) / 4) - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0);
+  if (actual !== att.size) {
+    w.report('error', 'structure', `Stated Attachment Size ${att.size.toLocaleString('en-US')} does not match actual attachment size ${actual}`);
+  }
+}

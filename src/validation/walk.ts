@@ -2,8 +2,9 @@ import { issue, type Issue, type IssueCode, type IssueSeverity } from '../fhir/o
 import { holds, type Invariant } from './invariants';
 import { typeNode, type ElementRule, type TypeNode } from './model';
 import { MAX_PRIMITIVE_LENGTH } from './primitives';
-import { checkCodedValue, checkXhtml } from './values';
+import { checkAttachment, checkCodedValue, checkUrn, checkXhtml } from './values';
 import { validateProfiles } from './profiles';
+import { validateQuestionnaireResponse } from './questionnaire';
 import { checkReference, enterBundle, type BundleScope } from './references';
 
 /** Deeper than any real resource; stops hostile nesting before the stack does. */
@@ -78,6 +79,7 @@ export function walkResource(w: Walk, res: unknown, nested: boolean, requested?:
   } else w.push(rt);
   if (rt === 'Bundle') w.bundle = enterBundle(w, res as Record<string, unknown>);
   walkObject(w, res as Record<string, unknown>, node, undefined);
+  if (rt === 'QuestionnaireResponse') validateQuestionnaireResponse(w, res as Record<string, unknown>);
   if (!w.tooDeep) validateProfiles(w, res, requested);
   w.pop();
   w.bundle = savedBundle;
@@ -201,6 +203,7 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
         return;
       }
       if (prim.type === 'xhtml') checkXhtml(w, s);
+      else if (s.charCodeAt(0) === 117 && (prim.type === 'uri' || prim.type === 'url' || prim.type === 'canonical')) checkUrn(w, s);
     } else if (prim.json === 'number') {
       const n = value as number;
       if (prim.integer && (!Number.isInteger(n) || n > 2147483647 || n < -2147483648)) {
@@ -232,6 +235,7 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
   if (!node) return;
   walkObject(w, value as Record<string, unknown>, node, r);
   if (r.typeCode === 'Reference') checkReference(w, r, value as Record<string, unknown>);
+  else if (r.typeCode === 'Attachment') checkAttachment(w, value as Record<string, unknown>);
   else if (r.binding && (r.typeCode === 'CodeableConcept' || r.typeCode === 'Coding' || r.typeCode === 'Quantity')) checkCodedValue(w, r, value);
 }
 
