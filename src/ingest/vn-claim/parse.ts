@@ -2,6 +2,8 @@ import type { Issue } from '../../fhir/outcome';
 import { issue } from '../../fhir/outcome';
 import { ENVELOPE_TABLES, FIELD_RENAMES, LEGACY_VALUE_FIXES, TABLE_ELEMENTS, tableForRoot } from './tables';
 import type { ClaimVersion, TableName } from './tables';
+import { decodeBase64, decodeClaimText } from './text';
+import { ByteWindow, HOSO_CLOSE, HOSO_OPEN, SizeError, findHosoOpen } from './window';
 import { DEFAULT_XML_LIMITS, XmlError, childText, readXml } from './xml';
 import type { XmlElement, XmlLimits } from './xml';
 
@@ -45,54 +47,7 @@ export interface ParseOptions {
 /** Limits: VSS accepts files up to ~100 MB from some vendors; one episode is rarely above 1 MB. */
 const DEFAULTS = { maxFileBytes: 128 * 1024 * 1024, maxHosoBytes: 32 * 1024 * 1024, maxHeaderBytes: 64 * 1024 };
 
-// ---------------------------------------------------------------- bytes → text
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function firstInvalidUtf8(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
-    const c = b[i]!;
-    const n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
-    if (n < 0) return i;
-    for (let k = 1; k <= n; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
-    i += n + 1;
-  }
-  return -1;
-}
-
-/** Claim XML is UTF-8 by regulation (QĐ 130 Art. 1); anything else is refused with the byte offset. */
-export function decodeClaimText(bytes: Uint8Array, where: string): { text?: string; issues: Issue[] } {
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-    return { issues: [issue('error', 'invalid', 'UTF-16 content is not accepted: claim XML must be UTF-8', where)] };
-  }
-  const head = Buffer.from(bytes.subarray(0, 200)).toString('latin1');
-  const declared = /^\uFEFF?\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']/i.exec(head.replace(/^\xEF\xBB\xBF/, ''))?.[1];
-  const declaredUtf8 = !declared || /^utf-?8$/i.test(declared);
-  try {
-    const text = utf8.decode(bytes);
-    return declaredUtf8
-      ? { text, issues: [] }
-      : { text, issues: [issue('warning', 'value', `declares encoding "${declared}" but the content is valid UTF-8; read as UTF-8`, where)] };
-  } catch {
-    const at = firstInvalidUtf8(bytes);
-    const why = declaredUtf8 ? '' : ` (declared encoding "${declared}")`;
-    return { issues: [issue('error', 'invalid', `not valid UTF-8 at byte ${at}${why}: claim XML must be UTF-8`, where)] };
-  }
-}
-
 // ---------------------------------------------------------------- one table
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-function decodeBase64(text: string, where: string): { bytes?: Buffer; issues: Issue[] } {
-  const s = text.replace(/\s+/g, '');
-  if (!s) return { issues: [issue('error', 'required', 'NOIDUNGFILE is empty', where)] };
-  if (!BASE64.test(s) || s.length % 4 !== 0) {
-    const bad = s.search(/[^A-Za-z0-9+/=]/);
-    const why = bad >= 0 ? `character ${JSON.stringify(s[bad])} at position ${bad}` : `length ${s.length} is not a multiple of 4 (truncated?)`;
-    return { issues: [issue('error', 'invalid', `NOIDUNGFILE is not valid base64: ${why}`, where)] };
-  }
-  return { bytes: Buffer.from(s, 'base64'), issues: [] };
-}
-
 function isRecord(el: XmlElement): boolean {
   return el.children.length > 0 && el.children.every((c) => c.children.length === 0);
 }
@@ -206,47 +161,6 @@ function finish(index: number, facility: string, raw: Partial<Record<TableName, 
 }
 
 // ---------------------------------------------------------------- the file
-class ByteWindow {
-  buf: Buffer = Buffer.alloc(0);
-  done = false;
-  total = 0;
-  private readonly it: AsyncIterator<Uint8Array> | Iterator<Uint8Array>;
-
-  constructor(input: Uint8Array | AsyncIterable<Uint8Array>, private readonly maxBytes: number) {
-    this.it = input instanceof Uint8Array ? [input][Symbol.iterator]() : input[Symbol.asyncIterator]();
-  }
-
-  /** Appends the next chunk; false at the end of input. Throws past the size limit. */
-  async more(): Promise<boolean> {
-    if (this.done) return false;
-    const n = await this.it.next();
-    if (n.done) { this.done = true; return false; }
-    const chunk = Buffer.from(n.value.buffer, n.value.byteOffset, n.value.byteLength);
-    this.total += chunk.length;
-    if (this.total > this.maxBytes) throw new SizeError(`file is larger than ${this.maxBytes} bytes`);
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    return true;
-  }
-
-  drop(n: number): void {
-    this.buf = this.buf.subarray(n);
-  }
-}
-
-class SizeError extends Error {}
-
-const HOSO_OPEN = Buffer.from('<HOSO');
-const HOSO_CLOSE = Buffer.from('</HOSO>');
-
-/** Index of `<HOSO>` / `<HOSO …>` (not `<HOSOX>`) at or after `from`. */
-function findHosoOpen(buf: Buffer, from: number): number {
-  for (let i = buf.indexOf(HOSO_OPEN, from); i !== -1; i = buf.indexOf(HOSO_OPEN, i + 1)) {
-    const next = buf[i + HOSO_OPEN.length];
-    if (next === undefined || next === 0x3e || next === 0x20 || next === 0x09 || next === 0x0a || next === 0x0d || next === 0x2f) return i;
-  }
-  return -1;
-}
-
 const fileIssue = (facility: string, i: Issue): HosoResult => ({ index: -1, facility, sourceKey: '', issues: [i] });
 
 /**
