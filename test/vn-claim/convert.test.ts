@@ -89,6 +89,7 @@ describe('fhir-gateway convert', () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('"XML1[0].NGAY_VAO"');
     expect((await capture([f])).code).toBe(2);
+    expect((await capture([join(dir, 'missing.xml'), '--format', 'vn-claim'])).code).toBe(2);
     expect((await capture([f, '--format', 'dicom-sr'])).code).toBe(2);
   });
 });
@@ -125,5 +126,23 @@ describe('every table present', () => {
     const docs = r!.bundle!.entry!.filter((e) => e.resource!.resourceType === 'DocumentReference').length;
     expect(docs).toBe(4); // XML5, XML7, XML8, XML13
     for (const e of r!.bundle!.entry!) expect(validateResource(e.resource).filter((i) => i.severity === 'error')).toEqual([]);
+  });
+});
+
+describe('fhir-gateway convert, other formats through the same registry', () => {
+  it('--format hl7v2 prints the Bundle of an HL7 v2 ORU file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'convert-'));
+    const f = join(dir, 'oru.hl7');
+    writeFileSync(f, 'MSH|^~\\&|LIS|79999|GW|GW|202406150900||ORU^R01|M1|P|2.5.1\rPID|1||BN000123^^^79999^MR||NGUYEN^VAN MAU||19900115|M\rOBR|1||LAB1|2345-7^Glucose^LN\rOBX|1|NM|2345-7^Glucose^LN||9.8|mmol/L|||||F\r');
+    const out: string[] = [];
+    const so = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const se = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await run([f, '--format', 'hl7v2', '--facility', '79999']);
+    } finally {
+      so.mockRestore();
+      se.mockRestore();
+    }
+    expect(out.join('')).toContain('"resourceType":"Bundle"');
   });
 });
