@@ -517,7 +517,7 @@ export function buildProfiles(corporaDir: string): Map<string, string> {
   for (const x of EXTERNAL_SYSTEMS) resources.push(codeSystem(x.id, x.title, [], { content: 'not-present', count: undefined }));
   resources.push(codeSystem('vn-claim-csst', 'Vital-sign keys of the CSST<…> convention in XML5 DIEN_BIEN_LS (QĐ 4750), and XML1 CAN_NANG', CSST_CONCEPTS, {
     description: 'QĐ 4750 Bảng 5: vital signs written inside the progress note as CSST<M75_T37_HA120/70_NT18_SP98_HL2>. HA-TT/HA-TTR are the two numbers of HA.',
-  }));
+  }), valueSetAll('vn-claim-csst', 'CSST vital-sign keys', `${CS}/vn-claim-csst`));
   resources.push(...conceptMaps(), ...namingSystems(), ...structureDefinitions().map(withSnapshot));
 
   const files = new Map<string, string>();

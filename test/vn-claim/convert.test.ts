@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle, Encounter } from 'fhir/r4';
 import { run } from '../../src/cli/commands/convert';
+import { hasCodeSystem } from '../../src/fhir/conceptmap';
 import { convertClaim } from '../../src/ingest/vn-claim';
 import { validateResource } from '../../src/validation';
 import type { ClaimConversion } from '../../src/ingest/vn-claim';
@@ -126,6 +127,10 @@ describe('every table present', () => {
     const docs = r!.bundle!.entry!.filter((e) => e.resource!.resourceType === 'DocumentReference').length;
     expect(docs).toBe(4); // XML5, XML7, XML8, XML13
     for (const e of r!.bundle!.entry!) expect(validateResource(e.resource).filter((i) => i.severity === 'error')).toEqual([]);
+    // Every VN code system the mapper writes is one the project publishes in profiles/.
+    const systems = new Set([...JSON.stringify(r!.bundle).matchAll(/"system":"(http:\/\/fhir\.ehealth\.gov\.vn\/core\/CodeSystem\/[^"]+)"/g)].map((m) => m[1]!));
+    expect(systems.size).toBeGreaterThan(10);
+    expect([...systems].filter((u) => !hasCodeSystem(u))).toEqual([]);
   });
 });
 
