@@ -57,3 +57,12 @@ describe('checkClaim (QĐ 4750 validation sheet, integrity checks)', () => {
     }
   });
 });
+
+describe('issues carry no personal data', () => {
+  it('bad identity fields are named and located, their values never repeated', async () => {
+    const issues = await check((n, x) => (n === 1 ? setField(setField(setField(x, 'SO_CCCD', '07909000000'), 'MA_THE_BHYT', 'DN6799900000001'), 'NGAY_SINH', '1990011500001') : x));
+    const text = JSON.stringify(issues);
+    expect(errors(issues)).toEqual(expect.arrayContaining(['XML1[0].SO_CCCD', 'XML1[0].MA_THE_BHYT', 'XML1[0].NGAY_SINH']));
+    for (const secret of ['07909000000', 'DN6799900000001', '1990011500001', 'NGUYỄN']) expect(text).not.toContain(secret);
+  });
+});

@@ -53,6 +53,13 @@ const CODED: Record<string, string> = { GIOI_TINH: 'vn-claim-gioi-tinh', MA_LOAI
 
 const MONEY_TOLERANCE = 1; // VND: the sheet rounds amounts to 2 decimals per row
 
+/**
+ * Issues end up in quarantine records and logs: they name the field and say what is wrong with
+ * it, but never repeat a value that identifies the patient.
+ */
+const PERSONAL = new Set(['HO_TEN', 'SO_CCCD', 'NGAY_SINH', 'MA_THE_BHYT', 'DIA_CHI', 'DIEN_THOAI', 'MA_BN']);
+const shown = (field: string, value: string): string => (PERSONAL.has(field) ? `(${value.length} characters)` : `"${value}"`);
+
 export function checkClaim(records: ClaimRecords): Issue[] {
   const issues: Issue[] = [];
   const at = (table: string, row: number, field?: string) => `${table}[${row}]${field ? `.${field}` : ''}`;
@@ -81,7 +88,7 @@ export function checkClaim(records: ClaimRecords): Issue[] {
   if (x1) checkEpisode(records, x1, checkIn ? 'XML0' : 'XML1', err, warn);
   for (const table of ['XML2', 'XML3'] as const) {
     (t[table] ?? []).forEach((row, i) => {
-      for (const f of ['SO_LUONG', 'THANH_TIEN_BV']) if (row[f] && decimal(row[f]) === undefined) err('value', `${f} "${row[f]}" is not a number`, at(table, i, f));
+      for (const f of ['SO_LUONG', 'THANH_TIEN_BV']) if (row[f] && decimal(row[f]) === undefined) err('value', `${f} ${shown(f, row[f]!)} is not a number`, at(table, i, f));
       if (table === 'XML3' && !row.MA_DICH_VU && !row.MA_VAT_TU) err('required', 'a service row needs MA_DICH_VU or MA_VAT_TU', at(table, i, 'MA_DICH_VU'));
     });
   }
@@ -97,10 +104,10 @@ function checkDates(row: Row, table: string, i: number, err: Report): void {
   for (const f of DATE_TIMES) {
     const v = row[f];
     if (!v) continue;
-    if (v.length !== 12 || claimDateTime(v) === undefined) err('value', `${f} "${v}" is not a yyyyMMddHHmm date-time`, `${table}[${i}].${f}`);
+    if (v.length !== 12 || claimDateTime(v) === undefined) err('value', `${f} ${shown(f, v)} is not a yyyyMMddHHmm date-time`, `${table}[${i}].${f}`);
   }
   for (const f of DATES) {
-    for (const v of multi(row[f])) if (v.length !== 8 || claimDate(v) === undefined) err('value', `${f} "${v}" is not a yyyyMMdd date`, `${table}[${i}].${f}`);
+    for (const v of multi(row[f])) if (v.length !== 8 || claimDate(v) === undefined) err('value', `${f} ${shown(f, v)} is not a yyyyMMdd date`, `${table}[${i}].${f}`);
   }
   for (const [a, b] of ORDER) {
     // Same fixed-width format: string order is time order.
@@ -113,11 +120,13 @@ function checkEpisode(records: ClaimRecords, x1: Row, table: 'XML0' | 'XML1', er
   if (x1.MA_CSKCB && records.facility && x1.MA_CSKCB !== records.facility) err('value', `MA_CSKCB ${x1.MA_CSKCB} is not the facility that sent the file (${records.facility})`, at('MA_CSKCB'));
   // SO_CCCD: 12-digit CCCD, 9-digit CMND, passport (letter + 7 digits); else a VNeID account code.
   const id = x1.SO_CCCD ?? '';
-  if (id && /^[0-9]+$/.test(id) && id.length !== 9 && id.length !== 12) err('value', `SO_CCCD "${id}" has ${id.length} digits: a CCCD has 12, a CMND 9`, at('SO_CCCD'));
+  if (id && /^[0-9]+$/.test(id) && id.length !== 9 && id.length !== 12) err('value', `SO_CCCD has ${id.length} digits: a CCCD has 12, a CMND 9`, at('SO_CCCD'));
   else if (id && !/^([0-9]{9}|[0-9]{12}|[A-Z][0-9]{7})$/.test(id)) warn('value', 'SO_CCCD is neither CCCD, CMND nor passport: kept as a VNeID account code', at('SO_CCCD'));
   // MA_THE_BHYT and its parallel lists
   const cards = multi(x1.MA_THE_BHYT);
-  for (const c of cards) if (!CARD.test(c)) err('value', `MA_THE_BHYT "${c}" is not a card code (2 letters, benefit level 1–5, 2-digit province, 10 digits)`, at('MA_THE_BHYT'));
+  cards.forEach((c, n) => {
+    if (!CARD.test(c)) err('value', `card ${n + 1} of MA_THE_BHYT is not a card code (2 letters, benefit level 1–5, 2-digit province, 10 digits)`, at('MA_THE_BHYT'));
+  });
   for (const f of ['MA_DKBD', 'GT_THE_TU', 'GT_THE_DEN']) {
     const n = multi(x1[f]).length;
     if (cards.length > 1 && n !== cards.length && !(f === 'MA_DKBD' && n === 1)) err('value', `${f} has ${n} values for ${cards.length} cards`, at(f));
