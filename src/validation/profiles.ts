@@ -198,6 +198,8 @@ function checkChildren(run: ProfileRun, obj: Record<string, unknown>, name: stri
         if (slice) {
           counts.set(slice, (counts.get(slice) ?? 0) + 1);
           checkNode(run, slice, it.value, typeCode);
+        } else if (name === 'extension' && run.profile.sd.type === 'Extension' && def.path === 'Extension.extension' && typeof (it.value as { url?: unknown }).url === 'string' && !(it.value as { url: string }).url.includes(':')) {
+          report(run, `Sub-extension url '${(it.value as { url: string }).url}' is not defined by the Extension ${run.profile.label}`);
         } else if (def.slicing?.rules === 'closed') {
           report(run, `This element does not match any known slice defined in the profile ${run.profile.label} and slicing is CLOSED`);
         }
@@ -351,6 +353,14 @@ function conformsTo(run: ProfileRun, value: unknown, url: string): boolean {
 }
 
 // ---- entry points ----
+
+/** Any element (an extension against its definition, say) against a profile of its type. */
+export function checkAgainstProfile(w: Walk, value: Record<string, unknown>, url: string): boolean {
+  const p = loadProfile(url);
+  if (!p) return false;
+  checkNode({ w, profile: p, depth: 0 }, p.root, value, undefined);
+  return true;
+}
 
 /** A resource against one profile URL; false when the profile cannot be found. */
 export function validateAgainstProfile(w: Walk, resource: Record<string, unknown>, url: string): boolean {

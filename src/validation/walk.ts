@@ -3,6 +3,7 @@ import { holds, type Invariant } from './invariants';
 import { typeNode, type ElementRule, type TypeNode } from './model';
 import { MAX_PRIMITIVE_LENGTH } from './primitives';
 import { checkAttachment, checkCodedValue, checkUrn, checkXhtml } from './values';
+import { checkExtension, hostOf, type ExtensionHost } from './extensions';
 import { validateProfiles } from './profiles';
 import { validateQuestionnaireResponse } from './questionnaire';
 import { checkReference, enterBundle, type BundleScope } from './references';
@@ -26,6 +27,10 @@ export class Walk {
   bundle: BundleScope | undefined;
   /** Set while descending into Bundle.entry.resource: that resource is its own root. */
   bundleEntry = false;
+  /** The element whose extensions are being walked (for extension context rules). */
+  host: ExtensionHost | undefined;
+  /** Set by a primitive's `_name` companion: the primitive is the host of its extensions. */
+  primitiveHost: ExtensionHost | undefined;
 
   push(s: string | number): void {
     this.segs.push(s);
@@ -104,6 +109,20 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
   }
   const els = node.elements;
   let content = 0;
+  const savedHost = w.host;
+  if (obj.extension !== undefined || obj.modifierExtension !== undefined) {
+    w.host =
+      node.name === 'Element' && w.primitiveHost
+        ? w.primitiveHost
+        : hostOf(
+            rule?.node?.name ?? rule?.path ?? node.name, // a contentReference (action.action) is its target (action)
+            rule ? rule.typeCode : node.name,
+            node.resource,
+            node.name === 'Extension' && typeof obj.url === 'string' ? obj.url : undefined,
+            rule?.def.base?.path,
+            obj,
+          );
+  }
   for (const key in obj) {
     const value = obj[key];
     if (key === 'resourceType' && node.resource) continue;
@@ -116,7 +135,7 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
         w.report('error', 'structure', `Unrecognized property '${key}'`);
         w.pop();
         w.pop();
-      } else companion(w, key, value, prim, obj[prim.key]);
+      } else companion(w, key, value, prim, obj[prim.key], node.name === 'Extension' && typeof obj.url === 'string' ? obj.url : undefined);
       continue;
     }
     const r = els[key];
@@ -160,7 +179,9 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
     for (const k of ch.keys) if (obj[k] !== undefined) n++;
     if (n > 1) w.report('error', 'structure', `${ch.path}: only one of ${ch.keys.filter((k) => obj[k] !== undefined).join(', ')} is allowed`);
   }
+  w.host = savedHost;
   if (node.name === 'Extension') {
+    checkExtension(w, obj, w.host);
     let hasValue = false;
     for (const k in obj) if (k.startsWith('value')) hasValue = true;
     if (hasValue === (obj.extension !== undefined)) {
@@ -191,7 +212,9 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
     if (prim.json === 'string') {
       const s = value as string;
       if (s.length === 0) {
-        w.report('error', 'invalid', '@value cannot be empty');
+        // an empty value is also an element with neither value nor children
+        w.report('error', 'invalid', 'value cannot be empty');
+        if (parent[`_${key}`] === undefined) w.report('error', 'invariant', ELE1);
         return;
       }
       if (s.length > MAX_PRIMITIVE_LENGTH) {
@@ -240,8 +263,10 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
 }
 
 /** `_key`: id and extensions of a primitive, single or aligned with the value array. */
-function companion(w: Walk, key: string, value: unknown, r: ElementRule, primValue: unknown): void {
+function companion(w: Walk, key: string, value: unknown, r: ElementRule, primValue: unknown, extensionUrl: string | undefined): void {
   const node = typeNode('Element');
+  const savedHost = w.primitiveHost;
+  w.primitiveHost = hostOf(r.path, r.typeCode, false, extensionUrl, r.def.base?.path, primValue);
   w.push('.');
   w.push(key.slice(1));
   if (r.array) {
@@ -269,6 +294,7 @@ function companion(w: Walk, key: string, value: unknown, r: ElementRule, primVal
   } else if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     w.report('error', 'structure', `The property ${key} must be an Object, not ${jsonKind(value)}`);
   } else if (node) walkObject(w, value as Record<string, unknown>, node, undefined);
+  w.primitiveHost = savedHost;
   w.pop();
   w.pop();
 }

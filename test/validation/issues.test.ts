@@ -14,8 +14,8 @@ describe('issues on hand-made bad resources', () => {
 
   it('points at the empty string inside a repeating primitive', () => {
     const e = errors({ resourceType: 'Patient', name: [{ given: ['Lan', ''] }] });
-    expect(e).toHaveLength(1);
-    expect(e[0]).toMatchObject({ code: 'invalid', expression: 'Patient.name[0].given[1]' });
+    expect(e.map((i) => i.expression)).toEqual(['Patient.name[0].given[1]', 'Patient.name[0].given[1]']);
+    expect(e.map((i) => i.diagnostics)).toEqual(['value cannot be empty', expect.stringContaining('ele-1')]);
   });
 
   it('rejects unknown elements, wrong JSON types and arrays where single values belong', () => {
@@ -46,7 +46,14 @@ describe('issues on hand-made bad resources', () => {
 
   it('checks extension shape (ext-1) and primitive companions', () => {
     expect(at({ resourceType: 'Patient', extension: [{ url: 'http://x.org/e' }] })).toEqual(['Patient.extension[0]']);
-    expect(at({ resourceType: 'Patient', extension: [{ valueString: 'a' }] })).toEqual(['Patient.extension[0]']);
+    expect(at({ resourceType: 'Patient', extension: [{ url: 'relative', valueString: 'a' }] })).toEqual(['Patient.extension[0]']);
+    const unknownHl7 = errors({ resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/no-such', valueString: 'a' }] });
+    expect(unknownHl7[0]!.diagnostics).toContain('could not be found');
+    const badType = errors({ resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueString: 'Huế' }] });
+    expect(badType.map((i) => i.expression)).toEqual(['Patient.extension[0].valueString']);
+    const badContext = errors({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueAddress: { city: 'Huế' } }] });
+    expect(badContext[0]!.diagnostics).toContain('is not allowed to be used at this point');
+    expect(at({ resourceType: 'Patient', extension: [{ valueString: 'a' }] })).toEqual(['Patient.extension[0]', 'Patient.extension[0]']);
     expect(errors({ resourceType: 'Patient', birthDate: '1970-01-01', _birthDate: { extension: [{ url: 'http://x.org/e', valueString: 'a' }] } })).toEqual([]);
     expect(at({ resourceType: 'Patient', _birthDate: 'x' })).toEqual(['Patient.birthDate']);
   });
