@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bundle, Encounter } from 'fhir/r4';
+import type { Bundle, DocumentReference, Encounter } from 'fhir/r4';
 import { run } from '../../src/cli/commands/convert';
 import { hasCodeSystem } from '../../src/fhir/conceptmap';
 import { convertClaim } from '../../src/ingest/vn-claim';
@@ -118,14 +118,16 @@ describe('check-in (XML0)', () => {
 });
 
 describe('every table present', () => {
-  it('an episode with all 14 claim tables converts; the tables not mapped yet are reported, not dropped silently', async () => {
+  it('an episode with all 14 claim tables converts: certificates and registers become documents, HIV records labelled sensitive', async () => {
     const files = [...episode('FULL'), { loai: 'XML7', xml: xml7('FULL') }, { loai: 'XML13', xml: xml13('FULL') }, { loai: 'XML14', xml: xml14('FULL') }, ...otherTables('FULL')];
     expect(files.map((f) => f.loai).sort()).toEqual(['XML1', 'XML10', 'XML11', 'XML13', 'XML14', 'XML15', 'XML2', 'XML3', 'XML4', 'XML5', 'XML6', 'XML7', 'XML8', 'XML9']);
     const [r] = await all(envelope([files]));
     expect(r!.bundle).toBeDefined();
-    expect(r!.issues.filter((i) => i.severity === 'information').map((i) => i.expression)).toEqual(['XML6', 'XML9', 'XML10', 'XML11', 'XML15']);
-    const docs = r!.bundle!.entry!.filter((e) => e.resource!.resourceType === 'DocumentReference').length;
-    expect(docs).toBe(4); // XML5, XML7, XML8, XML13
+    expect(r!.issues.filter((i) => i.severity !== 'warning')).toEqual([]);
+    const docs = r!.bundle!.entry!.map((e) => e.resource!).filter((d): d is DocumentReference => d.resourceType === 'DocumentReference');
+    expect(docs.map((d) => d.type!.text!.split(' ')[0]).sort()).toEqual(['XML10', 'XML11', 'XML13', 'XML15', 'XML5', 'XML6', 'XML7', 'XML8', 'XML9']);
+    expect(docs.find((d) => d.type!.text!.startsWith('XML6'))!.meta!.security).toEqual([{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HIV' }]);
+    expect(Buffer.from(docs.find((d) => d.type!.text!.startsWith('XML9'))!.content[0]!.attachment.data!, 'base64').toString()).toContain('HO_TEN_NND: TRẦN THỊ MẸ');
     for (const e of r!.bundle!.entry!) expect(validateResource(e.resource).filter((i) => i.severity === 'error')).toEqual([]);
     // Every VN code system the mapper writes is one the project publishes in profiles/.
     const systems = new Set([...JSON.stringify(r!.bundle).matchAll(/"system":"(http:\/\/fhir\.ehealth\.gov\.vn\/core\/CodeSystem\/[^"]+)"/g)].map((m) => m[1]!));

@@ -4,17 +4,13 @@ import type { Issue } from '../../fhir/outcome';
 import { deterministicId } from '../ids';
 import { MapContext, SID, compact, vnd } from './context';
 import { claimDate, claimDateTime } from './dates';
-import { mapAppointment, mapDocuments, mapReferral } from './map-documents';
+import { DOCUMENT_TABLES, mapAppointment, mapDocuments, mapReferral } from './map-documents';
 import { mapCoverages, mapEncounter, mapPatient } from './map-episode';
 import type { Card } from './map-episode';
 import { mapDrugs, mapResults, mapServices, moneyExtensions } from './map-services';
 import type { EpisodeRefs } from './map-services';
 import type { ClaimRecords, Row } from './parse';
-import type { TableName } from './tables';
 import { mapVitalSigns, mapWeight } from './map-vitals';
-
-/** Tables read but not (yet) turned into FHIR: reported, never silently dropped. */
-const NOT_MAPPED: TableName[] = ['XML6', 'XML9', 'XML10', 'XML11', 'XML15'];
 
 /**
  * One episode's records → a FHIR R4 transaction Bundle. Pure: the same records always give the
@@ -42,19 +38,14 @@ export function mapClaim(records: ClaimRecords): { bundle?: Bundle; issues: Issu
   const orders = mapServices(ctx, t.XML3 ?? [], refs, items);
   mapResults(ctx, t.XML4 ?? [], refs, t.XML3 ?? [], orders);
   mapWeight(ctx, x1, refs);
-  mapDocuments(ctx, 'XML5', t.XML5 ?? [], refs);
   mapVitalSigns(ctx, t.XML5 ?? [], refs);
-  mapDocuments(ctx, 'XML7', t.XML7 ?? [], refs);
-  mapDocuments(ctx, 'XML8', t.XML8 ?? [], refs);
+  for (const table of DOCUMENT_TABLES) if (table !== 'XML13') mapDocuments(ctx, table, t[table] ?? [], refs);
   const referral = t.XML13?.[0];
   if (referral) mapReferral(ctx, referral, refs, mapDocuments(ctx, 'XML13', [referral], refs)[0]!);
   const conditions = ctx.entries.filter((e) => e.resource?.resourceType === 'Condition').map((e): Reference => ({ reference: e.request!.url }));
   if (t.XML14?.[0]) mapAppointment(ctx, t.XML14[0], refs, conditions.slice(0, 1));
   if (!checkIn) mapClaimResource(ctx, x1, refs, coverages, conditions, items);
 
-  for (const name of NOT_MAPPED) {
-    if (t[name]?.length) ctx.issues.push(issue('information', 'not-supported', `${name} is kept in the raw message but not mapped to FHIR`, name));
-  }
   return { bundle: ctx.bundle(), issues: ctx.issues };
 }
 
