@@ -162,3 +162,16 @@ describe('parseClaimFile under hostile sizes', () => {
     expect(results.at(-1)).toMatchObject({ index: -1, issues: [expect.objectContaining({ code: 'too-costly' })] });
   });
 });
+
+describe('parseClaimFile memory', () => {
+  it('the window never holds more than one HOSO plus a chunk: a 2.6 MB stream parses under a 100 KB per-HOSO cap', async () => {
+    const file = envelope(Array.from({ length: 200 }, (_, i) => episode(`M${i}`)));
+    expect(file.length).toBeGreaterThan(2_000_000);
+    async function* chunks() {
+      for (let i = 0; i < file.length; i += 65536) yield file.subarray(i, i + 65536);
+    }
+    const results = await all(chunks(), { maxHosoBytes: 100_000 });
+    expect(results).toHaveLength(200);
+    expect(results.every((r) => r.issues.length === 0)).toBe(true);
+  });
+});
