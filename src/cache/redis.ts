@@ -21,7 +21,10 @@ export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
   private readonly client;
 
-  constructor(url: string, commandTimeoutMs = 250) {
+  constructor(
+    url: string,
+    private readonly commandTimeoutMs = 250,
+  ) {
     this.client = createClient({
       url,
       disableOfflineQueue: true,
@@ -36,13 +39,26 @@ export class RedisCache implements Cache {
     await this.client.connect().catch(() => undefined);
   }
 
+  /**
+   * node-redis times a command out only while it waits to be written; a server that stops
+   * answering after accepting it (paused, partitioned) would hang the request. Bound every call.
+   */
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('redis command timed out')), this.commandTimeoutMs);
+    });
+    p.catch(() => undefined);
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
   async get(key: string): Promise<CachedEntry | undefined> {
-    const e = decodeEntry(await this.client.get(PREFIX + key));
+    const e = decodeEntry(await this.bounded(this.client.get(PREFIX + key)));
     return e && !e.marker ? { version: e.version, payload: e.payload } : undefined;
   }
 
   private setIfNotNewer(key: string, version: number, raw: string, ttlSeconds: number) {
-    return this.client.eval(SET_IF_NOT_NEWER, { keys: [PREFIX + key], arguments: [String(version), raw, String(Math.max(1, Math.round(ttlSeconds)))] });
+    return this.bounded(this.client.eval(SET_IF_NOT_NEWER, { keys: [PREFIX + key], arguments: [String(version), raw, String(Math.max(1, Math.round(ttlSeconds)))] }));
   }
 
   async put(key: string, version: number, payload: string, ttlSeconds: number): Promise<void> {
@@ -54,6 +70,7 @@ export class RedisCache implements Cache {
   }
 
   async close(): Promise<void> {
-    await this.client.close().catch(() => undefined);
+    // close() waits for replies a stopped server will never send; destroy() does not.
+    if (this.client.isOpen) this.client.destroy();
   }
 }

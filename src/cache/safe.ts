@@ -20,28 +20,42 @@ export class SafeCache implements Cache {
     this.kind = inner.kind;
   }
 
+  /** After a failure the cache is left alone for a moment, so an outage costs one timeout, not one per request. */
+  private downUntil = 0;
+
+  private get down(): boolean {
+    return Date.now() < this.downUntil;
+  }
+
+  private trip(): void {
+    this.downUntil = Date.now() + 1000;
+  }
+
   async get(key: string): Promise<CachedEntry | undefined> {
-    if (this.pending.has(key)) return undefined;
+    if (this.down || this.pending.has(key)) return undefined;
     try {
       return await this.inner.get(key);
     } catch {
+      this.trip();
       return undefined;
     }
   }
 
   async put(key: string, version: number, payload: string, ttlSeconds: number): Promise<void> {
-    if (this.pending.has(key)) return;
+    if (this.down || this.pending.has(key)) return;
     try {
       await this.inner.put(key, version, payload, ttlSeconds);
     } catch {
-      /* a cache that cannot store is only slower */
+      this.trip(); // a cache that cannot store is only slower
     }
   }
 
   async invalidate(entries: [string, number][], ttlSeconds: number): Promise<void> {
     try {
+      if (this.down) throw new Error('cache marked down');
       await this.inner.invalidate(entries, ttlSeconds);
     } catch {
+      this.trip();
       for (const [k, v] of entries) this.pending.set(k, Math.max(v, this.pending.get(k) ?? 0));
       this.log?.warn({ pending: this.pending.size }, 'cache invalidation deferred: cache unreachable');
       this.scheduleRetry();

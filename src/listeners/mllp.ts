@@ -61,6 +61,7 @@ export async function startMllpListener(opts: MllpListenerOptions): Promise<Mllp
     const framer = new MllpFramer(maxBytes);
     const queue: (() => Promise<Buffer>)[] = [];
     let working = false;
+    let waitingDrain = false;
     let frameTimer: NodeJS.Timeout | undefined;
     sockets.add(socket);
 
@@ -78,7 +79,11 @@ export async function startMllpListener(opts: MllpListenerOptions): Promise<Mllp
           const ack = await next();
           if (socket.isPaused() && queue.length <= maxInFlight / 2) socket.resume();
           if (socket.destroyed) break;
-          if (!socket.write(frame(ack))) await new Promise<void>((r) => { socket.once('drain', r); socket.once('close', r); });
+          if (!socket.write(frame(ack))) {
+            waitingDrain = true;
+            await new Promise<void>((r) => { socket.once('drain', r); socket.once('close', r); });
+            waitingDrain = false;
+          }
         }
       })();
       drains.add(done);
@@ -94,6 +99,7 @@ export async function startMllpListener(opts: MllpListenerOptions): Promise<Mllp
 
     socket.setTimeout(idleMs, () => {
       if (queue.length === 0 && !working) closeWith('idle timeout');
+      else if (waitingDrain) closeWith('peer stopped reading its ACKs');
     });
     socket.on('data', (chunk: Buffer) => {
       for (const ev of framer.push(chunk)) {

@@ -154,19 +154,15 @@ function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode: strin
       if (!group.base) continue;
       checkChildren(run, obj, name, group.base, group.slices);
     }
-    // a profile on the element's type (an extension definition, SimpleQuantity…) applies as well
+    // a profile on the element's type (an extension definition, SimpleQuantity…) applies as
+    // well; when several are listed, conforming to any one of them is enough
     for (const t of def.type ?? []) {
-      for (const p of t.profile ?? []) {
-        if (def.type!.length > 1 && typeCode && t.code !== typeCode) continue;
-        const inner = loadProfile(p);
-        if (!inner) {
-          if (t.code === 'Extension') continue;
-          continue;
-        }
-        if (inner === run.profile) continue;
-        const sub: ProfileRun = { w: run.w, profile: inner, depth: run.depth };
-        checkNode(sub, inner.root, value, typeCode);
-      }
+      if (def.type!.length > 1 && typeCode && t.code !== typeCode) continue;
+      const candidates = (t.profile ?? []).map(loadProfile).filter((p): p is Profile => !!p && p !== run.profile);
+      if (!candidates.length) continue;
+      if (candidates.length > 1 && candidates.some((p) => conformsTo(run, value, p.url))) continue;
+      const first = candidates[0]!;
+      checkNode({ w: run.w, profile: first, depth: run.depth }, first.root, value, typeCode);
     }
   }
   run.depth--;
@@ -231,6 +227,7 @@ function checkValue(run: ProfileRun, def: ElementDefinition, value: unknown, typ
       if (value !== undefined && !matchesPattern(value, want)) report(run, `The pattern ${describe(want)} defined in the profile ${run.profile.label} not found`, 'error', 'value');
     }
   }
+  checkLimits(run, def, value);
   const b = def.binding;
   if (b?.valueSet && b.strength === 'required' && value !== undefined && (b.valueSet !== core?.binding?.valueSet || core?.binding?.strength !== 'required')) {
     const code = typeCode ?? def.type?.[0]?.code ?? '';
@@ -248,6 +245,33 @@ function checkValue(run: ProfileRun, def: ElementDefinition, value: unknown, typ
       }
     }
   }
+}
+
+/** minValue[x] / maxValue[x] / maxLength that a profile sets. */
+function checkLimits(run: ProfileRun, def: ElementDefinition, value: unknown): void {
+  if (value === undefined) return;
+  const rec = def as unknown as Record<string, unknown>;
+  if (typeof def.maxLength === 'number' && typeof value === 'string' && value.length > def.maxLength) {
+    report(run, `value is longer than permitted maximum length of ${def.maxLength}`, 'error', 'value');
+  }
+  for (const k in rec) {
+    const min = k.startsWith('minValue');
+    if (!min && !k.startsWith('maxValue')) continue;
+    const bound = rec[k];
+    const cmp = compareLimit(value, bound);
+    if (cmp === undefined) continue;
+    if (min && cmp < 0) report(run, `value is less than permitted minimum value of ${describe(bound)}`, 'error', 'value');
+    if (!min && cmp > 0) report(run, `value is greater than permitted maximum value of ${describe(bound)}`, 'error', 'value');
+  }
+}
+
+function compareLimit(value: unknown, bound: unknown): number | undefined {
+  if (typeof value === 'number' && typeof bound === 'number') return value - bound;
+  if (typeof value === 'string' && typeof bound === 'string') return value < bound ? -1 : value > bound ? 1 : 0;
+  const v = value as { value?: unknown; code?: unknown; unit?: unknown };
+  const b = bound as { value?: unknown; code?: unknown; unit?: unknown };
+  if (v && b && typeof v.value === 'number' && typeof b.value === 'number' && (v.code ?? v.unit) === (b.code ?? b.unit)) return v.value - b.value;
+  return undefined;
 }
 
 // ---- slicing ----

@@ -152,3 +152,16 @@ test('idle connections are closed', async () => {
   expect(c.closed).toBe(true);
   await l.close();
 });
+
+test('a sender that never reads its ACKs is closed once the window is full and the idle time passes', async () => {
+  const l = await startMllpListener({ port: 0, logger: silent, handler: async () => Buffer.alloc(256 * 1024, 0x41), idleTimeoutMs: 300, maxInFlight: 2 });
+  const s = connect({ port: l.port, host: '127.0.0.1' });
+  s.pause();
+  const closed = new Promise<void>((r) => s.on('close', () => r()));
+  for (let i = 0; i < 200; i++) s.write(frame(msg(`N${i}`)));
+  await closed;
+  const c = await MllpClient.connect(l.port);
+  expect(msa(await c.send(Buffer.from(msg('OK')))).code).toBeDefined();
+  await c.close();
+  await l.close();
+}, 20000);
