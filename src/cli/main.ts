@@ -20,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`usage: fhir-gateway <${available.join('|')}> [args]\n`);
     return 2;
   }
-  const cmd = (await import(`./commands/${name}`)) as Command;
+  // require, not import(): the compiled CommonJS resolves the file without an extension.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cmd = require(`./commands/${name}`) as Command;
   return cmd.run(args);
 }

@@ -170,7 +170,13 @@ function rangeCond(raw: string, lo: string, hi: string, p: Params): string {
   // Parameters are bound only when used: PostgreSQL rejects a statement with an untyped unused one.
   const pl = () => `${p.add(iso(r.lo))}::timestamptz`;
   const ph = () => `${p.add(iso(r.hi))}::timestamptz`;
-  const eq = () => `(${lo} >= ${pl()} AND ${hi} <= ${ph()})`;
+  // lo < hi, so "contained in [pl, ph)" also bounds lo above; saying so lets the planner use
+  // the lo index as a closed range instead of guessing at two open-ended conditions.
+  const eq = () => {
+    const a = pl();
+    const b = ph();
+    return `(${lo} >= ${a} AND ${lo} < ${b} AND ${hi} <= ${b})`;
+  };
   switch (prefix) {
     case 'eq':
       return eq();
