@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Issue } from '../../fhir/outcome';
 import { encodeHl7Text } from './charset';
+import { encodeField } from './encode';
 import { DEFAULT_DELIMITERS, escapeHl7, type Delimiters } from './escape';
-import type { Hl7Field, Hl7Message } from './parse';
+import type { Hl7Message } from './parse';
 
 /**
  * Original-mode acknowledgement built from the inbound MSH: AA accepted, AE application error
@@ -39,11 +40,6 @@ const SEVERITY: Record<Issue['severity'], string> = { fatal: 'E', error: 'E', wa
 export function ackCodeFor(issues: Issue[], readable = true): AckCode {
   if (!readable || issues.some((i) => i.severity === 'fatal')) return 'AR';
   return issues.some((i) => i.severity === 'error') ? 'AE' : 'AA';
-}
-
-function encodeField(f: Hl7Field | undefined, d: Delimiters): string {
-  if (!f) return '';
-  return f.map((rep) => rep.map((comp) => comp.map((s) => escapeHl7(s, d)).join(d.subcomponent || '&')).join(d.component)).join(d.repetition);
 }
 
 /** Vietnam keeps one offset all year, so the local timestamp is UTC + 7 h. */
