@@ -73,3 +73,6 @@ export function convertHl7v2Batch(raw: Buffer, cfg: Hl7SourceConfig = {}): Hl7v2
 
 export type { Hl7SourceConfig } from './config';
 export type { AckCode } from './ack';
+export { parseHl7v2, parseHl7v2Text, type Hl7Message, type Hl7Batch } from './parse';
+export { encodeHl7v2 } from './encode';
+export { buildAck, buildAckBytes, ackCodeFor } from './ack';
