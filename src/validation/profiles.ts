@@ -128,6 +128,7 @@ function itemsOf(obj: Record<string, unknown>, name: string): Item[] {
 function typeOfKey(key: string, name: string): string | undefined {
   if (!name.endsWith('[x]')) return undefined;
   const t = key.slice(name.length - 3);
+  if (!t || !key.startsWith(name.slice(0, -3))) return undefined;
   return isKnownType(t) ? t : t[0]!.toLowerCase() + t.slice(1);
 }
 
@@ -292,14 +293,22 @@ function descendant(node: PNode, path: string): PNode | undefined {
   return cur;
 }
 
+/** Values at a discriminator path, with the JSON key each came from (for choice types). */
 function valuesAt(value: unknown, path: string): unknown[] {
-  if (path === '$this') return [value];
-  let items: unknown[] = [value];
+  return keyedValuesAt(value, path).map((i) => i.value);
+}
+
+function keyedValuesAt(value: unknown, path: string): Item[] {
+  if (path === '$this') return [{ key: '', index: -1, value }];
+  let items: Item[] = [{ key: '', index: -1, value }];
   for (const seg of path.split('.')) {
-    const next: unknown[] = [];
+    const next: Item[] = [];
     for (const it of items) {
-      if (typeof it !== 'object' || it === null) continue;
-      for (const i of itemsOf(it as Record<string, unknown>, seg)) if (i.value !== undefined) next.push(i.value);
+      if (typeof it.value !== 'object' || it.value === null) continue;
+      const o = it.value as Record<string, unknown>;
+      let found = itemsOf(o, seg);
+      if (!found.length && !seg.endsWith('[x]')) found = itemsOf(o, `${seg}[x]`);
+      for (const i of found) if (i.value !== undefined) next.push(i);
     }
     items = next;
   }
@@ -347,7 +356,8 @@ function discriminatorMatches(run: ProfileRun, slice: PNode, d: ElementDefinitio
         const t = typeOfKey(it.key, name) ?? (it.value as { resourceType?: string }).resourceType;
         return t === undefined || codes.includes(t);
       }
-      return values.some((v) => codes.includes((v as { resourceType?: string }).resourceType ?? ''));
+      const base = path.split('.').pop()!;
+      return keyedValuesAt(it.value, path).some((v) => codes.includes(typeOfKey(v.key, `${base.replace(/\[x\]$/, '')}[x]`) ?? (v.value as { resourceType?: string }).resourceType ?? ''));
     }
     case 'exists': {
       const must = (target?.def.min ?? 0) > 0;

@@ -42,13 +42,25 @@ function generate(sd: StructureDefinition, baseSnap: ElementDefinition[]): Eleme
     byId.set(id, copy);
     out.push(copy);
   }
+  const active = new Map<string, string>();
   for (const d of sd.differential!.element) {
-    const id = d.id ?? d.path;
+    const id = d.id ?? inferId(d, active);
     let target = byId.get(id);
     if (!target) {
-      const template = byId.get(unsliced(id)) ?? renamedChoice(byId, unsliced(id)) ?? fromDatatype(byId, unsliced(id), rootType);
+      const renamed = byId.get(unsliced(id)) ? undefined : renamedChoice(byId, unsliced(id));
+      const template = byId.get(unsliced(id)) ?? renamed ?? fromDatatype(byId, unsliced(id), rootType);
       if (!template) continue;
-      target = { ...template, id, path: d.path };
+      // `payload:string.contentString` is the element `payload:string.content[x]`, one type only
+      const asChoice = renamed ? id.replace(/\.([a-z][A-Za-z]*?)[A-Z][A-Za-z]*$/, '.$1[x]') : id;
+      const existing = renamed ? byId.get(asChoice) : undefined;
+      if (existing) {
+        existing.type = renamed!.type;
+        byId.set(id, existing);
+        mergeInto(existing, { ...d, type: renamed!.type ?? d.type } as ElementDefinition);
+        continue;
+      }
+      target = { ...template, id: asChoice, path: renamed ? template.path : d.path };
+      if (renamed) byId.set(asChoice, target);
       delete target.slicing;
       // a new slice starts with the sliced element's definition, minus its slicing
       byId.set(id, target);
@@ -59,14 +71,36 @@ function generate(sd: StructureDefinition, baseSnap: ElementDefinition[]): Eleme
   return out;
 }
 
+/**
+ * Older profiles give only paths: an element with a sliceName opens that slice for the
+ * elements below its path that follow it, until the path is met again without a sliceName.
+ */
+function inferId(d: ElementDefinition, active: Map<string, string>): string {
+  const parts = d.path.split('.');
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const prefix = parts.slice(0, i + 1).join('.');
+    const last = i === parts.length - 1;
+    let seg = parts[i]!;
+    if (last) {
+      if (d.sliceName) active.set(prefix, d.sliceName);
+      else active.delete(prefix);
+      for (const k of [...active.keys()]) if (k.startsWith(`${prefix}.`)) active.delete(k);
+      if (d.sliceName) seg += `:${d.sliceName}`;
+    } else if (active.has(prefix)) seg += `:${active.get(prefix)}`;
+    out.push(seg);
+  }
+  return out.join('.');
+}
+
 /** `Observation.valueQuantity` written for the `Observation.value[x]` element restricted to one type. */
 function renamedChoice(byId: Map<string, ElementDefinition>, id: string): ElementDefinition | undefined {
   const m = /^(.*)\.([a-z][A-Za-z]*?)([A-Z][A-Za-z]*)$/.exec(id);
   if (!m) return undefined;
-  const choice = byId.get(`${m[1]}.${m[2]}[x]`);
+  const choice = byId.get(`${m[1]}.${m[2]}[x]`) ?? byId.get(unsliced(`${m[1]}.${m[2]}[x]`));
   if (!choice) return undefined;
   const code = m[3]!;
-  const type = choice.type?.filter((t) => t.code.toLowerCase() === code.toLowerCase());
+  const type = choice.type?.filter((t) => (t.code ?? '').toLowerCase() === code.toLowerCase());
   return { ...choice, type: type?.length ? type : choice.type };
 }
 
