@@ -85,7 +85,8 @@ export async function startMllpListener(opts: MllpListenerOptions): Promise<Mllp
             waitingDrain = false;
           }
         }
-      })();
+        // A failure here closes this connection only; left unhandled it would end the process.
+      })().catch((err: unknown) => closeWith(`internal error: ${(err as Error).message}`));
       drains.add(done);
       await done.finally(() => drains.delete(done));
       working = false;

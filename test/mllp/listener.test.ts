@@ -174,3 +174,14 @@ test('a sender that never reads its ACKs is closed once the idle time passes', a
     await l.close();
   }
 }, 20000);
+
+test('a handler that returns no bytes closes only its own connection', async () => {
+  let calls = 0;
+  const l = await startMllpListener({ port: 0, logger: silent, handler: async (raw, meta) => (calls++ === 0 ? (undefined as unknown as Buffer) : ackHandler()(raw, meta)) });
+  const bad = await MllpClient.connect(l.port);
+  await expect(bad.send(msg('U1'))).rejects.toThrow(/closed/);
+  const good = await MllpClient.connect(l.port);
+  expect(msa(await good.send(msg('U2'))).code).toBe('AA');
+  await good.close();
+  await l.close();
+});
