@@ -21,9 +21,37 @@ const UUID = /^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 export function enterBundle(w: Walk, bundle: Record<string, unknown>): BundleScope {
   const scope: BundleScope = { bundle, type: typeof bundle.type === 'string' ? bundle.type : '', byFullUrl: new Map(), byTypeId: new Map() };
   const entries = Array.isArray(bundle.entry) ? (bundle.entry as unknown[]) : [];
+  const transactional = /^(transaction|batch|transaction-response|batch-response)$/.test(scope.type);
+  const rels = new Set<string>();
+  const links = Array.isArray(bundle.link) ? (bundle.link as Record<string, unknown>[]) : [];
+  links.forEach((l, i) => {
+    if (!l || typeof l.relation !== 'string') return;
+    if (rels.has(l.relation)) {
+      w.push('.link');
+      w.push(i);
+      w.report('error', 'invalid', `The link relationship type '${l.relation}' can only occur once`);
+      w.pop();
+      w.pop();
+    }
+    rels.add(l.relation);
+  });
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i] as Record<string, unknown> | null;
     if (!e || typeof e !== 'object') continue;
+    if (e.fullUrl === undefined && e.resource !== undefined && !transactional && scope.type !== 'searchset') {
+      w.push('.entry');
+      w.push(i);
+      w.report('error', 'invalid', 'Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry');
+      w.pop();
+      w.pop();
+    }
+    if (typeof e.fullUrl === 'string' && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(e.fullUrl)) {
+      w.push('.entry');
+      w.push(i);
+      w.report('error', 'invalid', `The fullUrl must be an absolute URL (not '${e.fullUrl}')`);
+      w.pop();
+      w.pop();
+    }
     const res = e.resource as Record<string, unknown> | undefined;
     const rt = res && typeof res.resourceType === 'string' ? res.resourceType : undefined;
     const id = res && typeof res.id === 'string' ? res.id : undefined;
@@ -58,9 +86,20 @@ function resolveInBundle(scope: BundleScope, ref: string): string | undefined {
   return undefined;
 }
 
+function containedType(root: unknown, id: string): string | undefined {
+  const c = (root as { contained?: unknown } | null)?.contained;
+  if (!Array.isArray(c)) return undefined;
+  const hit = c.find((r) => (r as { id?: unknown } | null)?.id === id) as { resourceType?: string } | undefined;
+  return hit ? (hit.resourceType ?? '') : undefined;
+}
+
 export function checkReference(w: Walk, r: ElementRule, ref: Record<string, unknown>): void {
   const s = ref.reference;
   let type: string | undefined;
+  if (typeof s === 'string' && s.length > 1 && s.startsWith('#')) {
+    type = containedType(w.vars.rootResource, s.slice(1));
+    if (type === undefined) w.report('error', 'not-found', `Unable to resolve resource with reference '${s}'`);
+  }
   if (typeof s === 'string' && !s.startsWith('#')) {
     const scope = w.bundle;
     // only references inside entries resolve against the bundle (not Bundle.signature etc.)

@@ -19,6 +19,8 @@ export function checkCodedValue(w: Walk, r: ElementRule, value: unknown): void {
   if (!set) return;
   if (typeof value === 'string') {
     if (!set.codes.has(value)) {
+      // as the Java validator does: it first fails to place the code in any system of the set
+      w.report('error', 'code-invalid', `The System URI could not be determined for the code '${value.slice(0, 100)}' in the ValueSet '${b.valueSet}'`);
       w.report('error', 'code-invalid', `The value provided ('${value.slice(0, 100)}') was not found in the value set ${vsLabel(set.name, b.valueSet)}, and a code is required from this value set`);
     }
     return;
