@@ -10,8 +10,10 @@ export interface Config {
   databaseUrl?: string;
   redisUrl?: string;
   logLevel: string;
-  /** Largest request body accepted, in bytes. */
+  /** Largest request body accepted on the FHIR API, in bytes. */
   bodyLimit: number;
+  /** Largest message accepted on the intake endpoints (a province's claim export can be tens of MB). */
+  ingestBodyLimit: number;
   /** Public base URL of the FHIR endpoint, used in Bundle links and Location headers. */
   baseUrl?: string;
   /** Facility recorded on resources written through the REST API when the client names none. */
@@ -46,6 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: parseSize(env.BODY_LIMIT || '20mb'),
+    ingestBodyLimit: parseSize(env.INGEST_BODY_LIMIT || '100mb'),
     baseUrl: env.BASE_URL || undefined,
     defaultFacility: env.DEFAULT_FACILITY || 'local',
     mllpPort: int(env.MLLP_PORT, 2575, 'MLLP_PORT'),

@@ -2,6 +2,10 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
+import { ingestRouter } from './api/ingest-router';
+import { vnClaimAdapter } from './ingest/adapters';
+import { Intake } from './ingest/intake';
+import { MessageLog } from './store/message-log';
 import { createMetrics } from './api/metrics';
 import { openCache } from './cache';
 import type { Cache } from './cache/cache';
@@ -21,6 +25,7 @@ export interface Gateway {
   db: Db;
   cache: Cache;
   resources: ResourceService;
+  intake: Intake;
   log: Logger;
   close(): Promise<void>;
 }
@@ -36,6 +41,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
   validateResource({ resourceType: 'Patient' });
   searchParamsFor('Patient');
   const bundles = new BundleProcessor(resources);
+  const messages = new MessageLog(db);
+  const intake = new Intake(messages, bundles, log);
+  intake.register(vnClaimAdapter);
   const metrics = createMetrics();
   const app = createApp({
     resources,
@@ -46,6 +54,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     defaultFacility: config.defaultFacility,
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     ready: () => repo.ping(),
+    extraRouters: [ingestRouter({ intake, messages, bodyLimit: config.ingestBodyLimit })],
   });
   const server: Server = createServer(app);
   server.requestTimeout = 120_000;
@@ -57,12 +66,15 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
   log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind }, 'gateway started');
+  const recovered = await intake.recover();
+  if (recovered > 0) log.warn({ recovered }, 'finished messages an earlier run had persisted but not processed');
   return {
     url,
     port,
     db,
     cache,
     resources,
+    intake,
     log,
     async close() {
       await new Promise<void>((resolve) => {

@@ -57,9 +57,10 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  // Ingest routers read their own (larger) bodies, so they come before the API's body limit.
+  for (const r of deps.extraRouters ?? []) app.use(r);
   // Bodies are read raw (bounded) and parsed by the route that knows what it expects.
   app.use(express.raw({ type: () => true, limit: deps.bodyLimit }));
-  for (const r of deps.extraRouters ?? []) app.use(r);
   app.use('/fhir', fhirRouter(deps));
 
   app.use((req, res) => {

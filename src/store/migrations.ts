@@ -64,6 +64,32 @@ const STEPS: string[] = [
   CREATE INDEX sp_uri_value ON sp_uri (resource_type, param, value text_pattern_ops);
   CREATE INDEX sp_uri_res ON sp_uri (resource_type, id);
   `,
+  // The intake's message log: every message as received, before it is answered.
+  `
+  CREATE TABLE ingest_messages (
+    id text PRIMARY KEY,
+    feed text NOT NULL,
+    facility text NOT NULL,
+    source_key text,
+    content_type text,
+    declared_charset text,
+    detected_charset text,
+    received_at timestamptz NOT NULL,
+    checksum text NOT NULL,
+    size integer NOT NULL,
+    raw bytea,
+    status text NOT NULL,
+    duplicate_of text,
+    units jsonb,
+    outcome jsonb,
+    processed_at timestamptz,
+    attempts integer NOT NULL DEFAULT 0
+  );
+  CREATE INDEX ingest_messages_checksum ON ingest_messages (feed, facility, checksum);
+  CREATE INDEX ingest_messages_source ON ingest_messages (feed, facility, source_key) WHERE source_key IS NOT NULL;
+  CREATE INDEX ingest_messages_status ON ingest_messages (status, facility, received_at);
+  CREATE INDEX ingest_messages_received ON ingest_messages (received_at);
+  `,
 ];
 
 export async function migrate(db: Db): Promise<void> {

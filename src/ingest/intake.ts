@@ -1,0 +1,197 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, OperationOutcome, Provenance } from 'fhir/r4';
+import { FhirError, hasErrors, issue, toOperationOutcome, type Issue } from '../fhir/outcome';
+import type { Logger } from '../logger';
+import type { BundleProcessor } from '../service/bundle';
+import type { MessageLog, MessageRecord, MessageStatus } from '../store/message-log';
+import { deterministicId } from './ids';
+
+/**
+ * The intake every source format shares:
+ *   persist raw → recognise duplicates → convert (format adapter) → store each unit in one
+ *   transaction with a Provenance → record the outcome.
+ * The raw message is durable before anything is answered, so nothing acknowledged is lost; a
+ * message whose processing was interrupted is run again at start-up, and any message can be
+ * replayed once the cause of its quarantine is fixed.
+ */
+
+/** One independently stored piece of a message: a HOSO of a claim file, an HL7 v2 message. */
+export interface ConvertedUnit {
+  index: number;
+  sourceKey: string;
+  facility: string;
+  bundle?: Bundle;
+  issues: Issue[];
+}
+
+/** A format adapter: pure conversion of the message's bytes into units. */
+export interface FeedAdapter {
+  feed: string;
+  convert(raw: Buffer, meta: { facility?: string; contentType?: string }): AsyncIterable<ConvertedUnit> | Iterable<ConvertedUnit>;
+}
+
+export interface UnitResult {
+  index: number;
+  sourceKey: string;
+  status: 'accepted' | 'quarantined';
+  response?: Bundle;
+  outcome?: OperationOutcome;
+}
+
+export interface IntakeResult {
+  messageId: string;
+  status: MessageStatus;
+  duplicateOf?: string;
+  facility: string;
+  units: UnitResult[];
+  /** Issues about the message as a whole (rejection reason, or warnings). */
+  outcome?: OperationOutcome;
+  /** The earlier message's recorded answer, for a duplicate. */
+  previous?: MessageRecord;
+}
+
+export interface ReceiveInput {
+  feed: string;
+  raw: Buffer;
+  facility?: string;
+  sourceKey?: string;
+  contentType?: string;
+  declaredCharset?: string;
+  detectedCharset?: string;
+}
+
+export const INGEST_MESSAGE_SYSTEM = 'urn:fhir-gateway:ingest-message';
+
+/** The Provenance that ties what a unit produced to the raw message it came from. */
+export function provenanceFor(messageId: string, unit: ConvertedUnit, feed: string, targets: string[], recorded: string): Provenance {
+  return {
+    resourceType: 'Provenance',
+    id: deterministicId(unit.facility, 'Provenance', messageId, String(unit.index)),
+    target: targets.map((reference) => ({ reference })),
+    recorded,
+    activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'UPDATE' }], text: `${feed} intake` },
+    agent: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'assembler' }] }, who: { display: 'fhir-gateway intake' } }],
+    entity: [
+      {
+        role: 'source',
+        what: { identifier: { system: INGEST_MESSAGE_SYSTEM, value: messageId }, display: `${feed} message ${messageId}${unit.sourceKey ? ` (${unit.sourceKey})` : ''}` },
+      },
+    ],
+  };
+}
+
+export class Intake {
+  private readonly adapters = new Map<string, FeedAdapter>();
+
+  constructor(
+    private readonly log: MessageLog,
+    private readonly bundles: BundleProcessor,
+    private readonly logger?: Logger,
+  ) {}
+
+  register(adapter: FeedAdapter): void {
+    this.adapters.set(adapter.feed, adapter);
+  }
+
+  async receive(input: ReceiveInput): Promise<IntakeResult> {
+    const adapter = this.adapters.get(input.feed);
+    if (!adapter) throw new FhirError(404, `no intake for feed '${input.feed}'`, 'not-supported');
+    const checksum = createHash('sha256').update(input.raw).digest('hex');
+    const facility = input.facility ?? 'unknown';
+    const meta = {
+      id: randomUUID(),
+      feed: input.feed,
+      facility,
+      checksum,
+      size: input.raw.length,
+      receivedAt: new Date().toISOString(),
+      ...(input.sourceKey ? { sourceKey: input.sourceKey } : {}),
+      ...(input.contentType ? { contentType: input.contentType } : {}),
+      ...(input.declaredCharset ? { declaredCharset: input.declaredCharset } : {}),
+      ...(input.detectedCharset ? { detectedCharset: input.detectedCharset } : {}),
+    };
+    // Without a declared facility the content names it (e.g. MA_CSKCB); match on content alone.
+    const previous = await this.log.findDuplicate(input.feed, input.facility, checksum, input.sourceKey);
+    if (previous && previous.status !== 'received') {
+      // Recorded (for the audit trail) but not processed again: the sender gets the first answer.
+      await this.log.append(meta, undefined, 'duplicate', previous.id);
+      this.logger?.info({ feed: input.feed, message: meta.id, duplicateOf: previous.id }, 'duplicate message');
+      return { messageId: meta.id, status: 'duplicate', duplicateOf: previous.id, facility, units: [], previous };
+    }
+    await this.log.append(meta, input.raw);
+    return this.process(meta.id, input.feed, input.raw, input.facility, input.contentType);
+  }
+
+  /** Runs a stored message again (after its cause was fixed, or after an interrupted run). */
+  async replay(id: string): Promise<IntakeResult> {
+    const rec = await this.log.get(id);
+    if (!rec) throw new FhirError(404, `message ${id} is not known`, 'not-found');
+    if (rec.status === 'duplicate') throw new FhirError(409, `message ${id} is a duplicate of ${rec.duplicateOf}; replay that one`, 'conflict');
+    const raw = await this.log.raw(id);
+    if (!raw) throw new FhirError(409, `message ${id} has no stored content`, 'not-found');
+    return this.process(id, rec.feed, raw, rec.facility === 'unknown' ? undefined : rec.facility, rec.contentType);
+  }
+
+  /** Finishes what an earlier process persisted but never got to process. */
+  async recover(): Promise<number> {
+    let n = 0;
+    for (const id of await this.log.unfinished()) {
+      await this.replay(id).catch((e: Error) => this.logger?.error({ message: id, err: e.message }, 'recovery failed'));
+      n++;
+    }
+    return n;
+  }
+
+  private async process(id: string, feed: string, raw: Buffer, facility: string | undefined, contentType?: string): Promise<IntakeResult> {
+    const adapter = this.adapters.get(feed)!;
+    const units: UnitResult[] = [];
+    const messageIssues: Issue[] = [];
+    let unitFacility: string | undefined;
+    let sourceKey: string | undefined;
+    try {
+      for await (const unit of adapter.convert(raw, { ...(facility ? { facility } : {}), ...(contentType ? { contentType } : {}) })) {
+        if (unit.index < 0) {
+          messageIssues.push(...unit.issues);
+          continue;
+        }
+        unitFacility ??= unit.facility || undefined;
+        sourceKey ??= unit.sourceKey || undefined;
+        units.push(await this.storeUnit(id, feed, unit));
+      }
+    } catch (e) {
+      // An adapter must not throw, but if one does the message is kept and quarantined.
+      messageIssues.push(issue('error', 'exception', `conversion failed: ${(e as Error).message}`));
+    }
+    if (units.length === 0 && !hasErrors(messageIssues)) messageIssues.push(issue('error', 'required', 'the message holds nothing to convert'));
+    // rejected: nothing in it could be read; quarantined: some of it (or all) must be fixed and replayed.
+    const status: MessageStatus = units.length === 0 ? 'rejected' : hasErrors(messageIssues) || units.some((u) => u.status === 'quarantined') ? 'quarantined' : 'accepted';
+    const outcome = messageIssues.length ? toOperationOutcome(messageIssues) : undefined;
+    const resolvedFacility = facility ?? unitFacility ?? 'unknown';
+    await this.log.finish(id, status, {
+      units: units.map((u) => ({ index: u.index, sourceKey: u.sourceKey, status: u.status, ...(u.outcome ? { outcome: u.outcome } : {}), ...(u.response ? { resources: (u.response.entry ?? []).map((e) => e.response?.location) } : {}) })),
+      ...(outcome ? { outcome } : {}),
+      ...(resolvedFacility !== 'unknown' ? { facility: resolvedFacility } : {}),
+      ...(sourceKey ? { sourceKey } : {}),
+    });
+    this.logger?.info({ feed, message: id, status, units: units.length, quarantined: units.filter((u) => u.status === 'quarantined').length }, 'message processed');
+    return { messageId: id, status, facility: resolvedFacility, units, ...(outcome ? { outcome } : {}) };
+  }
+
+  private async storeUnit(messageId: string, feed: string, unit: ConvertedUnit): Promise<UnitResult> {
+    const base = { index: unit.index, sourceKey: unit.sourceKey };
+    if (!unit.bundle || hasErrors(unit.issues)) return { ...base, status: 'quarantined', outcome: toOperationOutcome(unit.issues) };
+    const entries: BundleEntry[] = [...(unit.bundle.entry ?? [])];
+    // fullUrl when the unit uses urn:uuid ids (rewritten with the rest), else the PUT's Type/id.
+    const targets = entries.map((e) => e.fullUrl ?? e.request?.url?.split('?')[0]).filter((u): u is string => !!u && (u.includes('/') || u.startsWith('urn:')));
+    const prov = provenanceFor(messageId, unit, feed, targets, new Date().toISOString());
+    entries.push({ resource: prov, request: { method: 'PUT', url: `Provenance/${prov.id}` } });
+    try {
+      const response = await this.bundles.process({ ...unit.bundle, type: 'transaction', entry: entries }, { facility: unit.facility || 'unknown', feed });
+      return { ...base, status: 'accepted', response };
+    } catch (e) {
+      const outcome = e instanceof FhirError ? e.outcome() : toOperationOutcome([issue('error', 'exception', 'the unit could not be stored')]);
+      if (!(e instanceof FhirError)) this.logger?.error({ feed, message: messageId, unit: unit.index, err: (e as Error).message }, 'store failed');
+      return { ...base, status: 'quarantined', outcome };
+    }
+  }
+}
