@@ -27,6 +27,7 @@ interface TestCase extends Step {
   module: string;
   profiles?: string[];
   profile?: Step;
+  'security-checks'?: boolean;
   'x-strict-no-external-codesystems'?: boolean;
 }
 
@@ -61,9 +62,9 @@ function errorsOf(issues: Issue[]): Issue[] {
 }
 
 /** Validates the test's file (text as given: JSON or XML) with optional profiles. */
-function runStep(text: string, profiles: string[]): Issue[] {
+function runStep(text: string, profiles: string[], securityChecks: boolean): Issue[] {
   const { resource, issues } = readResource(text);
-  return resource === undefined ? issues : validateResource(resource, { profiles });
+  return resource === undefined ? issues : validateResource(resource, { profiles, securityChecks });
 }
 
 function runTest(t: TestCase): Result {
@@ -73,7 +74,7 @@ function runTest(t: TestCase): Result {
     const text = readFileSync(join(CASES, t.file), 'utf8');
     const supporting = [...(t.supporting ?? []), ...(t.profiles ?? [])].map(load);
     const expected = expectedErrors(t.java);
-    const got = withConformanceResources(supporting, () => errorsOf(runStep(text, [])));
+    const got = withConformanceResources(supporting, () => errorsOf(runStep(text, [], !!t['security-checks'])));
     let verdict = expected > 0 === got.length > 0;
     let count = expected === got.length;
     const detail = got.map((i) => `${i.expression ?? ''}: ${i.diagnostics}`);
@@ -81,7 +82,7 @@ function runTest(t: TestCase): Result {
       const sd = load(t.profile.source) as { url?: string };
       const more = [...supporting, ...(t.profile.supporting ?? []).map(load), sd];
       const pExpected = expectedErrors(t.profile.java);
-      const pGot = withConformanceResources(more, () => errorsOf(runStep(text, sd.url ? [sd.url] : [])));
+      const pGot = withConformanceResources(more, () => errorsOf(runStep(text, sd.url ? [sd.url] : [], !!t['security-checks'])));
       verdict &&= pExpected > 0 === pGot.length > 0;
       count &&= pExpected === pGot.length;
       detail.push(`profile step: expected ${pExpected}, got ${pGot.length}`, ...pGot.map((i) => `  ${i.expression ?? ''}: ${i.diagnostics}`));

@@ -14,6 +14,8 @@ export { skippedInvariants } from './invariants';
 export interface ValidateOptions {
   /** Canonical URLs of profiles to check besides the ones in `meta.profile`. */
   profiles?: string[];
+  /** Also reject HTML markup in plain strings (as the Java validator's security checks do). */
+  securityChecks?: boolean;
 }
 
 /**
@@ -24,6 +26,7 @@ export interface ValidateOptions {
 export function validateResource(resource: unknown, options?: ValidateOptions): Issue[] {
   ensureLocalProfiles();
   const w = new Walk();
+  w.securityChecks = options?.securityChecks === true;
   try {
     walkResource(w, resource, false, options?.profiles);
   } catch (e) {

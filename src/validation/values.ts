@@ -60,6 +60,9 @@ export function checkXhtml(w: Walk, div: string): void {
   TAG.lastIndex = 0;
   let m: RegExpExecArray | null;
   let first = true;
+  let illegal = false;
+  const entity = /&([^;\s&<]{1,32});/g.exec(div.replace(/&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);/g, ''));
+  if (entity) w.report('error', 'invalid', `Invalid entity in the XHTML ('&${entity[1]};')`);
   while ((m = TAG.exec(div))) {
     const name = m[1]!.includes(':') ? m[1]!.split(':')[1]! : m[1]!;
     const attrs = m[2]!;
@@ -70,14 +73,21 @@ export function checkXhtml(w: Walk, div: string): void {
     }
     if (!ALLOWED.has(name)) {
       w.report('error', 'invalid', `Illegal element name in the XHTML ('${name}')`);
+      illegal = true;
       continue;
     }
     ATTR.lastIndex = 0;
     let a: RegExpExecArray | null;
     while ((a = ATTR.exec(attrs))) {
       const an = a[1]!.toLowerCase();
-      if (an.startsWith('on')) w.report('error', 'invalid', `Illegal attribute name in the XHTML ('${a[1]}' on '${name}')`);
+      if (an.startsWith('on')) {
+        w.report('error', 'invalid', `Illegal attribute name in the XHTML ('${a[1]}' on '${name}')`);
+        illegal = true;
+      }
     }
+  }
+  if (illegal) {
+    w.report('error', 'invariant', "Constraint failed: txt-1: 'The narrative SHALL contain only the basic html formatting elements and attributes described in chapters 7-11 (except section 4 of chapter 9) and 12 of the HTML 4.0 standard, <a> elements (either name or href), images and internally contained style attributes' (defined in http://hl7.org/fhir/StructureDefinition/Narrative)");
   }
   const text = div.replace(/<[^>]*>/g, '').replace(/&[a-zA-Z#0-9]+;/g, 'x');
   if (!/\S/.test(text) && !/<img\b/i.test(div)) {
@@ -101,5 +111,14 @@ export function checkAttachment(w: Walk, att: Record<string, unknown>): void {
   const actual = Math.floor((b64.length * 3) / 4) - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0);
   if (actual !== att.size) {
     w.report('error', 'structure', `Stated Attachment Size ${att.size.toLocaleString('en-US')} does not match actual attachment size ${actual}`);
+  }
+}
+
+const HTML_TAG = /<\s*\/?\s*[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?\/?>/;
+
+/** With security checks on, plain strings must not carry HTML markup (a stored-XSS vector). */
+export function checkNoHtml(w: Walk, s: string): void {
+  if (s.includes('<') && HTML_TAG.test(s)) {
+    w.report('error', 'security', 'The string value contains text that looks like embedded HTML tags, which are not allowed for security reasons in this context');
   }
 }

@@ -2,7 +2,7 @@ import { issue, type Issue, type IssueCode, type IssueSeverity } from '../fhir/o
 import { holds, type Invariant } from './invariants';
 import { typeNode, type ElementRule, type TypeNode } from './model';
 import { MAX_PRIMITIVE_LENGTH } from './primitives';
-import { checkAttachment, checkCodedValue, checkUrn, checkXhtml } from './values';
+import { checkAttachment, checkCodedValue, checkNoHtml, checkUrn, checkXhtml } from './values';
 import { checkExtension, hostOf, type ExtensionHost } from './extensions';
 import { validateProfiles } from './profiles';
 import { validateQuestionnaireResponse } from './questionnaire';
@@ -29,6 +29,8 @@ export class Walk {
   bundleEntry = false;
   /** The element whose extensions are being walked (for extension context rules). */
   host: ExtensionHost | undefined;
+  /** Flag HTML markup in plain strings (for input that will be shown in web pages). */
+  securityChecks = false;
   /** Set by a primitive's `_name` companion: the primitive is the host of its extensions. */
   primitiveHost: ExtensionHost | undefined;
 
@@ -100,7 +102,7 @@ function runInvariants(w: Walk, list: Invariant[], value: unknown): void {
 }
 
 /** An element object (complex type or backbone) against its node. */
-export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode, rule: ElementRule | undefined): void {
+export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode, rule: ElementRule | undefined, companionOf?: unknown): void {
   if (++w.depth > MAX_DEPTH) {
     if (!w.tooDeep) w.report('error', 'too-costly', `Nesting deeper than ${MAX_DEPTH} levels: not validated further`);
     w.tooDeep = true;
@@ -127,6 +129,11 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
     const value = obj[key];
     if (key === 'resourceType' && node.resource) continue;
     content++;
+    if (key === '#text') {
+      // character data between XML elements (the XML reader keeps each chunk)
+      for (const t of Array.isArray(value) ? value : [value]) w.report('error', 'structure', `Text should not be present ('${String(t).slice(0, 100)}')`);
+      continue;
+    }
     if (key.charCodeAt(0) === 95) {
       const prim = els[key.slice(1)];
       if (!prim || !prim.primitive) {
@@ -165,7 +172,12 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
     w.pop();
     w.pop();
   }
-  if (!node.resource && (content === 0 || (content === 1 && typeof obj.id === 'string'))) w.report('error', 'invariant', ELE1);
+  if (companionOf === undefined) {
+    if (!node.resource && (content === 0 || (content === 1 && typeof obj.id === 'string'))) w.report('error', 'invariant', ELE1);
+  } else if (companionOf === null && obj.extension === undefined) {
+    w.report('error', 'structure', 'Primitive types must have a value or must have child extensions');
+    w.report('error', 'invariant', ELE1);
+  }
   for (const req of node.required) {
     let n = 0;
     for (const k of req.keys) {
@@ -226,6 +238,7 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
         return;
       }
       if (prim.type === 'xhtml') checkXhtml(w, s);
+      else if (w.securityChecks && prim.type === 'string') checkNoHtml(w, s);
       else if (s.charCodeAt(0) === 117 && (prim.type === 'uri' || prim.type === 'url' || prim.type === 'canonical')) checkUrn(w, s);
     } else if (prim.json === 'number') {
       const n = value as number;
@@ -287,13 +300,13 @@ function companion(w: Walk, key: string, value: unknown, r: ElementRule, primVal
         }
         w.push(i);
         if (typeof v !== 'object' || Array.isArray(v)) w.report('error', 'structure', `The property ${key} must be an Object, not ${jsonKind(v)}`);
-        else if (node) walkObject(w, v as Record<string, unknown>, node, undefined);
+        else if (node) walkObject(w, v as Record<string, unknown>, node, undefined, Array.isArray(primValue) ? (primValue[i] ?? null) : null);
         w.pop();
       }
     }
   } else if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     w.report('error', 'structure', `The property ${key} must be an Object, not ${jsonKind(value)}`);
-  } else if (node) walkObject(w, value as Record<string, unknown>, node, undefined);
+  } else if (node) walkObject(w, value as Record<string, unknown>, node, undefined, primValue ?? null);
   w.primitiveHost = savedHost;
   w.pop();
   w.pop();

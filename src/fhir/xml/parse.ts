@@ -38,9 +38,9 @@ function fill(src: string, el: XmlElement, node: TypeNode, out: Record<string, u
   for (const a in el.attrs) {
     if (a === 'id' && !isResource) out.id = el.attrs[a];
     else if (a === 'url' && node.name === 'Extension') out.url = el.attrs[a];
-    else if (a !== 'lang' && a !== 'schemaLocation') out[`@${a}`] = el.attrs[a]; // surfaces as an unknown property
+    else out[`@${a}`] = el.attrs[a]; // surfaces as an unknown property
   }
-  if (el.text.trim()) out['#text'] = el.text.trim();
+  if (el.chunks.length) out['#text'] = el.chunks;
   const slots = new Map<string, Slot>();
   for (const child of el.children) {
     const rule = node.elements[child.name];
@@ -65,8 +65,9 @@ function fill(src: string, el: XmlElement, node: TypeNode, out: Record<string, u
       slot.values.push(v === undefined ? null : primitiveValue(rule, v));
       const comp: Record<string, unknown> = {};
       if (child.attrs.id !== undefined) comp.id = child.attrs.id;
-      const ext = elementTypeChildren(src, child);
-      if (ext.extension) comp.extension = ext.extension;
+      for (const a in child.attrs) if (a !== 'id' && a !== 'value') comp[`@${a}`] = child.attrs[a];
+      // extensions, and anything else a primitive should not hold (reported as unknown)
+      Object.assign(comp, elementTypeChildren(src, child));
       slot.companions.push(Object.keys(comp).length ? comp : null);
     } else if (rule.typeCode === 'Resource' || rule.typeCode === 'DomainResource') {
       const inner = child.children;
@@ -93,7 +94,10 @@ function fill(src: string, el: XmlElement, node: TypeNode, out: Record<string, u
       if (hasValue) out[name] = s.values.length === 1 ? s.values[0] : s.values;
       if (hasComp) out[`_${name}`] = s.companions.length === 1 ? s.companions[0] : s.companions;
     }
-    if (!hasValue && !hasComp) out[name] = s.rule?.primitive ? '' : {};
+    if (!hasValue && !hasComp) {
+      if (s.rule?.primitive) out[`_${name}`] = array ? s.companions.map(() => ({})) : {};
+      else out[name] = {};
+    }
   }
 }
 

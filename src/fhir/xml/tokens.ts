@@ -14,6 +14,8 @@ export interface XmlElement {
   children: XmlElement[];
   /** Non-whitespace character data directly inside this element, if any. */
   text: string;
+  /** The same, one entry per run of character data between child elements. */
+  chunks: string[];
   start: number;
   end: number;
 }
@@ -75,7 +77,11 @@ export function readXml(src: string): XmlElement {
       const top = stack[stack.length - 1];
       if (!top) {
         if (/\S/.test(raw)) fail(src, i, 'text outside the root element');
-      } else if (/\S/.test(raw)) top.el.text += decodeEntities(src, raw, i);
+      } else if (/\S/.test(raw)) {
+        const t = decodeEntities(src, raw, i);
+        top.el.text += t;
+        top.el.chunks.push(t.trim());
+      }
     }
     if (lt < 0) break;
     i = lt;
@@ -89,6 +95,7 @@ export function readXml(src: string): XmlElement {
       const top = stack[stack.length - 1];
       if (!top) fail(src, i, 'CDATA outside the root element');
       top.el.text += src.slice(i + 9, e);
+      top.el.chunks.push(src.slice(i + 9, e));
       i = e + 3;
     } else if (src.startsWith('<?', i)) {
       const e = src.indexOf('?>', i + 2);
@@ -178,7 +185,7 @@ function startTag(
   const prefix = colon > 0 ? qname.slice(0, colon) : '';
   const ns = prefixes[prefix];
   if (ns === undefined && prefix) fail(src, at, `undeclared namespace prefix '${prefix}'`);
-  const el: XmlElement = { name: colon > 0 ? qname.slice(colon + 1) : qname, ns: ns ?? '', attrs, children: [], text: '', start: at, end };
+  const el: XmlElement = { name: colon > 0 ? qname.slice(colon + 1) : qname, ns: ns ?? '', attrs, children: [], text: '', chunks: [], start: at, end };
   if (parent) parent.el.children.push(el);
   else onRoot(el);
   if (!selfClosing) {
