@@ -1,3 +1,5 @@
+import type { Hl7SourceConfig } from './ingest/hl7v2/config';
+
 /**
  * Everything the gateway reads from its environment, in one place. Defaults give a working
  * gateway on a fresh machine: embedded store in ./data, in-process cache, loopback only.
@@ -18,8 +20,13 @@ export interface Config {
   baseUrl?: string;
   /** Facility recorded on resources written through the REST API when the client names none. */
   defaultFacility: string;
+  /** MLLP listener port; -1 turns the listener off, 0 picks a free port. */
   mllpPort: number;
   mllpHost: string;
+  /** Settings of the HL7 v2 source(s): facility, legacy charset, assigning authorities (JSON in HL7_CONFIG). */
+  hl7: Hl7SourceConfig;
+  /** WADO-RS base URL of the PACS, written as the ImagingStudy's Endpoint. */
+  dicomWadoRsBase?: string;
   /** Seconds a cached read stays valid even without an invalidation (a safety net, not the mechanism). */
   cacheTtlSeconds: number;
 }
@@ -29,6 +36,15 @@ function int(v: string | undefined, fallback: number, name: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
   return n;
+}
+
+function json<T>(v: string | undefined, name: string): T | undefined {
+  if (!v) return undefined;
+  try {
+    return JSON.parse(v) as T;
+  } catch {
+    throw new Error(`${name} must be JSON`);
+  }
 }
 
 /** Accepts `10mb`, `512kb`, or a byte count. */
@@ -51,8 +67,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestBodyLimit: parseSize(env.INGEST_BODY_LIMIT || '100mb'),
     baseUrl: env.BASE_URL || undefined,
     defaultFacility: env.DEFAULT_FACILITY || 'local',
-    mllpPort: int(env.MLLP_PORT, 2575, 'MLLP_PORT'),
+    mllpPort: env.MLLP_PORT === 'off' ? -1 : int(env.MLLP_PORT, 2575, 'MLLP_PORT'),
     mllpHost: env.MLLP_HOST || '127.0.0.1',
+    hl7: json<Hl7SourceConfig>(env.HL7_CONFIG, 'HL7_CONFIG') ?? {},
+    dicomWadoRsBase: env.DICOM_WADO_RS_BASE || undefined,
     cacheTtlSeconds: int(env.CACHE_TTL_SECONDS, 300, 'CACHE_TTL_SECONDS'),
   };
 }

@@ -3,7 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
 import { ingestRouter } from './api/ingest-router';
-import { vnClaimAdapter } from './ingest/adapters';
+import { dicomAdapter, hl7v2Adapter, receiveHl7v2, vnClaimAdapter } from './ingest/feeds';
+import { startMllpListener, type MllpListener } from './listeners/mllp';
 import { Intake } from './ingest/intake';
 import { MessageLog } from './store/message-log';
 import { createMetrics } from './api/metrics';
@@ -22,6 +23,8 @@ import { validateResource } from './validation';
 export interface Gateway {
   url: string;
   port: number;
+  /** The MLLP listener's port, when it runs. */
+  mllpPort?: number;
   db: Db;
   cache: Cache;
   resources: ResourceService;
@@ -44,6 +47,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const messages = new MessageLog(db);
   const intake = new Intake(messages, bundles, log);
   intake.register(vnClaimAdapter);
+  intake.register(hl7v2Adapter(config.hl7));
+  intake.register(dicomAdapter({ facility: config.defaultFacility, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
   const metrics = createMetrics();
   const app = createApp({
     resources,
@@ -54,7 +59,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     defaultFacility: config.defaultFacility,
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     ready: () => repo.ping(),
-    extraRouters: [ingestRouter({ intake, messages, bodyLimit: config.ingestBodyLimit })],
+    extraRouters: [ingestRouter({ intake, messages, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
   const server: Server = createServer(app);
   server.requestTimeout = 120_000;
@@ -66,17 +71,24 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
   log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind }, 'gateway started');
+  let mllp: MllpListener | undefined;
+  if (config.mllpPort >= 0) {
+    mllp = await startMllpListener({ port: config.mllpPort, host: config.mllpHost, logger: log, handler: (raw) => receiveHl7v2(intake, raw, config.hl7, 'mllp') });
+    log.info({ port: mllp.port, host: config.mllpHost }, 'MLLP listener started');
+  }
   const recovered = await intake.recover();
   if (recovered > 0) log.warn({ recovered }, 'finished messages an earlier run had persisted but not processed');
   return {
     url,
     port,
+    ...(mllp ? { mllpPort: mllp.port } : {}),
     db,
     cache,
     resources,
     intake,
     log,
     async close() {
+      await mllp?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,6 +1,8 @@
 import express, { type Request, type Response } from 'express';
 import type { Bundle, BundleEntry } from 'fhir/r4';
 import { badRequest, FhirError, toOperationOutcome } from '../fhir/outcome';
+import { receiveHl7v2 } from '../ingest/feeds';
+import type { Hl7SourceConfig } from '../ingest/hl7v2';
 import type { Intake, IntakeResult } from '../ingest/intake';
 import type { MessageLog } from '../store/message-log';
 
@@ -12,6 +14,9 @@ export interface IngestRouterDeps {
   intake: Intake;
   messages: MessageLog;
   bodyLimit: number;
+  hl7: Hl7SourceConfig;
+  defaultFacility: string;
+  dicomWadoRsBase?: string;
 }
 
 const FACILITY_RE = /^[A-Za-z0-9_-]{1,32}$/;
@@ -24,8 +29,8 @@ interface StoredUnit {
   resources?: string[];
 }
 
-/** The answer to a claim upload: what each HOSO became, in one transaction-response Bundle. */
-export function claimResponse(r: IntakeResult): { status: number; body: unknown } {
+/** The answer to an upload: what each unit (HOSO, study) became, in one transaction-response Bundle. */
+export function unitsResponse(r: IntakeResult): { status: number; body: unknown } {
   if (r.status === 'duplicate' && r.previous) {
     const units = (r.previous.units ?? []) as StoredUnit[];
     const entry = units.flatMap((u): BundleEntry[] =>
@@ -77,7 +82,28 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
       ...(facilityHeader(req) ? { facility: facilityHeader(req)! } : {}),
       ...(req.header('content-type') ? { contentType: req.header('content-type')! } : {}),
     });
-    answer(res, result, claimResponse(result));
+    answer(res, result, unitsResponse(result));
+  });
+
+  // HL7 v2 over HTTP answers with the same ACK the MLLP listener would send.
+  r.post('/ingest/hl7v2', raw, async (req, res) => {
+    const body = req.body as Buffer;
+    if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest('the request has no body');
+    const f = facilityHeader(req);
+    const ack = await receiveHl7v2(deps.intake, body, f ? { ...deps.hl7, facility: f } : deps.hl7, 'x-application/hl7-v2+er7');
+    res.status(200).type('x-application/hl7-v2+er7').send(ack);
+  });
+
+  r.post('/ingest/dicom', raw, async (req, res) => {
+    const body = req.body as Buffer;
+    if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest('the request has no body');
+    const result = await deps.intake.receive({
+      feed: 'dicom',
+      raw: body,
+      facility: facilityHeader(req) ?? deps.defaultFacility,
+      contentType: req.header('content-type') ?? 'application/dicom',
+    });
+    answer(res, result, unitsResponse(result));
   });
 
   r.get('/ingest/messages', async (req, res) => {

@@ -93,7 +93,11 @@ export class Intake {
     this.adapters.set(adapter.feed, adapter);
   }
 
-  async receive(input: ReceiveInput): Promise<IntakeResult> {
+  /**
+   * `converted`: units the caller already produced from these bytes (the HL7 v2 path parses
+   * once to build its ACK); otherwise the feed's adapter converts them.
+   */
+  async receive(input: ReceiveInput, converted?: ConvertedUnit[]): Promise<IntakeResult> {
     const adapter = this.adapters.get(input.feed);
     if (!adapter) throw new FhirError(404, `no intake for feed '${input.feed}'`, 'not-supported');
     const checksum = createHash('sha256').update(input.raw).digest('hex');
@@ -119,7 +123,7 @@ export class Intake {
       return { messageId: meta.id, status: 'duplicate', duplicateOf: previous.id, facility, units: [], previous };
     }
     await this.log.append(meta, input.raw);
-    return this.process(meta.id, input.feed, input.raw, input.facility, input.contentType);
+    return this.process(meta.id, input.feed, input.raw, input.facility, input.contentType, converted);
   }
 
   /** Runs a stored message again (after its cause was fixed, or after an interrupted run). */
@@ -142,14 +146,14 @@ export class Intake {
     return n;
   }
 
-  private async process(id: string, feed: string, raw: Buffer, facility: string | undefined, contentType?: string): Promise<IntakeResult> {
+  private async process(id: string, feed: string, raw: Buffer, facility: string | undefined, contentType?: string, converted?: ConvertedUnit[]): Promise<IntakeResult> {
     const adapter = this.adapters.get(feed)!;
     const units: UnitResult[] = [];
     const messageIssues: Issue[] = [];
     let unitFacility: string | undefined;
     let sourceKey: string | undefined;
     try {
-      for await (const unit of adapter.convert(raw, { ...(facility ? { facility } : {}), ...(contentType ? { contentType } : {}) })) {
+      for await (const unit of converted ?? adapter.convert(raw, { ...(facility ? { facility } : {}), ...(contentType ? { contentType } : {}) })) {
         if (unit.index < 0) {
           messageIssues.push(...unit.issues);
           continue;

@@ -161,9 +161,13 @@ function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode: strin
       if (def.type!.length > 1 && typeCode && t.code !== typeCode) continue;
       const candidates = (t.profile ?? []).map(loadProfile).filter((p): p is Profile => !!p && p !== run.profile);
       if (!candidates.length) continue;
-      if (candidates.length > 1 && candidates.some((p) => conformsTo(run, value, p.url))) continue;
-      const first = candidates[0]!;
-      checkNode({ w: run.w, profile: first, depth: run.depth }, first.root, value, typeCode);
+      if (candidates.length === 1) {
+        checkNode({ w: run.w, profile: candidates[0]!, depth: run.depth }, candidates[0]!.root, value, typeCode);
+        continue;
+      }
+      if (candidates.some((p) => conformsTo(run, value, p.url))) continue;
+      report(run, `Unable to find a match for the specified profile among choices: ${candidates.map((p) => p.url).join(', ')}`);
+      for (const c of candidates) checkNode({ w: run.w, profile: c, depth: run.depth }, c.root, value, typeCode);
     }
   }
   run.depth--;
@@ -188,6 +192,11 @@ function checkChildren(run: ProfileRun, obj: Record<string, unknown>, name: stri
     if (name.endsWith('[x]') && allowed && typeCode && !allowed.includes(typeCode)) {
       report(run, `The type '${typeCode}' is not allowed at this point by the profile ${run.profile.label} (allowed: ${allowed.join(', ')})`);
     }
+    const rt = (it.value as { resourceType?: unknown } | null)?.resourceType;
+    if (typeof rt === 'string' && allowed?.length && !allowed.some((a) => a === rt || a === 'Resource' || a === 'DomainResource')) {
+      report(run, `The type '${rt}' is not valid - must be ${allowed.join(' or ')}`);
+    }
+    if (typeCode === 'Reference' && it.value) checkTargets(run, def, core, it.value as Record<string, unknown>);
     if (it.value !== undefined) {
       checkNode(run, base, it.value, typeCode);
       if (slices.length && slicingSupported(def)) {
@@ -216,13 +225,38 @@ function checkChildren(run: ProfileRun, obj: Record<string, unknown>, name: stri
   }
 }
 
+/** A Reference whose targets the profile narrows (targetProfile) to fewer types than the base. */
+function checkTargets(run: ProfileRun, def: ElementDefinition, core: ElementDefinition | undefined, ref: Record<string, unknown>): void {
+  const targets = (def.type ?? []).flatMap((t) => t.targetProfile ?? []);
+  const coreTargets = (core?.type ?? []).flatMap((t) => t.targetProfile ?? []);
+  if (!targets.length || targets.length >= coreTargets.length && coreTargets.every((t) => targets.includes(t))) return;
+  const types = [...new Set(targets.map((u) => structureDefinitionByUrl(u)?.type ?? u.split('/').pop()!))];
+  if (types.includes('Resource')) return;
+  const s = typeof ref.reference === 'string' ? ref.reference : '';
+  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(s);
+  const type = m?.[1] ?? (typeof ref.type === 'string' ? ref.type : undefined);
+  if (type && isKnownType(type) && !types.includes(type)) {
+    report(run, `The type '${type}' implied by the reference URL ${s} is not a valid Target for this element (must be one of [${types.join(', ')}])`);
+  }
+}
+
 /** fixed/pattern, binding and invariants that the profile adds to one element. */
 function checkValue(run: ProfileRun, def: ElementDefinition, value: unknown, typeCode: string | undefined): void {
   const core = coreElement(def.base?.path ?? def.path);
   for (const k in def) {
     if (k.startsWith('fixed')) {
       const want = (def as unknown as Record<string, unknown>)[k];
-      if (value !== undefined && !matchesFixed(value, want)) report(run, `Value is '${describe(value)}' but must be '${describe(want)}' (from ${run.profile.label})`, 'error', 'value');
+      if (value === undefined || matchesFixed(value, want)) continue;
+      if (typeof want === 'object' && want !== null && typeof value === 'object' && value !== null && !Array.isArray(want)) {
+        const v = value as Record<string, unknown>;
+        const fw = want as Record<string, unknown>;
+        for (const key of Object.keys(v)) {
+          if (key === 'id' || key === 'extension') continue;
+          if (!(key in fw)) report(run, `The element ${key} is present in the instance but not allowed in the applicable fixed value specified in profile`, 'error', 'value');
+          else if (!matchesFixed(v[key], fw[key])) report(run, `Value is '${describe(v[key])}' but is fixed to '${describe(fw[key])}' in the profile ${run.profile.label}`, 'error', 'value');
+        }
+        for (const key of Object.keys(fw)) if (!(key in v)) report(run, `Missing element '${key}' - required by fixed value assigned in profile ${run.profile.label}`, 'error', 'value');
+      } else report(run, `Value is '${describe(value)}' but is fixed to '${describe(want)}' in the profile ${run.profile.label}`, 'error', 'value');
     } else if (k.startsWith('pattern')) {
       const want = (def as unknown as Record<string, unknown>)[k];
       if (value !== undefined && !matchesPattern(value, want)) report(run, `The pattern ${describe(want)} defined in the profile ${run.profile.label} not found`, 'error', 'value');
@@ -252,6 +286,10 @@ function checkValue(run: ProfileRun, def: ElementDefinition, value: unknown, typ
 function checkLimits(run: ProfileRun, def: ElementDefinition, value: unknown): void {
   if (value === undefined) return;
   const rec = def as unknown as Record<string, unknown>;
+  const minLength = def.extension?.find((e) => e.url === 'http://hl7.org/fhir/StructureDefinition/minLength')?.valueInteger;
+  if (typeof minLength === 'number' && typeof value === 'string' && value.length < minLength) {
+    report(run, `Value '${value}' is shorter than permitted minimum length of ${minLength}`, 'error', 'value');
+  }
   if (typeof def.maxLength === 'number' && typeof value === 'string' && value.length > def.maxLength) {
     report(run, `value is longer than permitted maximum length of ${def.maxLength}`, 'error', 'value');
   }

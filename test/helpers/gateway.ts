@@ -45,6 +45,7 @@ export async function startTestGateway(store: 'embedded' | 'postgres', overrides
   const config: Config = {
     ...loadConfig({}),
     port: 0,
+    mllpPort: 0,
     logLevel: 'silent',
     dataDir: 'memory://',
     ...(store === 'postgres' ? { databaseUrl: dbUrl } : {}),

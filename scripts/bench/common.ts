@@ -1,0 +1,45 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config';
+import { startGateway, type Gateway } from '../../src/gateway';
+
+/** Shared by the benchmarks: corpora paths, a gateway on free ports, and small statistics. */
+export const CORPORA = join(__dirname, '..', '..', '..', '..', 'shared', 'corpora');
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+export const round = (x: number, digits = 0) => Number(x.toFixed(digits));
+
+export interface BenchGateway {
+  gw: Gateway;
+  stop(): Promise<void>;
+}
+
+/** A gateway on a free port: embedded store in a fresh temporary folder, or the DATABASE_URL server. */
+export async function benchGateway(store: 'embedded' | 'postgres', overrides: Partial<Config> = {}): Promise<BenchGateway> {
+  const dir = mkdtempSync(join(tmpdir(), 'fhir-gateway-bench-'));
+  const config: Config = { ...loadConfig({}), port: 0, mllpPort: 0, logLevel: 'warn', dataDir: dir, ...(store === 'postgres' ? { databaseUrl: process.env.DATABASE_URL } : {}), ...overrides };
+  const gw = await startGateway(config);
+  return {
+    gw,
+    async stop() {
+      await gw.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function syntheaFiles(): { file: string; kind: string; entries: number }[] {
+  const index = JSON.parse(readFileSync(join(CORPORA, 'synthea', 'index.json'), 'utf8')) as { file: string; kind: string; entries: number }[];
+  return [...index.filter((f) => f.kind.startsWith('info')), ...index.filter((f) => !f.kind.startsWith('info'))];
+}

@@ -1,0 +1,74 @@
+import type { Issue } from '../fhir/outcome';
+import { convertDicom, type DicomSourceConfig } from './dicom';
+import { convertHl7v2, type Hl7SourceConfig } from './hl7v2';
+import type { AckCode } from './hl7v2/ack';
+import type { ConvertedUnit, FeedAdapter, Intake } from './intake';
+import { convertClaim } from './vn-claim';
+
+/**
+ * The feeds the intake knows: each adapter turns a stored message's bytes into units with the
+ * format's own pure converter. Replay uses the same adapters, so a message runs the same way
+ * the second time.
+ */
+
+/** Vietnamese claim XML (GIAMDINHHS envelope or one inner table): one unit per HOSO. */
+export const vnClaimAdapter: FeedAdapter = {
+  feed: 'vn-claim',
+  convert: (raw, meta) => convertClaim(raw, meta.facility ? { facility: meta.facility } : {}),
+};
+
+function hl7Unit(conv: ReturnType<typeof convertHl7v2>): ConvertedUnit {
+  // A message whose header could not be read is about the message as a whole (index -1): rejected.
+  return { index: conv.message ? 0 : -1, sourceKey: conv.messageControlId, facility: conv.facility, ...(conv.bundle ? { bundle: conv.bundle } : {}), issues: conv.issues };
+}
+
+/** HL7 v2 over MLLP or HTTP: one message, one unit. */
+export function hl7v2Adapter(cfg: Hl7SourceConfig): FeedAdapter {
+  return { feed: 'hl7v2', convert: (raw) => [hl7Unit(convertHl7v2(raw, cfg))] };
+}
+
+/** DICOM Part 10 or DICOM JSON: one unit (an ImagingStudy and what it references). */
+export function dicomAdapter(cfg: DicomSourceConfig): FeedAdapter {
+  return {
+    feed: 'dicom',
+    convert: (raw, meta) => {
+      const facility = meta.facility ?? cfg.facility;
+      const c = convertDicom(raw, meta.contentType ?? 'application/dicom', { ...cfg, facility });
+      return [{ index: c.sourceKey || c.bundle ? 0 : -1, sourceKey: c.sourceKey, facility, ...(c.bundle ? { bundle: c.bundle } : {}), issues: c.issues }];
+    },
+  };
+}
+
+/**
+ * One HL7 v2 message in, its ACK out, after the raw message is persisted and the resources
+ * are stored: AA when stored, AE when quarantined (with ERR segments saying what and where),
+ * AR when unreadable. A repeated MSH-10 from the same sender is answered from the first
+ * message's outcome without being processed again.
+ */
+export async function receiveHl7v2(intake: Intake, raw: Buffer, cfg: Hl7SourceConfig, transport: string): Promise<Buffer> {
+  const conv = convertHl7v2(raw, cfg);
+  const result = await intake.receive(
+    {
+      feed: 'hl7v2',
+      raw,
+      ...(conv.facility ? { facility: conv.facility } : {}),
+      ...(conv.messageControlId ? { sourceKey: `${conv.sender}|${conv.messageControlId}` } : {}),
+      contentType: transport,
+      ...(conv.message ? { detectedCharset: conv.message.charset } : {}),
+    },
+    [hl7Unit(conv)],
+  );
+  if (result.status === 'duplicate') {
+    const prev = result.previous!;
+    const code: AckCode = prev.status === 'accepted' ? 'AA' : prev.status === 'rejected' ? 'AR' : 'AE';
+    return conv.ack(code, code === 'AA' ? [] : issuesOf(prev.units));
+  }
+  if (result.status === 'accepted') return conv.ack('AA', conv.issues.filter((i) => i.severity !== 'information'));
+  const unitIssues = result.units.flatMap((u) => (u.outcome?.issue ?? []).map((i) => ({ severity: i.severity, code: i.code, diagnostics: i.diagnostics ?? i.details?.text ?? '', ...(i.expression?.[0] ? { expression: i.expression[0] } : {}) }) as Issue));
+  return conv.ack(result.status === 'rejected' ? 'AR' : 'AE', unitIssues.length ? unitIssues : conv.issues);
+}
+
+function issuesOf(units: unknown): Issue[] {
+  const list = (units ?? []) as { outcome?: { issue?: { severity: Issue['severity']; code: Issue['code']; diagnostics?: string; expression?: string[] }[] } }[];
+  return list.flatMap((u) => (u.outcome?.issue ?? []).map((i) => ({ severity: i.severity, code: i.code, diagnostics: i.diagnostics ?? '', ...(i.expression?.[0] ? { expression: i.expression[0] } : {}) })));
+}
