@@ -197,6 +197,9 @@ function checkChildren(run: ProfileRun, obj: Record<string, unknown>, name: stri
       report(run, `The type '${rt}' is not valid - must be ${allowed.join(' or ')}`);
     }
     if (typeCode === 'Reference' && it.value) checkTargets(run, def, core, it.value as Record<string, unknown>);
+    if (it.value === undefined && def.extension?.some((e) => e.url.endsWith('extension-ElementDefinition.mustHaveValue') && e.valueBoolean)) {
+      report(run, `The element definition \`\`${def.path}\`\` in the profile '${run.profile.url}' requires that a value be present in this element`);
+    }
     if (it.value !== undefined) {
       checkNode(run, base, it.value, typeCode);
       if (slices.length && slicingSupported(def)) {
