@@ -45,7 +45,15 @@ export async function startGateway(config: Config): Promise<Gateway> {
   searchParamsFor('Patient');
   const bundles = new BundleProcessor(resources);
   const messages = new MessageLog(db);
-  const intake = new Intake(messages, bundles, log);
+  const intake = new Intake(
+    messages,
+    bundles,
+    async (type, id) => {
+      const v = await repo.read(type, id);
+      return v && !v.deleted ? v.resource : undefined;
+    },
+    log,
+  );
   intake.register(vnClaimAdapter);
   intake.register(hl7v2Adapter(config.hl7));
   intake.register(dicomAdapter({ facility: config.defaultFacility, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));

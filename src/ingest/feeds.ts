@@ -1,5 +1,6 @@
 import type { Issue } from '../fhir/outcome';
-import { convertDicom, type DicomSourceConfig } from './dicom';
+import type { ImagingStudy } from 'fhir/r4';
+import { convertDicom, mergeImagingStudy, type DicomSourceConfig } from './dicom';
 import { convertHl7v2, type Hl7SourceConfig } from './hl7v2';
 import type { AckCode } from './hl7v2/ack';
 import type { ConvertedUnit, FeedAdapter, Intake } from './intake';
@@ -35,6 +36,16 @@ export function dicomAdapter(cfg: DicomSourceConfig): FeedAdapter {
       const facility = meta.facility ?? cfg.facility;
       const c = convertDicom(raw, meta.contentType ?? 'application/dicom', { ...cfg, facility });
       return [{ index: c.sourceKey || c.bundle ? 0 : -1, sourceKey: c.sourceKey, facility, ...(c.bundle ? { bundle: c.bundle } : {}), issues: c.issues }];
+    },
+    // Each Part 10 file carries one instance: add it to the study already stored.
+    async merge(bundle, read) {
+      for (const e of bundle.entry ?? []) {
+        const study = e.resource as ImagingStudy | undefined;
+        if (study?.resourceType !== 'ImagingStudy' || !study.id) continue;
+        const stored = (await read('ImagingStudy', study.id)) as unknown as ImagingStudy | undefined;
+        if (stored) e.resource = { ...mergeImagingStudy(stored, study), id: study.id };
+      }
+      return bundle;
     },
   };
 }

@@ -24,10 +24,18 @@ export interface ConvertedUnit {
   issues: Issue[];
 }
 
+export type ReadStored = (type: string, id: string) => Promise<Record<string, unknown> | undefined>;
+
 /** A format adapter: pure conversion of the message's bytes into units. */
 export interface FeedAdapter {
   feed: string;
   convert(raw: Buffer, meta: { facility?: string; contentType?: string }): AsyncIterable<ConvertedUnit> | Iterable<ConvertedUnit>;
+  /**
+   * Combines a unit with what is already stored, for formats whose messages each carry part
+   * of a resource (DICOM: one instance of a study per file). Runs again if a concurrent
+   * message changed the same resource first.
+   */
+  merge?(bundle: Bundle, read: ReadStored): Promise<Bundle>;
 }
 
 export interface UnitResult {
@@ -86,6 +94,7 @@ export class Intake {
   constructor(
     private readonly log: MessageLog,
     private readonly bundles: BundleProcessor,
+    private readonly read: ReadStored,
     private readonly logger?: Logger,
   ) {}
 
@@ -160,7 +169,7 @@ export class Intake {
         }
         unitFacility ??= unit.facility || undefined;
         sourceKey ??= unit.sourceKey || undefined;
-        units.push(await this.storeUnit(id, feed, unit));
+        units.push(await this.storeUnit(id, adapter, unit));
       }
     } catch (e) {
       // An adapter must not throw, but if one does the message is kept and quarantined.
@@ -181,17 +190,28 @@ export class Intake {
     return { messageId: id, status, facility: resolvedFacility, units, ...(outcome ? { outcome } : {}) };
   }
 
-  private async storeUnit(messageId: string, feed: string, unit: ConvertedUnit): Promise<UnitResult> {
+  private async storeUnit(messageId: string, adapter: FeedAdapter, unit: ConvertedUnit): Promise<UnitResult> {
+    const feed = adapter.feed;
     const base = { index: unit.index, sourceKey: unit.sourceKey };
     if (!unit.bundle || hasErrors(unit.issues)) return { ...base, status: 'quarantined', outcome: toOperationOutcome(unit.issues) };
-    const entries: BundleEntry[] = [...(unit.bundle.entry ?? [])];
-    // fullUrl when the unit uses urn:uuid ids (rewritten with the rest), else the PUT's Type/id.
-    const targets = entries.map((e) => e.fullUrl ?? e.request?.url?.split('?')[0]).filter((u): u is string => !!u && (u.includes('/') || u.startsWith('urn:')));
-    const prov = provenanceFor(messageId, unit, feed, targets, new Date().toISOString());
-    entries.push({ resource: prov, request: { method: 'PUT', url: `Provenance/${prov.id}` } });
+    const attempt = async (): Promise<Bundle> => {
+      const bundle = adapter.merge ? await adapter.merge(structuredClone(unit.bundle!), this.read) : unit.bundle!;
+      const entries: BundleEntry[] = [...(bundle.entry ?? [])];
+      // fullUrl when the unit uses urn:uuid ids (rewritten with the rest), else the PUT's Type/id.
+      const targets = entries.map((e) => e.fullUrl ?? e.request?.url?.split('?')[0]).filter((u): u is string => !!u && (u.includes('/') || u.startsWith('urn:')));
+      const prov = provenanceFor(messageId, unit, feed, targets, new Date().toISOString());
+      entries.push({ resource: prov, request: { method: 'PUT', url: `Provenance/${prov.id}` } });
+      return this.bundles.process({ ...bundle, type: 'transaction', entry: entries }, { facility: unit.facility || 'unknown', feed });
+    };
     try {
-      const response = await this.bundles.process({ ...unit.bundle, type: 'transaction', entry: entries }, { facility: unit.facility || 'unknown', feed });
-      return { ...base, status: 'accepted', response };
+      // A concurrent message that wrote the same resource first (409) is no fault in the data: try again.
+      for (let i = 0; ; i++) {
+        try {
+          return { ...base, status: 'accepted', response: await attempt() };
+        } catch (e) {
+          if (!(e instanceof FhirError && e.status === 409 && i < 3)) throw e;
+        }
+      }
     } catch (e) {
       const outcome = e instanceof FhirError ? e.outcome() : toOperationOutcome([issue('error', 'exception', 'the unit could not be stored')]);
       if (!(e instanceof FhirError)) this.logger?.error({ feed, message: messageId, unit: unit.index, err: (e as Error).message }, 'store failed');

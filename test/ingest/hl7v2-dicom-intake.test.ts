@@ -66,6 +66,16 @@ describe.each(STORES)('HL7 v2 and DICOM through the intake (%s store)', (store) 
     const study = await fhir('GET', `/${loc.split('/_history')[0]}`);
     expect(study.body.series[0].instance.length).toBeGreaterThan(0);
     expect(JSON.stringify(study.body)).not.toMatch(/PixelData|7FE00010/i);
+    // a study arrives one instance per file: each adds to the stored ImagingStudy
+    const mr = ['4467', '4528', '4558'].map((f) => readFileSync(join(CORPORA, 'dicom', 'part10', 'pydicom', 'test_files', 'dicomdirtests', '98892003', 'MR700', f)));
+    let studyLoc = '';
+    for (const file of mr) {
+      const up = await fetch(`${gw.url}/ingest/dicom`, { method: 'POST', headers: { 'content-type': 'application/dicom' }, body: file });
+      expect(up.status).toBe(200);
+      studyLoc = ((await up.json()) as any).entry.map((e: any) => e.response.location).find((l: string) => l.startsWith('ImagingStudy/')).split('/_history')[0];
+    }
+    const merged = await fhir('GET', `/${studyLoc}`);
+    expect(merged.body.series.flatMap((s: any) => s.instance).length).toBe(3);
     const bad = await fetch(`${gw.url}/ingest/dicom`, { method: 'POST', headers: { 'content-type': 'application/dicom' }, body: Buffer.from('DICM but not really') });
     expect(bad.status).toBe(422);
     expect(bad.headers.get('x-ingest-status')).toBe('rejected');
