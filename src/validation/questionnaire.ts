@@ -1,7 +1,8 @@
 import type { Questionnaire, QuestionnaireItem, QuestionnaireItemEnableWhen } from 'fhir/r4';
 import { isResourceType } from '../fhir/definitions';
 import { issue } from '../fhir/outcome';
-import { codeSet } from './terminology';
+import { structureDefinitionByUrl } from './model';
+import { codeSet, knownValueSet } from './terminology';
 import type { Walk } from './walk';
 
 /**
@@ -39,7 +40,7 @@ const ANSWER_TYPES: Record<string, string[]> = {
   string: ['string'],
   text: ['string'],
   url: ['uri'],
-  choice: ['Coding'],
+  choice: ['Coding', 'string'],
   'open-choice': ['Coding', 'string'],
   attachment: ['Attachment'],
   reference: ['Reference'],
@@ -48,6 +49,8 @@ const ANSWER_TYPES: Record<string, string[]> = {
 
 type Json = Record<string, unknown>;
 const PRIMITIVE_SUFFIX = new Set(['Boolean', 'Decimal', 'Integer', 'Date', 'DateTime', 'Time', 'String', 'Uri']);
+/** The answer types R4 allows; any other `valueX` is already an unknown property. */
+const ANSWER_SUFFIX = new Set([...PRIMITIVE_SUFFIX, 'Attachment', 'Coding', 'Quantity', 'Reference']);
 type Answer = Json;
 
 function ext(item: QuestionnaireItem, url: string): Json | undefined {
@@ -64,6 +67,7 @@ function answerValue(a: Answer, prefix = 'value'): { type: string; value: unknow
   for (const k in a) {
     if (k.startsWith(prefix) && k.length > prefix.length && k.charCodeAt(prefix.length) <= 90) {
       const t = k.slice(prefix.length);
+      if (!ANSWER_SUFFIX.has(t)) continue;
       return { type: PRIMITIVE_SUFFIX.has(t) ? t[0]!.toLowerCase() + t.slice(1) : t, value: a[k] };
     }
   }
@@ -80,9 +84,23 @@ export function validateQuestionnaireResponse(w: Walk, qr: Json): void {
   const url = typeof qr.questionnaire === 'string' ? qr.questionnaire.split('|')[0]! : undefined;
   if (!url) return;
   const q = questionnaires.get(url);
-  if (!q) return;
+  if (!q) {
+    const other = knownCanonicalType(url);
+    if (other) {
+      w.push('.questionnaire');
+      w.report('error', 'structure', `Canonical URL '${url}' refers to a resource that has the wrong type. Found ${other} expecting one of [Questionnaire]`);
+      w.pop();
+    }
+    return;
+  }
   const ctx: Ctx = { w, q, qr };
   checkItems(ctx, q.item ?? [], Array.isArray(qr.item) ? (qr.item as Json[]) : [], 'item');
+}
+
+function knownCanonicalType(url: string): string | undefined {
+  if (knownValueSet(url)) return 'ValueSet';
+  if (structureDefinitionByUrl(url)) return 'StructureDefinition';
+  return undefined;
 }
 
 function rootIssue(ctx: Ctx, msg: string): void {
@@ -217,8 +235,8 @@ function checkAnswerValue(ctx: Ctx, qi: QuestionnaireItem, v: { type: string; va
       w.report('error', 'code-invalid', `The code '${String(c.code)}' in the system '${String(c.system)}' is not in the options value set (${qi.answerValueSet}) specified by the questionnaire`);
     }
   }
-  const min = extValue(qi, `${SD}minValue`);
-  const max = extValue(qi, `${SD}maxValue`);
+  const min = extValue(qi, `${SD}minValue`) ?? extValue(qi, 'http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-minQuantity');
+  const max = extValue(qi, `${SD}maxValue`) ?? extValue(qi, 'http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-maxQuantity');
   if (v.type === 'Quantity') {
     const qv = v.value as Json;
     for (const [bound, word, dir] of [[min, 'minimum', -1], [max, 'maximum', 1]] as const) {

@@ -70,6 +70,11 @@ export function rollbackTerminology(mark: number): void {
   sets.clear();
 }
 
+export function knownValueSet(url: string): boolean {
+  load();
+  return valueSets.has(url.split('|')[0]!);
+}
+
 export function codeSystem(url: string): CodeSystem | undefined {
   load();
   return codeSystems.get(url);
