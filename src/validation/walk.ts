@@ -29,6 +29,8 @@ export class Walk {
   bundleEntry = false;
   /** The element whose extensions are being walked (for extension context rules). */
   host: ExtensionHost | undefined;
+  /** Element ids seen in the current resource (they must be unique within it). */
+  elementIds: Set<string> | undefined;
   /** Flag HTML markup in plain strings (for input that will be shown in web pages). */
   securityChecks = false;
   /** Set by a primitive's `_name` companion: the primitive is the host of its extensions. */
@@ -78,6 +80,8 @@ export function walkResource(w: Walk, res: unknown, nested: boolean, requested?:
   }
   const saved = w.vars;
   const savedBundle = w.bundle;
+  const savedIds = w.elementIds;
+  w.elementIds = undefined;
   w.vars = { resource: res, rootResource: nested && saved.rootResource !== undefined && !w.bundleEntry ? saved.rootResource : res };
   w.bundleEntry = false;
   if (nested) {
@@ -91,6 +95,7 @@ export function walkResource(w: Walk, res: unknown, nested: boolean, requested?:
   w.pop();
   w.bundle = savedBundle;
   w.vars = saved;
+  w.elementIds = savedIds;
 }
 
 function runInvariants(w: Walk, list: Invariant[], value: unknown): void {
@@ -111,6 +116,11 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
   }
   const els = node.elements;
   let content = 0;
+  if (!node.resource && typeof obj.id === 'string') {
+    w.elementIds ??= new Set();
+    if (w.elementIds.has(obj.id)) w.report('error', 'duplicate', `Duplicate id value '${obj.id}'`);
+    w.elementIds.add(obj.id);
+  }
   const savedHost = w.host;
   if (obj.extension !== undefined || obj.modifierExtension !== undefined) {
     w.host =
@@ -240,6 +250,9 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
       if (prim.type === 'xhtml') checkXhtml(w, s);
       else if (w.securityChecks && prim.type === 'string') checkNoHtml(w, s);
       else if (s.charCodeAt(0) === 117 && (prim.type === 'uri' || prim.type === 'url' || prim.type === 'canonical')) checkUrn(w, s);
+      else if (prim.type === 'canonical' && s.charCodeAt(0) !== 35 && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) {
+        w.report('warning', 'invalid', `Canonical URLs must be absolute URLs if they are not fragment references (${s.slice(0, 200)})`);
+      }
     } else if (prim.json === 'number') {
       const n = value as number;
       if (prim.integer && (!Number.isInteger(n) || n > 2147483647 || n < -2147483648)) {
