@@ -180,8 +180,9 @@ function checkChildren(run: ProfileRun, obj: Record<string, unknown>, name: stri
   const min = def.min ?? 0;
   const max = maxOf(def.max);
   const path = def.path;
-  if (min > (core?.min ?? 0) && items.length < min) report(run, `${path}: minimum required = ${min}, but only found ${items.length} (from ${run.profile.label})`);
-  if (max < maxOf(core?.max) && items.length > max) report(run, `${path}: max allowed = ${max}, but found ${items.length} (from ${run.profile.label})`);
+  // each profile reports its own cardinality, even where it repeats the base (as Java does)
+  if (items.length < min) report(run, `${path}: minimum required = ${min}, but only found ${items.length} (from ${run.profile.label})`);
+  if (items.length > max) report(run, `${path}: max allowed = ${max}, but found ${items.length} (from ${run.profile.label})`);
   const allowed = def.type?.map((t) => t.code);
   const counts = new Map<PNode, number>();
   for (const it of items) {

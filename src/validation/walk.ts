@@ -185,7 +185,7 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
   if (companionOf === undefined) {
     if (!node.resource && (content === 0 || (content === 1 && typeof obj.id === 'string'))) w.report('error', 'invariant', ELE1);
   } else if (companionOf === null && obj.extension === undefined) {
-    w.report('error', 'structure', 'Primitive types must have a value or must have child extensions');
+    if (content > 0) w.report('error', 'structure', 'Primitive types must have a value or must have child extensions');
     w.report('error', 'invariant', ELE1);
   }
   for (const req of node.required) {
