@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
+import { registerXml } from './api/format';
+import { parseFhirXml, serializeFhirXml } from './fhir/xml';
 import { ingestRouter } from './api/ingest-router';
 import { dicomAdapter, hl7v2Adapter, receiveHl7v2, vnClaimAdapter } from './ingest/feeds';
 import { startMllpListener, type MllpListener } from './listeners/mllp';
@@ -16,6 +18,7 @@ import { BundleProcessor } from './service/bundle';
 import { ResourceService } from './service/resources';
 import { openDb, type Db } from './store/db';
 import { Repository } from './store/repository';
+import { hasCodeSystem } from './fhir/conceptmap';
 import { searchParamsFor } from './fhir/search-parameters';
 import { validateResource } from './validation';
 
@@ -43,6 +46,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   // Load the R4 definitions now rather than inside the first request.
   validateResource({ resourceType: 'Patient' });
   searchParamsFor('Patient');
+  hasCodeSystem('http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn'); // loads profiles/ for the mappers
   const bundles = new BundleProcessor(resources);
   const messages = new MessageLog(db);
   const intake = new Intake(
@@ -57,6 +61,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   intake.register(vnClaimAdapter);
   intake.register(hl7v2Adapter(config.hl7));
   intake.register(dicomAdapter({ facility: config.defaultFacility, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
+  registerXml({ serialize: serializeFhirXml, parse: parseFhirXml });
   const metrics = createMetrics();
   const app = createApp({
     resources,

@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { FhirError, toOperationOutcome, issue } from '../fhir/outcome';
 import type { Logger } from '../logger';
 import { fhirRouter, type FhirRouterDeps } from './fhir-router';
+import { sendResource } from './format';
 import type { Metrics } from './metrics';
 
 export interface AppDeps extends FhirRouterDeps {
@@ -67,7 +68,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(404).type('application/fhir+json').send(JSON.stringify(toOperationOutcome([issue('error', 'not-found', `no route for ${req.method} ${req.path}`)])));
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let status = 500;
     let outcome;
     if (err instanceof FhirError) {
@@ -87,7 +88,12 @@ export function createApp(deps: AppDeps): express.Express {
       }
     }
     if (res.headersSent) return;
-    res.status(status).type('application/fhir+json').send(JSON.stringify(outcome));
+    try {
+      // An OperationOutcome in the format the client asked for, when that is known and available.
+      return sendResource(req, res, status, outcome);
+    } catch {
+      res.status(status).type('application/fhir+json').send(JSON.stringify(outcome));
+    }
   });
   return app;
 }

@@ -164,3 +164,30 @@ describe.each(STORES)('REST interactions (%s store)', (store) => {
     expect(m).not.toMatch(/pt-embedded|pt-postgres/);
   });
 });
+
+describe('FHIR XML over REST', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway('embedded');
+  });
+  afterAll(() => gw.stop());
+
+  test('create from XML, read back as XML by _format and by Accept, JSON by default', async () => {
+    const xml = `<Patient xmlns="http://hl7.org/fhir"><gender value="female"/><birthDate value="1990-02-03"/></Patient>`;
+    const c = await fetch(`${gw.fhir}/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+xml', accept: 'application/fhir+xml' }, body: xml });
+    expect(c.status).toBe(201);
+    expect(c.headers.get('content-type')).toMatch(/application\/fhir\+xml/);
+    const text = await c.text();
+    expect(text).toMatch(/<gender value="female"\/>/);
+    const id = /<id value="([^"]+)"\/>/.exec(text)![1];
+    const asXml = await fetch(`${gw.fhir}/Patient/${id}?_format=xml`);
+    expect(await asXml.text()).toMatch(/<birthDate value="1990-02-03"\/>/);
+    const asJson = await (await fetch(`${gw.fhir}/Patient/${id}`)).json();
+    expect((asJson as any).gender).toBe('female');
+    const bad = await fetch(`${gw.fhir}/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+xml' }, body: '<Patient xmlns="http://hl7.org/fhir"><gender value="female"></Patient>' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).resourceType).toBe('OperationOutcome');
+    const meta = await fetch(`${gw.fhir}/metadata?_format=xml`);
+    expect(await meta.text()).toMatch(/<CapabilityStatement xmlns="http:\/\/hl7.org\/fhir">/);
+  });
+});
