@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { loadConfig, type Config } from '../../src/config';
 import { startGateway, type Gateway } from '../../src/gateway';
 
@@ -42,4 +43,12 @@ export async function benchGateway(store: 'embedded' | 'postgres', overrides: Pa
 export function syntheaFiles(): { file: string; kind: string; entries: number }[] {
   const index = JSON.parse(readFileSync(join(CORPORA, 'synthea', 'index.json'), 'utf8')) as { file: string; kind: string; entries: number }[];
   return [...index.filter((f) => f.kind.startsWith('info')), ...index.filter((f) => !f.kind.startsWith('info'))];
+}
+
+/** Empties the benchmark's PostgreSQL database so each run starts from the same state. */
+export async function resetPostgres(url: string): Promise<void> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  await c.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+  await c.end();
 }

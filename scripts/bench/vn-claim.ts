@@ -3,17 +3,16 @@
  * Builds a GIAMDINHHS file of N episodes (default 5,000; BENCH_HOSO overrides) in memory from the
  * synthetic corpus tables, then measures in one run:
  *   baseline  parse only (envelope scan, base64, UTF-8, inner XML → records)
- *   pipeline  parse → field checks → map to FHIR → validate every resource (when src/validation is there)
- * and the memory the parse needs beyond the file itself. The last line is JSON for the
- * integrator (who extends it to go through the store).
+ *   pipeline  parse → field checks → map to FHIR
+ *   end to end  the file POSTed to /ingest/vn-claim: kept, converted, validated, stored
+ * and the memory the parse needs beyond the file itself. The last line's hoso_per_s is end to end.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FhirResource } from 'fhir/r4';
-import type { Issue } from '../../src/fhir/outcome';
 import { convertClaim } from '../../src/ingest/vn-claim';
 import { parseClaimFile } from '../../src/ingest/vn-claim/parse';
 import { defaultCorporaDir, repoRoot } from '../gen-profiles';
+import { benchGateway } from './common';
 
 const N = Number(process.env.BENCH_HOSO ?? 5000);
 
@@ -36,15 +35,6 @@ function buildFile(n: number): Buffer {
   return Buffer.concat(parts);
 }
 
-function loadValidator(): ((r: FhirResource) => Issue[]) | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const v = require('../../src/validation') as { validateResource?: (r: unknown) => Issue[] };
-    return v.validateResource ? (r) => v.validateResource!(r) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 async function main(): Promise<void> {
   const file = buildFile(N);
@@ -52,7 +42,7 @@ async function main(): Promise<void> {
   process.stdout.write(`vn-claim bench: ${N} HOSO, file ${mb(file.length)} MB, node ${process.version}\n`);
 
   // Warm-up (JIT, profiles/ and definitions loaded once) on a small slice of the work.
-  for await (const _ of convertClaim(buildFile(20), { validate: loadValidator() })) void _;
+  for await (const _ of convertClaim(buildFile(20))) void _;
 
   global.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
@@ -84,22 +74,36 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`parse, streamed:   ${streamed} HOSO; heap + buffers above start ≤ ${mb(peakStream)} MB (sampled, garbage included)\n`);
 
-  const run = async (validate?: (r: FhirResource) => Issue[]) => {
+  const run = async () => {
     const start = process.hrtime.bigint();
     let converted = 0;
     let rejected = 0;
     let resources = 0;
-    for await (const r of convertClaim(file, { validate })) {
+    for await (const r of convertClaim(file)) {
       if (r.bundle) { converted++; resources += r.bundle.entry?.length ?? 0; } else rejected++;
     }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const perSecond = (converted + rejected) / seconds;
-    process.stdout.write(`parse+check+map${validate ? '+validate' : '          '}: ${converted} bundles (${resources} resources), ${rejected} rejected, in ${seconds.toFixed(2)} s = ${perSecond.toFixed(0)} HOSO/s\n`);
+    process.stdout.write(`parse+check+map: ${converted} bundles (${resources} resources), ${rejected} rejected, in ${seconds.toFixed(2)} s = ${perSecond.toFixed(0)} HOSO/s\n`);
     return perSecond;
   };
   await run();
-  const validate = loadValidator();
-  const rate = validate ? await run(validate) : await run();
+
+  // End to end: the file POSTed to a gateway, which keeps it, converts, validates and stores each HOSO.
+  const { gw, stop } = await benchGateway('embedded', { ingestBodyLimit: file.length + 1024 * 1024 });
+  let rate: number;
+  try {
+    await fetch(`${gw.url}/ingest/vn-claim`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: buildFile(20) }); // warm-up
+    const start = process.hrtime.bigint();
+    const res = await fetch(`${gw.url}/ingest/vn-claim`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: file });
+    const answer = (await res.json()) as { entry?: { response: { status: string } }[] };
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const stored = (answer.entry ?? []).filter((e) => /^20[01]/.test(e.response.status)).length;
+    rate = N / seconds;
+    process.stdout.write(`end to end (HTTP → keep → parse → check → map → validate → store): ${N} HOSO (${stored} resources written) in ${seconds.toFixed(1)} s = ${rate.toFixed(0)} HOSO/s, status ${res.headers.get('x-ingest-status')}\n`);
+  } finally {
+    await stop();
+  }
   process.stdout.write(`${JSON.stringify({ bench: 'vn-claim', hoso_per_s: Math.round(rate), baseline_per_s: Math.round(baseline), ratio: Number((rate / baseline).toFixed(3)) })}\n`);
 }
 
