@@ -1,5 +1,5 @@
 import type { ElementDefinition, ElementDefinitionSlicingDiscriminator, StructureDefinition } from 'fhir/r4';
-import { compileConstraints, holds } from './invariants';
+import { compileConstraints, holds, type Invariant } from './invariants';
 import { isKnownType, structureDefinitionByUrl, type ElementRule } from './model';
 import { matchesFixed, matchesPattern, describe } from './patterns';
 import { snapshotOf } from './snapshot';
@@ -247,7 +247,7 @@ function checkTargets(run: ProfileRun, def: ElementDefinition, core: ElementDefi
 /** fixed/pattern, binding and invariants that the profile adds to one element. */
 function checkValue(run: ProfileRun, def: ElementDefinition, value: unknown, typeCode: string | undefined): void {
   const core = coreElement(def.base?.path ?? def.path);
-  for (const k in def) {
+  for (const k of valueKeys(def)) {
     if (k.startsWith('fixed')) {
       const want = (def as unknown as Record<string, unknown>)[k];
       if (value === undefined || matchesFixed(value, want)) continue;
@@ -274,16 +274,38 @@ function checkValue(run: ProfileRun, def: ElementDefinition, value: unknown, typ
       checkCodedValue(run.w, { binding: { strength: b.strength, valueSet: b.valueSet }, typeCode: code } as ElementRule, value);
     }
   }
-  const coreKeys = new Set((core?.constraint ?? []).map((c) => c.key));
-  const own = (def.constraint ?? []).filter((c) => !coreKeys.has(c.key));
-  if (own.length && value !== undefined && !run.w.tooDeep) {
-    const invs = compileConstraints({ ...def, constraint: own }, def.path.replace(/\[x\]$/, ''), undefined);
+  const invs = ownInvariants(def, core);
+  if (invs.length && value !== undefined && !run.w.tooDeep) {
     for (const inv of invs) {
       if (holds(inv, value, run.w.vars) === false) {
         run.w.report(inv.severity, 'invariant', `Constraint failed: ${inv.key}: '${inv.human}' (defined in ${run.profile.label})`);
       }
     }
   }
+}
+
+const keyCache = new WeakMap<ElementDefinition, string[]>();
+/** The fixed[x], pattern[x], minValue[x] and maxValue[x] properties a definition carries. */
+function valueKeys(def: ElementDefinition): string[] {
+  let keys = keyCache.get(def);
+  if (!keys) {
+    keys = Object.keys(def).filter((k) => /^(fixed|pattern|minValue|maxValue)[A-Z]/.test(k));
+    keyCache.set(def, keys);
+  }
+  return keys;
+}
+
+const ownCache = new WeakMap<ElementDefinition, Invariant[]>();
+/** The invariants a profile element adds to its base element, compiled once per definition. */
+function ownInvariants(def: ElementDefinition, core: ElementDefinition | undefined): Invariant[] {
+  let invs = ownCache.get(def);
+  if (!invs) {
+    const coreKeys = new Set((core?.constraint ?? []).map((c) => c.key));
+    const own = (def.constraint ?? []).filter((c) => !coreKeys.has(c.key));
+    invs = own.length ? compileConstraints({ ...def, constraint: own }, def.path.replace(/\[x\]$/, ''), undefined) : [];
+    ownCache.set(def, invs);
+  }
+  return invs;
 }
 
 /** minValue[x] / maxValue[x] / maxLength that a profile sets. */
@@ -297,7 +319,7 @@ function checkLimits(run: ProfileRun, def: ElementDefinition, value: unknown): v
   if (typeof def.maxLength === 'number' && typeof value === 'string' && value.length > def.maxLength) {
     report(run, `value is longer than permitted maximum length of ${def.maxLength}`, 'error', 'value');
   }
-  for (const k in rec) {
+  for (const k of valueKeys(def)) {
     const min = k.startsWith('minValue');
     if (!min && !k.startsWith('maxValue')) continue;
     const bound = rec[k];
