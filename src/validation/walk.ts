@@ -116,7 +116,8 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
   }
   const els = node.elements;
   let content = 0;
-  if (!node.resource && typeof obj.id === 'string') {
+  // (ElementDefinition ids repeat between a snapshot and its differential by design)
+  if (!node.resource && typeof obj.id === 'string' && node.name !== 'ElementDefinition') {
     w.elementIds ??= new Set();
     if (w.elementIds.has(obj.id)) w.report('error', 'duplicate', `Duplicate id value '${obj.id}'`);
     w.elementIds.add(obj.id);
@@ -185,7 +186,7 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
   if (companionOf === undefined) {
     if (!node.resource && (content === 0 || (content === 1 && typeof obj.id === 'string'))) w.report('error', 'invariant', ELE1);
   } else if (companionOf === null && obj.extension === undefined) {
-    if (content > 0) w.report('error', 'structure', 'Primitive types must have a value or must have child extensions');
+    if (content > (obj.id === undefined ? 0 : 1)) w.report('error', 'structure', 'Primitive types must have a value or must have child extensions');
     w.report('error', 'invariant', ELE1);
   }
   for (const req of node.required) {
