@@ -1,4 +1,4 @@
-import { validateResource } from '../../src/validation';
+import { validateResource, warmUpValidator } from '../../src/validation';
 
 /** Hostile input gets issues in bounded time: never a throw, a hang or a stack overflow. */
 function timed(resource: unknown) {
@@ -60,5 +60,15 @@ describe('hostile input', () => {
     expect(timed({ resourceType: 'constructor' }).issues[0]!.severity).toBe('error');
     const issues = validateResource({ resourceType: 'Patient' }, { profiles: ['http://example.org/missing'] });
     expect(issues.some((i) => i.severity === 'error' && i.diagnostics.includes('http://example.org/missing'))).toBe(true);
+  });
+});
+
+describe('warm-up', () => {
+  it('compiles ahead of time and reports the time spent', () => {
+    const ms = warmUpValidator(['Patient', 'Observation']);
+    expect(ms).toBeGreaterThanOrEqual(0);
+    const t = process.hrtime.bigint();
+    validateResource({ resourceType: 'Observation', status: 'final', code: { text: 'x' } });
+    expect(Number(process.hrtime.bigint() - t) / 1e6).toBeLessThan(50);
   });
 });
