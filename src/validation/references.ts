@@ -16,6 +16,7 @@ export interface BundleScope {
 }
 
 const RESTFUL = /^(?:(https?:\/\/.+)\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const UNIQUE_RELATIONS = new Set(['self', 'first', 'previous', 'prev', 'next', 'last']);
 const UUID = /^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export function enterBundle(w: Walk, bundle: Record<string, unknown>): BundleScope {
@@ -26,7 +27,7 @@ export function enterBundle(w: Walk, bundle: Record<string, unknown>): BundleSco
   const links = Array.isArray(bundle.link) ? (bundle.link as Record<string, unknown>[]) : [];
   links.forEach((l, i) => {
     if (!l || typeof l.relation !== 'string') return;
-    if (rels.has(l.relation)) {
+    if (rels.has(l.relation) && UNIQUE_RELATIONS.has(l.relation)) {
       w.push('.link');
       w.push(i);
       w.report('error', 'invalid', `The link relationship type '${l.relation}' can only occur once`);
@@ -72,7 +73,59 @@ export function enterBundle(w: Walk, bundle: Record<string, unknown>): BundleSco
     w.pop();
     w.pop();
   }
+  if (scope.type === 'document') checkDocumentGraph(w, entries, scope);
   return scope;
+}
+
+function referencesIn(v: unknown, out: string[], depth: number): void {
+  if (depth > 64 || typeof v !== 'object' || v === null) return;
+  if (Array.isArray(v)) {
+    for (const x of v) referencesIn(x, out, depth + 1);
+    return;
+  }
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (k === 'reference' && typeof x === 'string') out.push(x);
+    else referencesIn(x, out, depth + 1);
+  }
+}
+
+/**
+ * Every entry of a document must be reachable from the Composition (first entry) by following
+ * references in either direction.
+ */
+function checkDocumentGraph(w: Walk, entries: unknown[], scope: BundleScope): void {
+  const index = new Map<string, number>();
+  entries.forEach((e, i) => {
+    const x = e as { fullUrl?: unknown; resource?: { resourceType?: unknown; id?: unknown } } | null;
+    if (typeof x?.fullUrl === 'string') index.set(x.fullUrl, i);
+    if (x?.resource && typeof x.resource.resourceType === 'string' && typeof x.resource.id === 'string') index.set(`${x.resource.resourceType}/${x.resource.id}`, i);
+  });
+  const links: number[][] = entries.map(() => []);
+  entries.forEach((e, i) => {
+    const refs: string[] = [];
+    referencesIn((e as { resource?: unknown } | null)?.resource, refs, 0);
+    for (const r of refs) {
+      const j = index.get(r) ?? index.get(r.replace(/^.*\/([A-Z][A-Za-z]+\/[^/]+)$/, '$1'));
+      if (j !== undefined && j !== i) {
+        links[i]!.push(j);
+        links[j]!.push(i);
+      }
+    }
+  });
+  const seen = new Set<number>([0]);
+  const queue = [0];
+  while (queue.length) for (const j of links[queue.pop()!]!) if (!seen.has(j)) (seen.add(j), queue.push(j));
+  entries.forEach((e, i) => {
+    if (seen.has(i) || !e) return;
+    const fullUrl = (e as { fullUrl?: unknown }).fullUrl;
+    w.push('.entry');
+    w.push(i);
+    w.report('error', 'business-rule', `Entry '${String(fullUrl ?? i)}' isn't reachable by traversing links (forward or backward) from the Composition`);
+    w.pop();
+    w.pop();
+  });
+  void scope;
 }
 
 function resolveInBundle(scope: BundleScope, ref: string): string | undefined {
