@@ -11,10 +11,16 @@ function vsLabel(name: string, url: string): string {
   return `'${name}' (${url})`;
 }
 
-/** Required bindings are enforced; weaker strengths are not reported without a terminology server. */
+/**
+ * Required bindings are enforced. An extensible binding gets a warning when a coding uses one of
+ * the value set's own code systems with a code the set does not hold (other systems are what
+ * "extensible" allows). Preferred and example bindings are not reported.
+ */
 export function checkCodedValue(w: Walk, r: ElementRule, value: unknown): void {
   const b = r.binding;
-  if (!b || b.strength !== 'required') return;
+  if (!b) return;
+  if (b.strength === 'extensible') return checkExtensible(w, r, value);
+  if (b.strength !== 'required') return;
   const set = codeSet(b.valueSet);
   if (!set) return;
   if (typeof value === 'string') {
@@ -37,6 +43,19 @@ export function checkCodedValue(w: Walk, r: ElementRule, value: unknown): void {
       const codes = coded.map((c) => `${String(c.system ?? null)}#${String(c.code)}`).join(', ');
       w.report('error', 'code-invalid', `None of the codings provided are in the value set ${vsLabel(set.name, b.valueSet)}, and a coding from this value set is required) (codes = ${codes})`);
     }
+  }
+}
+
+function checkExtensible(w: Walk, r: ElementRule, value: unknown): void {
+  if (r.typeCode !== 'CodeableConcept' && r.typeCode !== 'Coding') return;
+  const set = codeSet(r.binding!.valueSet);
+  if (!set) return;
+  const v = value as Record<string, unknown>;
+  const codings = r.typeCode === 'Coding' ? [v] : Array.isArray(v.coding) ? (v.coding as Record<string, unknown>[]) : [];
+  const own = codings.filter((c) => c && typeof c.code === 'string' && typeof c.system === 'string' && set.systems.has(c.system));
+  if (own.length && !codings.some((c) => c && inSet(set, c))) {
+    const codes = own.map((c) => `${String(c.system)}#${String(c.code)}`).join(', ');
+    w.report('warning', 'code-invalid', `None of the codings provided are in the value set ${vsLabel(set.name, r.binding!.valueSet)}, and a coding should come from this value set unless it has no suitable code (codes = ${codes})`);
   }
 }
 

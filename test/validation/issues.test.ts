@@ -33,6 +33,14 @@ describe('issues on hand-made bad resources', () => {
     expect(errors({ resourceType: 'Observation', status: 'final' })[0]!.diagnostics).toMatch(/^Observation.code: minimum required = 1, but only found 0/);
   });
 
+  it('warns on a code outside an extensible binding, from the value set\'s own system', () => {
+    const cat = (code: string, system = 'http://terminology.hl7.org/CodeSystem/condition-category') => ({ resourceType: 'Condition', subject: { reference: 'Patient/1' }, category: [{ coding: [{ system, code }] }] });
+    const warned = validateResource(cat('nonsense')).filter((i) => i.code === 'code-invalid');
+    expect(warned).toEqual([expect.objectContaining({ severity: 'warning', expression: 'Condition.category[0]' })]);
+    expect(validateResource(cat('encounter-diagnosis')).filter((i) => i.code === 'code-invalid')).toEqual([]);
+    expect(validateResource(cat('x', 'http://example.org/local')).filter((i) => i.code === 'code-invalid')).toEqual([]);
+  });
+
   it('allows one value[x] only', () => {
     const e = errors({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, valueString: 'a', valueBoolean: true });
     expect(e.map((i) => i.expression)).toEqual(['Observation']);
