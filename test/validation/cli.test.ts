@@ -43,6 +43,18 @@ describe('validate command', () => {
     expect(xml.code).toBe(1);
   });
 
+  it('refuses invalid UTF-8 with an offset', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"resourceType":"Patient","name":[{"family":"Nguy'), Buffer.from([0xc3, 0x28]), Buffer.from('n"}]}')]);
+    writeFileSync(join(dir, 'latin.json'), bytes);
+    const r = await cli([join(dir, 'latin.json')]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).issue[0].diagnostics).toMatch(/not valid UTF-8 \(first bad byte at offset 49\)/);
+    writeFileSync(join(dir, 'vi.json'), JSON.stringify({ resourceType: 'Patient', id: 'a', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Nguyễn Thị Ánh 𝔸</div>' } }));
+    expect((await cli([join(dir, 'vi.json')])).code).toBe(0);
+    writeFileSync(join(dir, 'cut.json'), Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xe1, 0xbb])]));
+    expect(JSON.parse((await cli([join(dir, 'cut.json')])).out).issue[0].diagnostics).toContain('offset 6');
+  });
+
   it('checks requested profiles', async () => {
     const r = await cli([file('p.json', JSON.stringify({ resourceType: 'Patient' })), '--profile', 'http://example.org/nowhere']);
     expect(r.code).toBe(1);
