@@ -85,8 +85,8 @@ const STEPS: string[] = [
     processed_at timestamptz,
     attempts integer NOT NULL DEFAULT 0
   );
-  CREATE INDEX ingest_messages_checksum ON ingest_messages (feed, facility, checksum);
-  CREATE INDEX ingest_messages_source ON ingest_messages (feed, facility, source_key) WHERE source_key IS NOT NULL;
+  CREATE INDEX ingest_messages_checksum ON ingest_messages (checksum, feed);
+  CREATE INDEX ingest_messages_source ON ingest_messages (source_key, feed) WHERE source_key IS NOT NULL;
   CREATE INDEX ingest_messages_status ON ingest_messages (status, facility, received_at);
   CREATE INDEX ingest_messages_received ON ingest_messages (received_at);
   `,
