@@ -1,17 +1,19 @@
 import { client } from '../helpers/http';
 import { createTestDatabase, startTestGateway, type TestGateway } from '../helpers/gateway';
+import { startChildGateway, type ChildGateway } from '../helpers/process';
 import { HAVE_REDIS, RedisProcess, freePort } from '../helpers/redis';
 
 /**
- * Two gateway processes' worth of gateways on one PostgreSQL and one Redis, and Redis going
- * away under them. Needs a PostgreSQL server (DATABASE_URL) and redis-server; CI has both.
+ * Two gateway processes on one PostgreSQL and one Redis — this test's process and a child
+ * process running the compiled gateway — and Redis going away under them. Needs a PostgreSQL
+ * server (DATABASE_URL) and redis-server; CI has both.
  */
 const run = HAVE_REDIS && process.env.DATABASE_URL ? describe : describe.skip;
 
 run('shared cache across gateways, and Redis outages', () => {
   let redis: RedisProcess;
   let a: TestGateway;
-  let b: TestGateway;
+  let b: ChildGateway;
   let dropDb: () => Promise<void>;
 
   beforeAll(async () => {
@@ -20,7 +22,7 @@ run('shared cache across gateways, and Redis outages', () => {
     const db = await createTestDatabase();
     dropDb = db.drop;
     a = await startTestGateway('postgres', { redisUrl: redis.url }, db.url);
-    b = await startTestGateway('postgres', { redisUrl: redis.url }, db.url);
+    b = await startChildGateway({ DATABASE_URL: db.url, REDIS_URL: redis.url });
   });
   afterAll(async () => {
     await a?.stop();

@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from './redis';
+
+/**
+ * A gateway in its own OS process, from the compiled code (`npm test` compiles first), for
+ * tests that need two processes on one database and one Redis.
+ */
+export interface ChildGateway {
+  url: string;
+  fhir: string;
+  stop(): Promise<void>;
+}
+
+export async function startChildGateway(env: Record<string, string>): Promise<ChildGateway> {
+  const port = await freePort();
+  const entry = join(__dirname, '..', '..', 'dist', 'src', 'index.js');
+  const child: ChildProcess = spawn(process.execPath, [entry], {
+    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1', MLLP_PORT: 'off', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`gateway process exited with ${child.exitCode}`);
+    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    fhir: `${url}/fhir`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
