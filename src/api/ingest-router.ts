@@ -55,6 +55,12 @@ function facilityHeader(req: Request): string | undefined {
   return f;
 }
 
+function bodyOf(req: Request): Buffer {
+  const body = req.body as Buffer;
+  if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest('the request has no body');
+  return body;
+}
+
 function int(v: unknown, name: string, fallback: number, max: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
@@ -74,12 +80,11 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
   };
 
   r.post('/ingest/vn-claim', raw, async (req, res) => {
-    const body = req.body as Buffer;
-    if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest('the request has no body');
+    const f = facilityHeader(req);
     const result = await deps.intake.receive({
       feed: 'vn-claim',
-      raw: body,
-      ...(facilityHeader(req) ? { facility: facilityHeader(req)! } : {}),
+      raw: bodyOf(req),
+      ...(f ? { facility: f } : {}),
       ...(req.header('content-type') ? { contentType: req.header('content-type')! } : {}),
     });
     answer(res, result, unitsResponse(result));
@@ -87,19 +92,15 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
 
   // HL7 v2 over HTTP answers with the same ACK the MLLP listener would send.
   r.post('/ingest/hl7v2', raw, async (req, res) => {
-    const body = req.body as Buffer;
-    if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest('the request has no body');
     const f = facilityHeader(req);
-    const ack = await receiveHl7v2(deps.intake, body, f ? { ...deps.hl7, facility: f } : deps.hl7, 'x-application/hl7-v2+er7');
+    const ack = await receiveHl7v2(deps.intake, bodyOf(req), f ? { ...deps.hl7, facility: f } : deps.hl7, 'x-application/hl7-v2+er7');
     res.status(200).type('x-application/hl7-v2+er7').send(ack);
   });
 
   r.post('/ingest/dicom', raw, async (req, res) => {
-    const body = req.body as Buffer;
-    if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest('the request has no body');
     const result = await deps.intake.receive({
       feed: 'dicom',
-      raw: body,
+      raw: bodyOf(req),
       facility: facilityHeader(req) ?? deps.defaultFacility,
       contentType: req.header('content-type') ?? 'application/dicom',
     });
