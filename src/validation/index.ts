@@ -1,15 +1,43 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CodeSystem, Questionnaire, StructureDefinition, ValueSet } from 'fhir/r4';
-import { issue, type Issue } from '../fhir/outcome';
+import { hasErrors, issue, type Issue } from '../fhir/outcome';
+import { setInvariantHooks } from './invariants';
 import { definitionsMark, registerStructureDefinition, rollbackDefinitions } from './model';
-import { clearProfiles } from './profiles';
+import { checkAgainstProfile, clearProfiles } from './profiles';
 import { questionnaireMark, registerQuestionnaire, rollbackQuestionnaires } from './questionnaire';
 import { clearSnapshots } from './snapshot';
-import { registerCodeSystem, registerValueSet, rollbackTerminology, terminologyMark } from './terminology';
+import { codeSet, registerCodeSystem, registerValueSet, rollbackTerminology, terminologyMark } from './terminology';
 import { Walk, walkResource } from './walk';
 
 export { skippedInvariants } from './invariants';
+
+let conformsDepth = 0;
+setInvariantHooks({
+  memberOf: (value, url) => {
+    const set = codeSet(url);
+    if (!set) return undefined;
+    if (typeof value === 'string') return set.codes.has(value);
+    const v = value as { system?: unknown; code?: unknown; coding?: unknown };
+    const codings = Array.isArray(v?.coding) ? (v.coding as { system?: unknown; code?: unknown }[]) : [v];
+    return codings.some((c) => c && typeof c.code === 'string' && (typeof c.system === 'string' ? set.pairs.has(`${c.system}|${c.code}`) : set.codes.has(c.code)));
+  },
+  conformsTo: (value, url) => {
+    if (conformsDepth > 4 || typeof value !== 'object' || value === null) return undefined;
+    conformsDepth++;
+    try {
+      const rt = (value as { resourceType?: unknown }).resourceType;
+      if (typeof rt === 'string') {
+        const base = url === `http://hl7.org/fhir/StructureDefinition/${rt}`;
+        return !hasErrors(validateResource(value, base ? undefined : { profiles: [url] }));
+      }
+      const w = new Walk();
+      return checkAgainstProfile(w, value as Record<string, unknown>, url) ? !hasErrors(w.issues) : undefined;
+    } finally {
+      conformsDepth--;
+    }
+  },
+});
 
 export interface ValidateOptions {
   /** Canonical URLs of profiles to check besides the ones in `meta.profile`. */

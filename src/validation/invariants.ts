@@ -47,7 +47,25 @@ export function skippedInvariants(): SkippedInvariant[] {
   return [...skipped, ...[...failedAtRuntime].map(([k, reason]) => ({ key: k.split('|')[0]!, path: k.split('|')[1]!, expression: 'evaluation failed', reason }))];
 }
 
-const silent = { traceFn: () => undefined };
+/**
+ * FHIRPath functions fhirpath.js leaves to a terminology server or to the host: memberOf()
+ * against the code sets known here, conformsTo() against this validator. Both answer empty
+ * (not false) when they cannot tell.
+ */
+type Hook = (value: unknown, url: string) => boolean | undefined;
+const hooks: { memberOf?: Hook; conformsTo?: Hook } = {};
+export function setInvariantHooks(h: { memberOf?: Hook; conformsTo?: Hook }): void {
+  Object.assign(hooks, h);
+}
+const lift = (name: 'memberOf' | 'conformsTo') => ({
+  fn: (inputs: unknown[], url: string) => {
+    if (inputs.length !== 1 || typeof url !== 'string') return [];
+    const r = hooks[name]?.(inputs[0], url);
+    return r === undefined ? [] : [r];
+  },
+  arity: { 1: ['String' as const] },
+});
+const silent = { traceFn: () => undefined, userInvocationTable: { memberOf: lift('memberOf'), conformsTo: lift('conformsTo') } };
 
 function namesOf(expression: string): Set<string> | null {
   if (UNGUARDABLE.test(expression)) return null;
