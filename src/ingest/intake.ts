@@ -201,7 +201,9 @@ export class Intake {
       const targets = entries.map((e) => e.fullUrl ?? e.request?.url?.split('?')[0]).filter((u): u is string => !!u && (u.includes('/') || u.startsWith('urn:')));
       const prov = provenanceFor(messageId, unit, feed, targets, new Date().toISOString());
       entries.push({ resource: prov, request: { method: 'PUT', url: `Provenance/${prov.id}` } });
-      return this.bundles.process({ ...bundle, type: 'transaction', entry: entries }, { facility: unit.facility || 'unknown', feed });
+      // The raw message is already durable and replays to the same result, so this commit need
+      // not wait for the disk: after a crash, start-up recovery redoes it.
+      return this.bundles.process({ ...bundle, type: 'transaction', entry: entries }, { facility: unit.facility || 'unknown', feed }, { relaxedCommit: true });
     };
     try {
       // A concurrent message that wrote the same resource first (409) is no fault in the data: try again.

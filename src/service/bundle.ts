@@ -73,13 +73,13 @@ function collectConditionalRefs(node: unknown, out: Set<string>): void {
 export class BundleProcessor {
   constructor(private readonly service: ResourceService) {}
 
-  async process(body: unknown, ctx: WriteContext): Promise<Bundle> {
+  async process(body: unknown, ctx: WriteContext, opts?: { relaxedCommit?: boolean }): Promise<Bundle> {
     const bundle = body as Bundle;
     if (!bundle || typeof bundle !== 'object' || bundle.resourceType !== 'Bundle') throw badRequest('the body must be a Bundle', 'Bundle');
     if (bundle.type !== 'transaction' && bundle.type !== 'batch') throw badRequest(`only transaction and batch Bundles can be posted to the base (got '${String(bundle.type)}')`, 'Bundle.type');
     if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
     const entries = bundle.entry ?? [];
-    return bundle.type === 'transaction' ? this.transaction(entries, ctx) : this.batch(entries, ctx);
+    return bundle.type === 'transaction' ? this.transaction(entries, ctx, opts) : this.batch(entries, ctx);
   }
 
   private plan(entry: BundleEntry, index: number): Planned {
@@ -106,7 +106,7 @@ export class BundleProcessor {
     return p;
   }
 
-  private async transaction(entries: BundleEntry[], ctx: WriteContext): Promise<Bundle> {
+  private async transaction(entries: BundleEntry[], ctx: WriteContext, opts?: { relaxedCommit?: boolean }): Promise<Bundle> {
     const planned = entries.map((e, i) => this.plan(e, i));
     if (planned.some((p) => p.method === 'PATCH')) throw badRequest('PATCH entries are not supported inside a transaction; use PUT', 'Bundle.entry');
     const { results, responses } = await this.service.repo.db.transaction(async (tx) => {
@@ -175,7 +175,7 @@ export class BundleProcessor {
         responses[p.index] = await this.get(entries[p.index]!.request!.url, tx);
       }
       return { results, responses };
-    });
+    }, opts);
     await this.service.invalidate(results);
     return { resourceType: 'Bundle', type: 'transaction-response', entry: responses.map((r) => ({ response: r.response, ...(r.resource ? { resource: r.resource } : {}) })) } as Bundle;
   }

@@ -12,8 +12,12 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'embedded';
-  /** Runs `fn` in one database transaction: all of it commits or none of it does. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one database transaction: all of it commits or none of it does.
+   * `relaxedCommit` lets the commit return before its WAL reaches disk; only for writes that
+   * can be redone from something already durable (the intake's raw message log).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: { relaxedCommit?: boolean }): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -28,10 +32,10 @@ class PgDb implements Db {
     return (await this.pool.query(sql, params)).rows as T[];
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: { relaxedCommit?: boolean }): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(opts?.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN');
       const tx: Queryable = { query: async <R>(s: string, p: unknown[] = []) => (await client.query(s, p)).rows as R[] };
       const result = await fn(tx);
       await client.query('COMMIT');

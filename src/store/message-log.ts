@@ -107,12 +107,16 @@ export class MessageLog {
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
+  /**
+   * Records the outcome. The commit need not wait for the disk: if it is lost in a crash the
+   * message is still `received`, and start-up recovery runs it again to the same result.
+   */
   async finish(id: string, status: MessageStatus, fields: { units?: unknown; outcome?: unknown; facility?: string; sourceKey?: string }): Promise<void> {
-    await this.db.query(
+    await this.db.transaction((tx) => tx.query(
       `UPDATE ingest_messages SET status = $2, units = $3::jsonb, outcome = $4::jsonb, processed_at = now(), attempts = attempts + 1,
          facility = COALESCE($5, facility), source_key = COALESCE($6, source_key) WHERE id = $1`,
       [id, status, fields.units === undefined ? null : JSON.stringify(fields.units), fields.outcome === undefined ? null : JSON.stringify(fields.outcome), fields.facility ?? null, fields.sourceKey ?? null],
-    );
+    ), { relaxedCommit: true });
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
