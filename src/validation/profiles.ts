@@ -348,13 +348,23 @@ function slicingSupported(def: ElementDefinition): boolean {
 
 function descendant(node: PNode, path: string): PNode | undefined {
   if (path === '$this') return node;
-  let cur: PNode | undefined = node;
-  for (const seg of path.split('.')) {
-    const g: { base?: PNode; slices: PNode[] } | undefined = cur?.children.get(seg) ?? cur?.children.get(`${seg}[x]`);
-    cur = g?.base;
-    if (!cur) return undefined;
-  }
-  return cur;
+  const segs = path.split('.');
+  const fixes = (n: PNode) => Object.keys(n.def).some((k) => k.startsWith('fixed') || k.startsWith('pattern'));
+  const walk = (cur: PNode, i: number): PNode | undefined => {
+    if (i === segs.length) return cur;
+    const g: { base?: PNode; slices: PNode[] } | undefined = cur.children.get(segs[i]!) ?? cur.children.get(`${segs[i]}[x]`);
+    if (!g) return undefined;
+    const viaBase = g.base ? walk(g.base, i + 1) : undefined;
+    if (viaBase && fixes(viaBase)) return viaBase;
+    // The fixed value may sit inside a nested slice: the bp profile discriminates components on
+    // code.coding.code, fixed at component:SystolicBP.code.coding:SBPCode.code.
+    for (const slice of g.slices) {
+      const r = walk(slice, i + 1);
+      if (r && fixes(r)) return r;
+    }
+    return viaBase;
+  };
+  return walk(node, 0);
 }
 
 /** Values at a discriminator path, with the JSON key each came from (for choice types). */

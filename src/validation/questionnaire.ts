@@ -349,3 +349,31 @@ function condition(ctx: Ctx, c: QuestionnaireItemEnableWhen): boolean {
     return c.operator === '>' ? d > 0 : c.operator === '<' ? d < 0 : c.operator === '>=' ? d >= 0 : d <= 0;
   });
 }
+
+/** A Questionnaire's own rule the invariants cannot say: enableWhen may not depend on the item's own descendants. */
+export function validateQuestionnaire(w: Walk, q: Json): void {
+  const visit = (items: unknown, key: string, depth: number): void => {
+    if (!Array.isArray(items) || depth > 32) return;
+    items.forEach((raw, i) => {
+      const it = raw as QuestionnaireItem | null;
+      if (!it || typeof it !== 'object') return;
+      w.push(key);
+      w.push(i);
+      const inner = new Set<string>();
+      const collect = (xs: QuestionnaireItem[] | undefined, d: number): void => {
+        for (const x of Array.isArray(xs) ? xs : []) {
+          if (x && typeof x.linkId === 'string') inner.add(x.linkId);
+          if (d < 32) collect(x?.item, d + 1);
+        }
+      };
+      collect(it.item, 0);
+      if ((Array.isArray(it.enableWhen) ? it.enableWhen : []).some((c) => inner.has(c?.question))) {
+        w.report('error', 'business-rule', 'Questions with an enableWhen cannot refer to an inner question for its enableWhen condition');
+      }
+      visit(it.item, '.item', depth + 1);
+      w.pop();
+      w.pop();
+    });
+  };
+  visit(q.item, '.item', 0);
+}

@@ -5,7 +5,7 @@ import { MAX_PRIMITIVE_LENGTH } from './primitives';
 import { checkAttachment, checkCodedValue, checkNoHtml, checkUrn, checkXhtml } from './values';
 import { checkExtension, hostOf, type ExtensionHost } from './extensions';
 import { validateProfiles } from './profiles';
-import { validateQuestionnaireResponse } from './questionnaire';
+import { validateQuestionnaire, validateQuestionnaireResponse } from './questionnaire';
 import { checkReference, enterBundle, type BundleScope } from './references';
 
 /** Deeper than any real resource; stops hostile nesting before the stack does. */
@@ -91,6 +91,7 @@ export function walkResource(w: Walk, res: unknown, nested: boolean, requested?:
   if (rt === 'Bundle') w.bundle = enterBundle(w, res as Record<string, unknown>);
   walkObject(w, res as Record<string, unknown>, node, undefined);
   if (rt === 'QuestionnaireResponse') validateQuestionnaireResponse(w, res as Record<string, unknown>);
+  else if (rt === 'Questionnaire' && !w.tooDeep) validateQuestionnaire(w, res as Record<string, unknown>);
   if (!w.tooDeep) validateProfiles(w, res, requested);
   w.pop();
   w.bundle = savedBundle;
