@@ -128,8 +128,13 @@ function fhirpathSuite(): { total: number; passed: number; failed: string[] } {
   let total = 0;
   let passed = 0;
   const failed: string[] = [];
-  for (const group of text(root, 'group')) {
-    for (const t of text(group, 'test')) {
+  const all: XmlElement[] = [];
+  const collect = (el: XmlElement): void => {
+    for (const c of el.children) (c.name === 'test' ? all.push(c) : collect(c));
+  };
+  collect(root);
+  {
+    for (const t of all) {
       total++;
       const exprEl = text(t, 'expression')[0]!;
       const invalid = exprEl.attrs.invalid;
@@ -144,7 +149,7 @@ function fhirpathSuite(): { total: number; passed: number; failed: string[] } {
         ok = !!invalid;
       }
       if (ok) passed++;
-      else failed.push(`${t.attrs.name}: ${exprEl.text.trim().slice(0, 80)}`);
+      else failed.push(`${t.attrs.name ?? '(unnamed)'}: ${exprEl.text.trim().slice(0, 80)}`);
     }
   }
   return { total, passed, failed };
