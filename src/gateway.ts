@@ -87,7 +87,6 @@ export async function startGateway(config: Config): Promise<Gateway> {
   let mllp: MllpListener | undefined;
   if (config.mllpPort >= 0) {
     mllp = await startMllpListener({ port: config.mllpPort, host: config.mllpHost, logger: log, handler: (raw) => receiveHl7v2(intake, raw, config.hl7, 'mllp') });
-    log.info({ port: mllp.port, host: config.mllpHost }, 'MLLP listener started');
   }
   const recovered = await intake.recover();
   if (recovered > 0) log.warn({ recovered }, 'finished messages an earlier run had persisted but not processed');
