@@ -4,7 +4,8 @@ import type { CodeSystem, Questionnaire, StructureDefinition, ValueSet } from 'f
 import { hasErrors, issue, type Issue } from '../fhir/outcome';
 import { setInvariantHooks } from './invariants';
 import { definitionsMark, registerStructureDefinition, rollbackDefinitions } from './model';
-import { checkAgainstProfile, clearProfiles } from './profiles';
+import { clearProfiles } from './profile-model';
+import { checkAgainstProfile } from './profiles';
 import { questionnaireMark, registerQuestionnaire, rollbackQuestionnaires } from './questionnaire';
 import { clearSnapshots } from './snapshot';
 import { codeSet, registerCodeSystem, registerValueSet, rollbackTerminology, terminologyMark } from './terminology';

@@ -1,10 +1,11 @@
-import type { ElementDefinition, ElementDefinitionSlicingDiscriminator, StructureDefinition } from 'fhir/r4';
+import type { ElementDefinition } from 'fhir/r4';
 import { compileConstraints, holds, type Invariant } from './invariants';
 import { isKnownType, structureDefinitionByUrl, type ElementRule } from './model';
+import { coreElement, itemsOf, lastSegment, loadProfile, maxOf, typeOfKey, type PNode, type Profile } from './profile-model';
 import { matchesFixed, matchesPattern, describe } from './patterns';
-import { snapshotOf } from './snapshot';
+import { conformsTo, sliceMatches, slicingSupported } from './slicing';
 import { checkCodedValue } from './values';
-import { Walk } from './walk';
+import type { Walk } from './walk';
 
 /**
  * Validation against profiles (meta.profile, or asked for): the profile's snapshot (or one
@@ -14,124 +15,6 @@ import { Walk } from './walk';
  * type, profile or existence, open or closed) and the profiles of types and extensions.
  * Must-support is documentation for implementers; it is not enforced.
  */
-interface PNode {
-  def: ElementDefinition;
-  /** child name (last path segment, slice name removed) → the unsliced element and its slices */
-  children: Map<string, { base?: PNode; slices: PNode[] }>;
-}
-
-interface Profile {
-  url: string;
-  label: string;
-  sd: StructureDefinition;
-  root: PNode;
-}
-
-const compiled = new Map<string, Profile | null>();
-export function clearProfiles(): void {
-  compiled.clear();
-}
-
-function lastSegment(id: string): string {
-  let depth = 0;
-  for (let i = id.length - 1; i >= 0; i--) {
-    const c = id[i];
-    if (c === '.' && depth === 0) return id.slice(i + 1);
-    if (c === ']') depth++;
-    if (c === '[') depth--;
-  }
-  return id;
-}
-
-function parentId(id: string): string {
-  return id.slice(0, id.length - lastSegment(id).length - 1);
-}
-
-export function loadProfile(url: string): Profile | undefined {
-  let p = compiled.get(url);
-  if (p === undefined) {
-    p = null;
-    const sd = structureDefinitionByUrl(url);
-    const snap = sd ? snapshotOf(sd) : undefined;
-    if (sd && snap?.length) {
-      const nodes = new Map<string, PNode>();
-      const root: PNode = { def: snap[0]!, children: new Map() };
-      nodes.set(snap[0]!.id ?? snap[0]!.path, root);
-      for (const def of snap.slice(1)) {
-        const id = def.id ?? def.path;
-        const parent = nodes.get(parentId(id));
-        if (!parent) continue;
-        const seg = lastSegment(id);
-        const colon = seg.indexOf(':');
-        const name = colon >= 0 ? seg.slice(0, colon) : seg;
-        const node: PNode = { def, children: new Map() };
-        nodes.set(id, node);
-        let group = parent.children.get(name);
-        if (!group) parent.children.set(name, (group = { slices: [] }));
-        if (colon >= 0) group.slices.push(node);
-        else group.base = node;
-      }
-      p = { url, label: sd.version ? `${sd.url}|${sd.version}` : sd.url, sd, root };
-    }
-    compiled.set(url, p);
-  }
-  return p ?? undefined;
-}
-
-// ---- the base definitions, to tell what a profile adds ----
-
-let coreIndex: Map<string, ElementDefinition> | undefined;
-function coreElement(path: string | undefined): ElementDefinition | undefined {
-  if (!path) return undefined;
-  coreIndex ??= new Map();
-  let e = coreIndex.get(path);
-  if (!e) {
-    const type = path.split('.')[0]!;
-    const sd = isKnownType(type) ? structureDefinitionByUrl(`http://hl7.org/fhir/StructureDefinition/${type}`) : undefined;
-    for (const d of sd?.snapshot?.element ?? []) if (!d.id?.includes(':')) coreIndex.set(d.path, d);
-    e = coreIndex.get(path);
-  }
-  return e;
-}
-
-function maxOf(m: string | undefined): number {
-  return m === undefined || m === '*' ? Infinity : Number(m);
-}
-
-// ---- instance access ----
-
-interface Item {
-  key: string;
-  index: number;
-  value: unknown;
-}
-
-function itemsOf(obj: Record<string, unknown>, name: string): Item[] {
-  const out: Item[] = [];
-  const add = (key: string) => {
-    const v = obj[key];
-    const comp = obj[`_${key}`];
-    if (Array.isArray(v)) v.forEach((x, i) => x !== null && out.push({ key, index: i, value: x }));
-    else if (v !== undefined && v !== null) out.push({ key, index: -1, value: v });
-    else if (Array.isArray(comp)) comp.forEach((x, i) => x !== null && out.push({ key, index: i, value: undefined }));
-    else if (comp !== undefined && comp !== null) out.push({ key, index: -1, value: undefined });
-  };
-  if (name.endsWith('[x]')) {
-    const base = name.slice(0, -3);
-    for (const k of Object.keys(obj)) {
-      if (k.length > base.length && k.startsWith(base) && k.charCodeAt(base.length) >= 65 && k.charCodeAt(base.length) <= 90) add(k);
-    }
-  } else add(name);
-  return out;
-}
-
-function typeOfKey(key: string, name: string): string | undefined {
-  if (!name.endsWith('[x]')) return undefined;
-  const t = key.slice(name.length - 3);
-  if (!t || !key.startsWith(name.slice(0, -3))) return undefined;
-  return isKnownType(t) ? t : t[0]!.toLowerCase() + t.slice(1);
-}
-
 // ---- the walk ----
 
 export interface ProfileRun {
@@ -145,7 +28,7 @@ function report(run: ProfileRun, msg: string, severity: 'error' | 'warning' = 'e
 }
 
 /** One instance element (resource root, object or primitive) against one profile element. */
-function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode: string | undefined): void {
+export function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode: string | undefined): void {
   if (++run.depth > 64) return;
   const def = node.def;
   checkValue(run, def, value, typeCode);
@@ -337,127 +220,6 @@ function compareLimit(value: unknown, bound: unknown): number | undefined {
   const b = bound as { value?: unknown; code?: unknown; unit?: unknown };
   if (v && b && typeof v.value === 'number' && typeof b.value === 'number' && (v.code ?? v.unit) === (b.code ?? b.unit)) return v.value - b.value;
   return undefined;
-}
-
-// ---- slicing ----
-
-/** Discriminators that need resolve(), extension() or ofType() are not evaluated: no slice check then. */
-function slicingSupported(def: ElementDefinition): boolean {
-  return (def.slicing?.discriminator ?? []).every((d) => /^[A-Za-z0-9_.$\[\]]+$/.test(d.path));
-}
-
-function descendant(node: PNode, path: string): PNode | undefined {
-  if (path === '$this') return node;
-  const segs = path.split('.');
-  const fixes = (n: PNode) => Object.keys(n.def).some((k) => k.startsWith('fixed') || k.startsWith('pattern'));
-  const walk = (cur: PNode, i: number): PNode | undefined => {
-    if (i === segs.length) return cur;
-    const g: { base?: PNode; slices: PNode[] } | undefined = cur.children.get(segs[i]!) ?? cur.children.get(`${segs[i]}[x]`);
-    if (!g) return undefined;
-    const viaBase = g.base ? walk(g.base, i + 1) : undefined;
-    if (viaBase && fixes(viaBase)) return viaBase;
-    // The fixed value may sit inside a nested slice: the bp profile discriminates components on
-    // code.coding.code, fixed at component:SystolicBP.code.coding:SBPCode.code.
-    for (const slice of g.slices) {
-      const r = walk(slice, i + 1);
-      if (r && fixes(r)) return r;
-    }
-    return viaBase;
-  };
-  return walk(node, 0);
-}
-
-/** Values at a discriminator path, with the JSON key each came from (for choice types). */
-function valuesAt(value: unknown, path: string): unknown[] {
-  return keyedValuesAt(value, path).map((i) => i.value);
-}
-
-function keyedValuesAt(value: unknown, path: string): Item[] {
-  if (path === '$this') return [{ key: '', index: -1, value }];
-  let items: Item[] = [{ key: '', index: -1, value }];
-  for (const seg of path.split('.')) {
-    const next: Item[] = [];
-    for (const it of items) {
-      if (typeof it.value !== 'object' || it.value === null) continue;
-      const o = it.value as Record<string, unknown>;
-      let found = itemsOf(o, seg);
-      if (!found.length && !seg.endsWith('[x]')) found = itemsOf(o, `${seg}[x]`);
-      for (const i of found) if (i.value !== undefined) next.push(i);
-    }
-    items = next;
-  }
-  return items;
-}
-
-function sliceMatches(run: ProfileRun, sliced: ElementDefinition, slice: PNode, it: Item, name: string): boolean {
-  const discs: ElementDefinitionSlicingDiscriminator[] = sliced.slicing?.discriminator ?? [];
-  if (!discs.length) {
-    // no discriminator (or extension slicing written without one): match by extension url or by type
-    const t = slice.def.type?.[0];
-    if (t?.code === 'Extension' && t.profile?.[0]) return (it.value as { url?: unknown }).url === t.profile[0];
-    return typeOfKey(it.key, name) === undefined || slice.def.type?.some((x) => x.code === typeOfKey(it.key, name)) === true;
-  }
-  return discs.every((d) => discriminatorMatches(run, slice, d, it, name));
-}
-
-function discriminatorMatches(run: ProfileRun, slice: PNode, d: ElementDefinitionSlicingDiscriminator, it: Item, name: string): boolean {
-  const path = d.path.replace(/^\$this\./, '');
-  if (path === 'url' && slice.def.type?.[0]?.code === 'Extension' && slice.def.type[0].profile?.[0]) {
-    return (it.value as { url?: unknown }).url === slice.def.type[0].profile[0];
-  }
-  const target = descendant(slice, path);
-  const values = valuesAt(it.value, path);
-  switch (d.type) {
-    case 'value':
-    case 'pattern': {
-      if (!target) return true;
-      const rec = target.def as unknown as Record<string, unknown>;
-      const k = Object.keys(rec).find((x) => x.startsWith('fixed') || x.startsWith('pattern'));
-      if (k) return values.some((v) => (k.startsWith('fixed') ? matchesFixed(v, rec[k]) : matchesPattern(v, rec[k])));
-      const b = target.def.binding;
-      if (b?.valueSet && b.strength === 'required') {
-        return values.some((v) => {
-          const probe = new Walk();
-          checkCodedValue(probe, { binding: { strength: 'required', valueSet: b.valueSet! }, typeCode: target.def.type?.[0]?.code ?? 'code' } as ElementRule, v);
-          return probe.issues.length === 0;
-        });
-      }
-      return true;
-    }
-    case 'type': {
-      const codes = (target ?? slice).def.type?.map((t) => t.code) ?? [];
-      if (path === '$this' || path === '') {
-        const t = typeOfKey(it.key, name) ?? (it.value as { resourceType?: string }).resourceType;
-        return t === undefined || codes.includes(t);
-      }
-      const base = path.split('.').pop()!;
-      return keyedValuesAt(it.value, path).some((v) => codes.includes(typeOfKey(v.key, `${base.replace(/\[x\]$/, '')}[x]`) ?? (v.value as { resourceType?: string }).resourceType ?? ''));
-    }
-    case 'exists': {
-      const must = (target?.def.min ?? 0) > 0;
-      const never = target?.def.max === '0';
-      return must ? values.length > 0 : never ? values.length === 0 : true;
-    }
-    case 'profile': {
-      const urls = (target ?? slice).def.type?.flatMap((t) => [...(t.profile ?? []), ...(t.targetProfile ?? [])]) ?? [];
-      return values.some((v) => urls.some((u) => conformsTo(run, v, u)));
-    }
-    default:
-      return true;
-  }
-}
-
-/** Whether a value validates against a profile with no errors (used to pick a slice). */
-function conformsTo(run: ProfileRun, value: unknown, url: string): boolean {
-  const p = loadProfile(url);
-  if (!p) return false;
-  const rt = (value as { resourceType?: string }).resourceType;
-  if (rt && p.sd.type !== rt) return false;
-  const before = run.w.issues.length;
-  checkNode({ w: run.w, profile: p, depth: run.depth }, p.root, value, rt);
-  const ok = !run.w.issues.slice(before).some((i) => i.severity === 'error' || i.severity === 'fatal');
-  run.w.issues.length = before;
-  return ok;
 }
 
 // ---- entry points ----
