@@ -36,7 +36,7 @@ async function main() {
     for (const f of syntheaFiles().slice(0, 7)) {
       const body = readFileSync(join(CORPORA, 'synthea', 'bundles', f.file), 'utf8');
       const r = await fetch(`${gw.url}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body });
-      if (r.status !== 200) throw new Error(`load failed: ${r.status}`);
+      if (r.status !== 200) throw new Error(`load of ${f.file} failed: ${r.status} ${(await r.text()).slice(0, 300)}`);
     }
     const search = (await (await fetch(`${gw.url}/fhir/Patient?_count=1`)).json()) as { entry: { resource: { id: string; identifier: { system: string; value: string }[] } }[] };
     const patient = search.entry[0]!.resource;

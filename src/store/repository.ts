@@ -110,12 +110,17 @@ export class Repository {
           p.values,
         )
       : Promise.resolve([]);
-    const total = query.total !== 'none' || query.summary === 'count' ? q.query<{ n: number }>(`SELECT count(*)::int AS n FROM resources r WHERE ${where}`, countParams) : undefined;
-    const [rows, totalRows] = await Promise.all([page, total]);
+    const rows = await page;
     const hasMore = rows.length > query.count;
+    let total: number | undefined;
+    if (query.total !== 'none' || query.summary === 'count') {
+      // A first page that is not full already tells the total; count only when it cannot.
+      if (wantMatches && query.offset === 0 && !hasMore) total = rows.length;
+      else total = (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM resources r WHERE ${where}`, countParams))[0]?.n ?? 0;
+    }
     const matches = rows.slice(0, query.count).map((r) => r.content);
     const included = wantMatches ? await this.includes(query, matches, q) : [];
-    return { matches, included, ...(totalRows ? { total: totalRows[0]?.n ?? 0 } : {}), hasMore, query };
+    return { matches, included, ...(total !== undefined ? { total } : {}), hasMore, query };
   }
 
   private async includes(query: SearchQuery, matches: AnyResource[], q: Queryable): Promise<AnyResource[]> {
