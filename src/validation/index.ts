@@ -4,7 +4,7 @@ import type { CodeSystem, Questionnaire, StructureDefinition, ValueSet } from 'f
 import { hasErrors, issue, type Issue } from '../fhir/outcome';
 import { setInvariantHooks } from './invariants';
 import { definitionsMark, registerStructureDefinition, rollbackDefinitions } from './model';
-import { clearProfiles } from './profile-model';
+import { clearProfiles, globalsMark, registerGlobalProfile, rollbackGlobals } from './profile-model';
 import { checkAgainstProfile } from './profiles';
 import { questionnaireMark, registerQuestionnaire, rollbackQuestionnaires } from './questionnaire';
 import { clearSnapshots } from './snapshot';
@@ -78,7 +78,8 @@ export function warmUpValidator(resourceTypes: string[] = ['Patient', 'Encounter
 }
 
 /**
- * Makes a StructureDefinition, ValueSet, CodeSystem or Questionnaire (or a Bundle of them) known to the
+ * Makes a StructureDefinition, ValueSet, CodeSystem, Questionnaire or ImplementationGuide (its global
+ * profiles) (or a Bundle of them) known to the
  * validator, e.g. an implementation guide's profiles.
  */
 export function registerConformanceResource(res: unknown): void {
@@ -89,6 +90,9 @@ export function registerConformanceResource(res: unknown): void {
   else if (r.resourceType === 'ValueSet' && r.url) registerValueSet(r as ValueSet);
   else if (r.resourceType === 'CodeSystem' && r.url) registerCodeSystem(r as CodeSystem);
   else if (r.resourceType === 'Questionnaire' && r.url) registerQuestionnaire(r as Questionnaire);
+  else if (r.resourceType === 'ImplementationGuide') {
+    for (const g of (r as { global?: { type?: string; profile?: string }[] }).global ?? []) if (g.type && g.profile) registerGlobalProfile(g.type, g.profile);
+  }
 }
 
 /**
@@ -100,6 +104,7 @@ export function withConformanceResources<T>(resources: unknown[], fn: () => T): 
   const d = definitionsMark();
   const t = terminologyMark();
   const q = questionnaireMark();
+  const g = globalsMark();
   try {
     for (const r of resources) registerConformanceResource(r);
     clearProfiles();
@@ -111,6 +116,7 @@ export function withConformanceResources<T>(resources: unknown[], fn: () => T): 
     rollbackDefinitions(d);
     rollbackTerminology(t);
     rollbackQuestionnaires(q);
+    rollbackGlobals(g);
   }
 }
 

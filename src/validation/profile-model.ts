@@ -21,6 +21,21 @@ export interface Profile {
 }
 
 const compiled = new Map<string, Profile | null>();
+
+/** Profiles an ImplementationGuide declares global: they apply to every resource of the type. */
+const globals: { type: string; profile: string }[] = [];
+export function registerGlobalProfile(type: string, profile: string): void {
+  globals.push({ type, profile });
+}
+export function globalProfilesFor(type: string): string[] {
+  return globals.length ? globals.filter((g) => g.type === type).map((g) => g.profile) : [];
+}
+export function globalsMark(): number {
+  return globals.length;
+}
+export function rollbackGlobals(mark: number): void {
+  globals.length = mark;
+}
 export function clearProfiles(): void {
   compiled.clear();
 }

@@ -1,7 +1,7 @@
 import type { ElementDefinition } from 'fhir/r4';
 import { compileConstraints, holds, type Invariant } from './invariants';
 import { isKnownType, structureDefinitionByUrl, type ElementRule } from './model';
-import { coreElement, itemsOf, lastSegment, loadProfile, maxOf, typeOfKey, type PNode, type Profile } from './profile-model';
+import { coreElement, globalProfilesFor, itemsOf, lastSegment, loadProfile, maxOf, typeOfKey, type PNode, type Profile } from './profile-model';
 import { matchesFixed, matchesPattern, describe } from './patterns';
 import { conformsTo, sliceMatches, slicingSupported } from './slicing';
 import { checkCodedValue } from './values';
@@ -254,7 +254,8 @@ export function validateProfiles(w: Walk, resource: unknown, requested: string[]
   if (typeof res !== 'object' || res === null || typeof res.resourceType !== 'string') return;
   const declared = Array.isArray(res.meta?.profile) ? (res.meta.profile as unknown[]).filter((p): p is string => typeof p === 'string') : [];
   const seen = new Set<string>();
-  for (const [url, asked] of [...(requested ?? []).map((u) => [u, true] as const), ...declared.map((u) => [u, false] as const)]) {
+  const global = globalProfilesFor(res.resourceType).map((u) => [u, true] as const);
+  for (const [url, asked] of [...(requested ?? []).map((u) => [u, true] as const), ...global, ...declared.map((u) => [u, false] as const)]) {
     if (seen.has(url)) continue;
     seen.add(url);
     if (!validateAgainstProfile(w, res, url)) {
