@@ -78,9 +78,8 @@ export function warmUpValidator(resourceTypes: string[] = ['Patient', 'Encounter
 }
 
 /**
- * Makes a StructureDefinition, ValueSet, CodeSystem, Questionnaire or ImplementationGuide (its global
- * profiles) (or a Bundle of them) known to the
- * validator, e.g. an implementation guide's profiles.
+ * Makes a StructureDefinition, ValueSet, CodeSystem or Questionnaire known to the validator, or
+ * an ImplementationGuide's global profiles; a Bundle registers each entry.
  */
 export function registerConformanceResource(res: unknown): void {
   const r = res as { resourceType?: string; entry?: { resource?: unknown }[]; url?: string };
