@@ -13,6 +13,8 @@ import { Walk, walkResource } from './walk';
 
 export { skippedInvariants } from './invariants';
 
+// memberOf() and conformsTo() in invariants are answered here, where the whole validator is in
+// reach; conformsTo() nests at most a few levels (a profile may test itself).
 let conformsDepth = 0;
 setInvariantHooks({
   memberOf: (value, url) => {
