@@ -20,7 +20,7 @@ import { openDb, type Db } from './store/db';
 import { Repository } from './store/repository';
 import { hasCodeSystem } from './fhir/conceptmap';
 import { searchParamsFor } from './fhir/search-parameters';
-import { validateResource } from './validation';
+import { validateResource, warmUpValidator } from './validation';
 
 /** A running gateway: its parts, for tests and the CLI, and a way to stop it cleanly. */
 export interface Gateway {
@@ -44,7 +44,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log);
   const resources = new ResourceService(repo, cache, (r) => validateResource(r), config.cacheTtlSeconds);
   // Load the R4 definitions now rather than inside the first request.
-  validateResource({ resourceType: 'Patient' });
+  const warmMs = warmUpValidator();
   searchParamsFor('Patient');
   hasCodeSystem('http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn'); // loads profiles/ for the mappers
   const bundles = new BundleProcessor(resources);
@@ -83,7 +83,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
-  log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind }, 'gateway started');
+  log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind, warmUpMs: Math.round(warmMs) }, 'gateway started');
   let mllp: MllpListener | undefined;
   if (config.mllpPort >= 0) {
     mllp = await startMllpListener({ port: config.mllpPort, host: config.mllpHost, logger: log, handler: (raw) => receiveHl7v2(intake, raw, config.hl7, 'mllp') });
