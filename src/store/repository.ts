@@ -166,6 +166,8 @@ export class Repository {
     const p = new Params();
     const conds = [
       `x.resource_type = ${p.add(inc.sourceType)}`,
+      // Redundant with the pair test below, but it lets the planner see how few targets there are.
+      `x.target_id = ANY(${p.add(to.map((r) => r.id))}::text[])`,
       `(x.target_type, x.target_id) IN (SELECT t, i FROM jsonb_to_recordset(${p.add(JSON.stringify(to.map((r) => ({ t: r.resourceType, i: r.id }))))}::jsonb) AS k(t text, i text))`,
     ];
     if (inc.param) conds.push(`x.param = ${p.add(inc.param.code)}`);

@@ -29,7 +29,11 @@ const INDEX_COLUMNS: Record<(typeof INDEX_TABLES)[number], [name: string, type: 
  */
 const WRITE_SQL = (() => {
   const keyJoin = (alias: string) => `${alias}.resource_type = k.t AND ${alias}.id = k.i`;
-  const deletes = INDEX_TABLES.map((t) => `del_${t} AS (DELETE FROM sp_${t} s USING replaced k WHERE ${keyJoin('s')})`);
+  // The `= ANY` arrays are for the planner, which cannot see how many keys a JSON document
+  // holds and guesses 100: with the real count in view, an update finds its old rows through
+  // the (resource_type, id) indexes instead of scanning whole tables (a test keeps it so).
+  const replacedOnly = (alias: string) => `${alias}.resource_type = ANY($2::text[]) AND ${alias}.id = ANY($3::text[])`;
+  const deletes = INDEX_TABLES.map((t) => `del_${t} AS (DELETE FROM sp_${t} s USING replaced k WHERE ${replacedOnly('s')} AND ${keyJoin('s')})`);
   const inserts = INDEX_TABLES.map((t) => {
     const cols = INDEX_COLUMNS[t];
     const names = ['resource_type', 'id', 'param', ...cols.map(([n]) => n)];
@@ -39,7 +43,8 @@ const WRITE_SQL = (() => {
   return `WITH doc AS MATERIALIZED (SELECT $1::jsonb AS j),
     replaced AS MATERIALIZED (SELECT k.t, k.i FROM doc, jsonb_to_recordset(doc.j->'replaced') AS k(t text, i text)),
     hist AS (INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, content)
-             SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.deleted, r.content FROM resources r JOIN replaced k ON ${keyJoin('r')}),
+             SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.deleted, r.content FROM resources r JOIN replaced k ON ${keyJoin('r')}
+             WHERE ${replacedOnly('r')}),
     ${deletes.join(',\n    ')},
     up AS (INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content)
            SELECT x.t, x.i, x.v, x.u::timestamptz, x.d, x.c FROM doc, jsonb_to_recordset(doc.j->'upserts') AS x(t text, i text, v integer, u text, d boolean, c jsonb)
@@ -94,8 +99,8 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
   const current = new Map<string, { version: number; deleted: boolean; lastUpdated: string; content: AnyResource | null }>();
   if (lookup.length > 0) {
     const rows = await tx.query<{ resource_type: string; id: string; version_id: number; deleted: boolean; last_updated: Date | string; content: AnyResource | null }>(
-      `SELECT resource_type, id, version_id, deleted, last_updated, content FROM resources WHERE (resource_type, id) IN (${KEYS}) FOR UPDATE`,
-      [JSON.stringify(lookup.map((w) => ({ t: w.resourceType, i: w.id })))],
+      `SELECT resource_type, id, version_id, deleted, last_updated, content FROM resources WHERE resource_type = ANY($2::text[]) AND id = ANY($3::text[]) AND (resource_type, id) IN (${KEYS}) FOR UPDATE`,
+      [JSON.stringify(lookup.map((w) => ({ t: w.resourceType, i: w.id }))), [...new Set(lookup.map((w) => w.resourceType))], lookup.map((w) => w.id)],
     );
     for (const r of rows) current.set(`${r.resource_type}/${r.id}`, { version: r.version_id, deleted: r.deleted, lastUpdated: new Date(r.last_updated).toISOString(), content: r.content });
   }
@@ -142,7 +147,7 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
   }
 
   if (upserts.length > 0) {
-    const [row] = await tx.query<{ n: number }>(WRITE_SQL, [JSON.stringify({ replaced, upserts, ...index })]);
+    const [row] = await tx.query<{ n: number }>(WRITE_SQL, [JSON.stringify({ replaced, upserts, ...index }), [...new Set(replaced.map((k) => k.t))], replaced.map((k) => k.i)]);
     if (row?.n !== upserts.length) throw new FhirError(409, 'a resource in this request was changed by another request at the same time; retry', 'conflict');
   }
   return results;
