@@ -3,6 +3,7 @@ import { compileConstraints, holds, type Invariant } from './invariants';
 import { isKnownType, structureDefinitionByUrl, type ElementRule } from './model';
 import { coreElement, globalProfilesFor, itemsOf, lastSegment, loadProfile, maxOf, typeOfKey, type PNode, type Profile } from './profile-model';
 import { matchesFixed, matchesPattern, describe } from './patterns';
+import { hasNarrativeControl, narrativeControlIssues } from './narrative';
 import { conformsTo, sliceMatches, slicingSupported } from './slicing';
 import { checkCodedValue } from './values';
 import type { Walk } from './walk';
@@ -27,6 +28,17 @@ function report(run: ProfileRun, msg: string, severity: 'error' | 'warning' = 'e
   run.w.report(severity, code, msg);
 }
 
+const unknownProfiles = new WeakMap<Walk, Set<string>>();
+/** Once per element and URL, though a derived profile and its base both name it. */
+function reportUnknownProfile(run: ProfileRun, url: string): void {
+  let seen = unknownProfiles.get(run.w);
+  if (!seen) unknownProfiles.set(run.w, (seen = new Set()));
+  const key = `${run.w.location()} ${url}`;
+  if (seen.has(key)) return;
+  seen.add(key);
+  report(run, `Unknown profile ${url}`);
+}
+
 /** One instance element (resource root, object or primitive) against one profile element. */
 export function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode: string | undefined): void {
   if (++run.depth > 64) return;
@@ -42,7 +54,11 @@ export function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode
     // well; when several are listed, conforming to any one of them is enough
     for (const t of def.type ?? []) {
       if (def.type!.length > 1 && typeCode && t.code !== typeCode) continue;
-      const candidates = (t.profile ?? []).map(loadProfile).filter((p): p is Profile => !!p && p !== run.profile);
+      const loaded = (t.profile ?? []).map((url) => [url, loadProfile(url)] as const);
+      // A profile that names a type profile nobody can find cannot be checked; extensions are
+      // left out (an unknown extension is the extension checks' business).
+      if (t.code !== 'Extension') for (const [url, p] of loaded) if (!p) reportUnknownProfile(run, url);
+      const candidates = loaded.map(([, p]) => p).filter((p): p is Profile => !!p && p !== run.profile);
       if (!candidates.length) continue;
       if (candidates.length === 1) {
         checkNode({ w: run.w, profile: candidates[0]!, depth: run.depth }, candidates[0]!.root, value, typeCode);
@@ -150,6 +166,9 @@ function checkValue(run: ProfileRun, def: ElementDefinition, value: unknown, typ
     }
   }
   checkLimits(run, def, value);
+  if (value !== undefined && def.extension && hasNarrativeControl(def)) {
+    for (const m of narrativeControlIssues(def, value, (run.w.vars.resource as { language?: unknown } | undefined)?.language, run.profile.label)) report(run, m);
+  }
   const b = def.binding;
   if (b?.valueSet && b.strength === 'required' && value !== undefined && (b.valueSet !== core?.binding?.valueSet || core?.binding?.strength !== 'required')) {
     const code = typeCode ?? def.type?.[0]?.code ?? '';
