@@ -18,11 +18,17 @@ function containedIds(root: unknown): unknown[] {
   return Array.isArray(c) ? c.map((r) => (r as { id?: unknown } | null)?.id) : [];
 }
 
-/** Every string value starting with '#' below `v` (local references, canonicals, uris). */
+const NARRATIVE_LINK = /\b(?:src|href)\s*=\s*["'](#[^"']*)["']/g;
+
+/**
+ * Every string value starting with '#' below `v` (local references, canonicals, uris), and the
+ * `#…` links of narrative images and anchors: a contained Binary shown in the narrative is used.
+ */
 function localRefs(v: unknown, out: Set<string>, depth: number): void {
   if (depth > 64) return;
   if (typeof v === 'string') {
     if (v.charCodeAt(0) === 35) out.add(v);
+    else if (v.startsWith('<div') && v.includes('#')) for (const m of v.matchAll(NARRATIVE_LINK)) out.add(m[1]!);
   } else if (Array.isArray(v)) {
     for (const x of v) localRefs(x, out, depth + 1);
   } else if (typeof v === 'object' && v !== null) {

@@ -30,13 +30,13 @@ function report(run: ProfileRun, msg: string, severity: 'error' | 'warning' = 'e
 
 const unknownProfiles = new WeakMap<Walk, Set<string>>();
 /** Once per element and URL, though a derived profile and its base both name it. */
-function reportUnknownProfile(run: ProfileRun, url: string): void {
+function reportUnknownProfile(run: ProfileRun, url: string, message = `Unknown profile ${url}`): void {
   let seen = unknownProfiles.get(run.w);
   if (!seen) unknownProfiles.set(run.w, (seen = new Set()));
-  const key = `${run.w.location()} ${url}`;
+  const key = `${run.w.location()} ${message}`;
   if (seen.has(key)) return;
   seen.add(key);
-  report(run, `Unknown profile ${url}`);
+  report(run, message);
 }
 
 /** One instance element (resource root, object or primitive) against one profile element. */
@@ -46,6 +46,13 @@ export function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode
   checkValue(run, def, value, typeCode);
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;
+    // Below a resource inside this one, %resource is that resource (on the element itself it is
+    // still the outer one); a contained resource keeps the container as %rootResource, a Bundle
+    // entry or Parameters resource is its own root.
+    const saved = run.w.vars;
+    if (typeof obj.resourceType === 'string' && obj !== saved.resource) {
+      run.w.vars = { resource: obj, rootResource: def.path.endsWith('.contained') ? saved.rootResource : obj };
+    }
     for (const [name, group] of node.children) {
       if (!group.base) continue;
       checkChildren(run, obj, name, group.base, group.slices);
@@ -68,6 +75,7 @@ export function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode
       report(run, `Unable to find a match for the specified profile among choices: ${candidates.map((p) => p.url).join(', ')}`);
       for (const c of candidates) checkNode({ w: run.w, profile: c, depth: run.depth }, c.root, value, typeCode);
     }
+    run.w.vars = saved;
   }
   run.depth--;
 }
@@ -133,6 +141,7 @@ function checkTargets(run: ProfileRun, def: ElementDefinition, core: ElementDefi
   const targets = (def.type ?? []).flatMap((t) => t.targetProfile ?? []);
   const coreTargets = (core?.type ?? []).flatMap((t) => t.targetProfile ?? []);
   if (!targets.length || targets.length >= coreTargets.length && coreTargets.every((t) => targets.includes(t))) return;
+  for (const u of targets) if (!structureDefinitionByUrl(u)) reportUnknownProfile(run, u, `Unable to resolve the profile reference '${u}'`);
   const types = [...new Set(targets.map((u) => structureDefinitionByUrl(u)?.type ?? u.split('/').pop()!))];
   if (types.includes('Resource')) return;
   const s = typeof ref.reference === 'string' ? ref.reference : '';
