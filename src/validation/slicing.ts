@@ -1,5 +1,5 @@
 import type { ElementDefinition, ElementDefinitionSlicingDiscriminator } from 'fhir/r4';
-import type { ElementRule } from './model';
+import { structureDefinitionByUrl, type ElementRule } from './model';
 import { itemsOf, loadProfile, typeOfKey, type Item, type PNode } from './profile-model';
 import { checkNode, type ProfileRun } from './profiles';
 import { matchesFixed, matchesPattern } from './patterns';
@@ -11,9 +11,46 @@ import { Walk } from './walk';
  * (fixed/pattern values or a required binding at the path), type, profile, exists.
  */
 
-/** Discriminators that need resolve(), extension() or ofType() are not evaluated: no slice check then. */
+/**
+ * Discriminators that need extension() or ofType(), or resolve() anywhere but at the end, are
+ * not evaluated: no slice check then.
+ */
 export function slicingSupported(def: ElementDefinition): boolean {
-  return (def.slicing?.discriminator ?? []).every((d) => /^[A-Za-z0-9_.$\[\]]+$/.test(d.path));
+  return (def.slicing?.discriminator ?? []).every((d) => /^[A-Za-z0-9_.$\[\]]+(?:\.resolve\(\))?$/.test(d.path));
+}
+
+const RESOLVE = '.resolve()';
+const LITERAL = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+/**
+ * What a reference points at, as far as the instance itself tells: a contained resource (`#id`),
+ * or the type of a Bundle entry (by fullUrl) or of a literal `Type/id` URL. Nothing is fetched.
+ */
+function resolveLocally(run: ProfileRun, ref: unknown): { type: string; resource?: Record<string, unknown> } | undefined {
+  const url = (ref as { reference?: unknown } | null)?.reference;
+  if (typeof url !== 'string') return undefined;
+  if (url.startsWith('#')) {
+    const root = (run.w.vars.rootResource ?? run.w.vars.resource) as { contained?: unknown } | undefined;
+    const found = Array.isArray(root?.contained) ? (root.contained as Record<string, unknown>[]).find((c) => c?.id === url.slice(1)) : undefined;
+    return typeof found?.resourceType === 'string' ? { type: found.resourceType, resource: found } : undefined;
+  }
+  const inBundle = run.w.bundle?.byFullUrl.get(url);
+  if (inBundle) return { type: inBundle };
+  const m = LITERAL.exec(url);
+  return m ? { type: m[1]! } : undefined;
+}
+
+/** `item.resolve()` as a type or profile discriminator: the slice's targetProfile decides. */
+function resolvedMatches(run: ProfileRun, slice: PNode, d: ElementDefinitionSlicingDiscriminator, it: Item): boolean {
+  const refPath = d.path.replace(/^\$this\./, '').slice(0, -RESOLVE.length);
+  const targetUrls = (descendant(slice, refPath) ?? slice).def.type?.flatMap((t) => t.targetProfile ?? []) ?? [];
+  const targets = valuesAt(it.value, refPath).map((r) => resolveLocally(run, r)).filter((t) => t !== undefined);
+  if (d.type === 'type') {
+    const types = targetUrls.map((u) => structureDefinitionByUrl(u)?.type ?? u.split('/').pop()!);
+    return targets.some((t) => types.includes(t.type));
+  }
+  if (d.type === 'profile') return targets.some((t) => t.resource !== undefined && targetUrls.some((u) => conformsTo(run, t.resource, u)));
+  return true;
 }
 
 function descendant(node: PNode, path: string): PNode | undefined {
@@ -72,6 +109,7 @@ export function sliceMatches(run: ProfileRun, sliced: ElementDefinition, slice: 
 
 function discriminatorMatches(run: ProfileRun, slice: PNode, d: ElementDefinitionSlicingDiscriminator, it: Item, name: string): boolean {
   const path = d.path.replace(/^\$this\./, '');
+  if (path.endsWith(RESOLVE)) return resolvedMatches(run, slice, d, it);
   if (path === 'url' && slice.def.type?.[0]?.code === 'Extension' && slice.def.type[0].profile?.[0]) {
     return (it.value as { url?: unknown }).url === slice.def.type[0].profile[0];
   }

@@ -1,4 +1,5 @@
-import { validateResource } from '../../src/validation';
+import type { StructureDefinition } from 'fhir/r4';
+import { validateResource, withConformanceResources } from '../../src/validation';
 
 /** dom-3: a contained resource must be used from its container; the narrative can be where. */
 const binary = { resourceType: 'Binary', id: 'anh-chup', contentType: 'image/png', data: 'iVBORw0KGgo=' };
@@ -21,4 +22,44 @@ test('a contained Binary shown by the narrative (img src) is referenced', () => 
 
 test('a contained resource nobody points at still fails dom-3', () => {
   expect(dom3(composition('<div xmlns="http://www.w3.org/1999/xhtml"><img src="#khac" alt="ảnh"/></div>'))).toHaveLength(1);
+});
+
+describe('slicing by item.resolve()', () => {
+  const profile = {
+    resourceType: 'StructureDefinition',
+    url: 'http://example.org/StructureDefinition/list-by-target',
+    name: 'ListByTarget',
+    status: 'draft',
+    kind: 'resource',
+    abstract: false,
+    type: 'List',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/List',
+    derivation: 'constraint',
+    differential: {
+      element: [
+        { id: 'List.entry', path: 'List.entry', slicing: { discriminator: [{ type: 'type', path: 'item.resolve()' }], rules: 'closed' } },
+        { id: 'List.entry:chanDoan', path: 'List.entry', sliceName: 'chanDoan', min: 1, max: '1' },
+        { id: 'List.entry:chanDoan.item', path: 'List.entry.item', type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Condition'] }] },
+        { id: 'List.entry:ketQua', path: 'List.entry', sliceName: 'ketQua', min: 0, max: '*' },
+        { id: 'List.entry:ketQua.item', path: 'List.entry.item', type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Observation'] }] },
+      ],
+    },
+  } as StructureDefinition;
+  const condition = (id: string) => ({ resourceType: 'Condition', id, subject: { reference: 'Patient/bn1' } });
+  const list = (entries: string[], contained: Record<string, unknown>[]) => ({
+    resourceType: 'List',
+    status: 'current',
+    mode: 'working',
+    contained,
+    entry: entries.map((r) => ({ item: { reference: r } })),
+  });
+  const errors = (r: Record<string, unknown>) =>
+    withConformanceResources([profile], () => validateResource(r, { profiles: [profile.url!] })).filter((i) => i.severity === 'error').map((i) => i.diagnostics);
+
+  it('puts each entry in the slice of the type its reference resolves to', () => {
+    expect(errors(list(['#c1', 'Observation/xn1'], [condition('c1')]))).toEqual([]);
+  });
+  it('counts the slices: two Conditions overflow a max-1 slice', () => {
+    expect(errors(list(['#c1', '#c2'], [condition('c1'), condition('c2')]))).toEqual([expect.stringMatching(/chanDoan: max allowed = 1, but found 2/)]);
+  });
 });
