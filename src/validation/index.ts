@@ -1,12 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CodeSystem, Questionnaire, StructureDefinition, ValueSet } from 'fhir/r4';
+import type { CodeSystem, Measure, Questionnaire, StructureDefinition, ValueSet } from 'fhir/r4';
 import { hasErrors, issue, type Issue } from '../fhir/outcome';
 import { setInvariantHooks } from './invariants';
 import { definitionsMark, registerStructureDefinition, rollbackDefinitions } from './model';
 import { clearProfiles, globalsMark, registerGlobalProfile, rollbackGlobals } from './profile-model';
 import { checkAgainstProfile } from './profiles';
-import { questionnaireMark, registerQuestionnaire, rollbackQuestionnaires } from './questionnaire';
+import { measures } from './measure-report';
+import { questionnaires } from './questionnaire';
 import { clearSnapshots } from './snapshot';
 import { codeSet, registerCodeSystem, registerValueSet, rollbackTerminology, terminologyMark } from './terminology';
 import { Walk, walkResource } from './walk';
@@ -90,7 +91,8 @@ export function registerConformanceResource(res: unknown): void {
   else if (r.resourceType === 'StructureDefinition' && r.url) registerStructureDefinition(r as StructureDefinition);
   else if (r.resourceType === 'ValueSet' && r.url) registerValueSet(r as ValueSet);
   else if (r.resourceType === 'CodeSystem' && r.url) registerCodeSystem(r as CodeSystem);
-  else if (r.resourceType === 'Questionnaire' && r.url) registerQuestionnaire(r as Questionnaire);
+  else if (r.resourceType === 'Questionnaire' && r.url) questionnaires.register(r as Questionnaire);
+  else if (r.resourceType === 'Measure' && r.url) measures.register(r as Measure);
   else if (r.resourceType === 'ImplementationGuide') {
     for (const g of (r as { global?: { type?: string; profile?: string }[] }).global ?? []) if (g.type && g.profile) registerGlobalProfile(g.type, g.profile);
   }
@@ -104,7 +106,8 @@ export function withConformanceResources<T>(resources: unknown[], fn: () => T): 
   ensureLocalProfiles();
   const d = definitionsMark();
   const t = terminologyMark();
-  const q = questionnaireMark();
+  const q = questionnaires.mark();
+  const m = measures.mark();
   const g = globalsMark();
   try {
     for (const r of resources) registerConformanceResource(r);
@@ -116,7 +119,8 @@ export function withConformanceResources<T>(resources: unknown[], fn: () => T): 
     clearSnapshots();
     rollbackDefinitions(d);
     rollbackTerminology(t);
-    rollbackQuestionnaires(q);
+    questionnaires.rollback(q);
+    measures.rollback(m);
     rollbackGlobals(g);
   }
 }

@@ -1,6 +1,7 @@
 import type { Questionnaire, QuestionnaireItem, QuestionnaireItemEnableWhen } from 'fhir/r4';
 import { isResourceType } from '../fhir/definitions';
 import { issue } from '../fhir/outcome';
+import { CanonicalRegistry } from './canonical-registry';
 import { structureDefinitionByUrl } from './model';
 import { codeSet, knownValueSet } from './terminology';
 import type { Walk } from './walk';
@@ -10,24 +11,7 @@ import type { Walk } from './walk';
  * required and repeating items, enableWhen, answer options and value sets, and the SDC limits
  * carried as extensions (min/max value and length, decimal places, regex, mime type, size).
  */
-const questionnaires = new Map<string, Questionnaire>();
-const journal: { url: string; previous: Questionnaire | undefined }[] = [];
-
-export function registerQuestionnaire(q: Questionnaire): void {
-  if (!q.url) return;
-  journal.push({ url: q.url, previous: questionnaires.get(q.url) });
-  questionnaires.set(q.url, q);
-}
-export function questionnaireMark(): number {
-  return journal.length;
-}
-export function rollbackQuestionnaires(mark: number): void {
-  while (journal.length > mark) {
-    const { url, previous } = journal.pop()!;
-    if (previous) questionnaires.set(url, previous);
-    else questionnaires.delete(url);
-  }
-}
+export const questionnaires = new CanonicalRegistry<Questionnaire>();
 
 const SD = 'http://hl7.org/fhir/StructureDefinition/';
 const ANSWER_TYPES: Record<string, string[]> = {

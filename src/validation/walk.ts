@@ -6,6 +6,7 @@ import { checkAttachment, checkCodedValue, checkNoHtml, checkUrn, checkXhtml } f
 import { checkExtension, hostOf, type ExtensionHost } from './extensions';
 import { validateProfiles } from './profiles';
 import { validateQuestionnaire, validateQuestionnaireResponse } from './questionnaire';
+import { validateMeasureReport } from './measure-report';
 import { checkReference, enterBundle, type BundleScope } from './references';
 
 /** Deeper than any real resource; stops hostile nesting before the stack does. */
@@ -92,6 +93,7 @@ export function walkResource(w: Walk, res: unknown, nested: boolean, requested?:
   walkObject(w, res as Record<string, unknown>, node, undefined);
   if (rt === 'QuestionnaireResponse') validateQuestionnaireResponse(w, res as Record<string, unknown>);
   else if (rt === 'Questionnaire' && !w.tooDeep) validateQuestionnaire(w, res as Record<string, unknown>);
+  else if (rt === 'MeasureReport') validateMeasureReport(w, res as Record<string, unknown>);
   if (!w.tooDeep) validateProfiles(w, res, requested);
   w.pop();
   w.bundle = savedBundle;
