@@ -36,6 +36,7 @@ export function capabilityStatement(base: string): CapabilityStatement {
       .filter((o) => o.definition.resource?.includes('Resource') || (o.definition.resource as string[] | undefined)?.includes(type))
       .map((o) => ({ name: o.definition.code, definition: o.definition.url! })),
   }));
+  const systemOperations = OPERATIONS.filter((o) => o.definition.system).map((o) => ({ name: o.definition.code, definition: o.definition.url! }));
   const cs: CapabilityStatement = {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -51,7 +52,8 @@ export function capabilityStatement(base: string): CapabilityStatement {
         mode: 'server',
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }, { code: 'search-system' }],
-        operation: OPERATIONS.filter((o) => o.definition.system).map((o) => ({ name: o.definition.code, definition: o.definition.url! })),
+        // FHIR forbids empty arrays: no system-level operation, no element.
+        ...(systemOperations.length ? { operation: systemOperations } : {}),
       },
     ],
   };

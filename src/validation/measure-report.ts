@@ -21,11 +21,7 @@ function sameConcept(a: unknown, b: unknown): boolean {
   return ca.length === 0 && cb.length === 0 && (a as Concept)?.text !== undefined && (a as Concept)?.text === (b as Concept)?.text;
 }
 
-function report(w: Walk, path: (string | number)[], message: string): void {
-  for (const s of path) w.push(s);
-  w.report('error', 'business-rule', message);
-  for (let i = 0; i < path.length; i++) w.pop();
-}
+const report = (w: Walk, path: (string | number)[], message: string) => w.reportAt(path, 'error', 'business-rule', message);
 
 export function validateMeasureReport(w: Walk, mr: Json): void {
   const groups = list(mr.group);

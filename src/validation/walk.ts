@@ -7,6 +7,7 @@ import { checkExtension, hostOf, type ExtensionHost } from './extensions';
 import { validateProfiles } from './profiles';
 import { validateQuestionnaire, validateQuestionnaireResponse } from './questionnaire';
 import { validateMeasureReport } from './measure-report';
+import { validateCapabilityStatement, validateSearchParameter } from './search-parameter-rules';
 import { checkReference, enterBundle, type BundleScope } from './references';
 
 /** Deeper than any real resource; stops hostile nesting before the stack does. */
@@ -48,6 +49,13 @@ export class Walk {
     for (const s of this.segs) out += typeof s === 'number' ? `[${s}]` : s;
     return out;
   }
+  /** An issue at `path` below the current location, e.g. ['.group', 0, '.population', 1]. */
+  reportAt(path: (string | number)[], severity: IssueSeverity, code: IssueCode, message: string): void {
+    for (const s of path) this.push(s);
+    this.report(severity, code, message);
+    for (let i = 0; i < path.length; i++) this.pop();
+  }
+
   report(severity: IssueSeverity, code: IssueCode, message: string): void {
     if (this.issues.length === MAX_ISSUES) {
       this.issues.push(issue('error', 'too-costly', `More than ${MAX_ISSUES} issues: validation stopped`, this.location()));
@@ -94,6 +102,8 @@ export function walkResource(w: Walk, res: unknown, nested: boolean, requested?:
   if (rt === 'QuestionnaireResponse') validateQuestionnaireResponse(w, res as Record<string, unknown>);
   else if (rt === 'Questionnaire' && !w.tooDeep) validateQuestionnaire(w, res as Record<string, unknown>);
   else if (rt === 'MeasureReport') validateMeasureReport(w, res as Record<string, unknown>);
+  else if (rt === 'SearchParameter') validateSearchParameter(w, res as Record<string, unknown>);
+  else if (rt === 'CapabilityStatement') validateCapabilityStatement(w, res as Record<string, unknown>);
   if (!w.tooDeep) validateProfiles(w, res, requested);
   w.pop();
   w.bundle = savedBundle;

@@ -145,6 +145,9 @@ describe.each(STORES)('REST interactions (%s store)', (store) => {
     expect(pt.searchParam.find((s: any) => s.name === 'birthdate').type).toBe('date');
     expect(pt.operation.map((o: any) => o.name)).toContain('validate');
     expect(m.body.rest[0].resource).toHaveLength(146); // every concrete resource type of R4 4.0.1
+    // and it is valid FHIR itself
+    const check = await call('POST', '/CapabilityStatement/$validate', m.body);
+    expect(check.body.issue.filter((i: any) => i.severity === 'error')).toEqual([]);
   });
 
   test('$validate at type and instance level', async () => {
