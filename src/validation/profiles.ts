@@ -22,6 +22,8 @@ export interface ProfileRun {
   w: Walk;
   profile: Profile;
   depth: number;
+  /** Inside a resource within the resource (contained, Bundle entry), its element paths start at its type: `Patient.contained.name` is `Practitioner.name`. */
+  rebase?: { from: string; to: string };
 }
 
 function report(run: ProfileRun, msg: string, severity: 'error' | 'warning' = 'error', code: 'structure' | 'value' | 'invariant' | 'code-invalid' = 'structure'): void {
@@ -50,8 +52,10 @@ export function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode
     // still the outer one); a contained resource keeps the container as %rootResource, a Bundle
     // entry or Parameters resource is its own root.
     const saved = run.w.vars;
+    const savedBase = run.rebase;
     if (typeof obj.resourceType === 'string' && obj !== saved.resource) {
       run.w.vars = { resource: obj, rootResource: def.path.endsWith('.contained') ? saved.rootResource : obj };
+      run.rebase = { from: `${def.path}.`, to: `${obj.resourceType}.` };
     }
     for (const [name, group] of node.children) {
       if (!group.base) continue;
@@ -76,6 +80,7 @@ export function checkNode(run: ProfileRun, node: PNode, value: unknown, typeCode
       for (const c of candidates) checkNode({ w: run.w, profile: c, depth: run.depth }, c.root, value, typeCode);
     }
     run.w.vars = saved;
+    run.rebase = savedBase;
   }
   run.depth--;
 }
@@ -185,7 +190,8 @@ function checkValue(run: ProfileRun, def: ElementDefinition, value: unknown, typ
       checkCodedValue(run.w, { binding: { strength: b.strength, valueSet: b.valueSet }, typeCode: code } as ElementRule, value);
     }
   }
-  const invs = ownInvariants(def, core);
+  const path = run.rebase && def.path.startsWith(run.rebase.from) ? run.rebase.to + def.path.slice(run.rebase.from.length) : def.path;
+  const invs = ownInvariants(def, core, path);
   if (invs.length && value !== undefined && !run.w.tooDeep) {
     for (const inv of invs) {
       if (holds(inv, value, run.w.vars) === false) {
@@ -206,15 +212,17 @@ function valueKeys(def: ElementDefinition): string[] {
   return keys;
 }
 
-const ownCache = new WeakMap<ElementDefinition, Invariant[]>();
-/** The invariants a profile element adds to its base element, compiled once per definition. */
-function ownInvariants(def: ElementDefinition, core: ElementDefinition | undefined): Invariant[] {
-  let invs = ownCache.get(def);
+const ownCache = new WeakMap<ElementDefinition, Map<string, Invariant[]>>();
+/** The invariants a profile element adds to its base element, compiled once per definition and path. */
+function ownInvariants(def: ElementDefinition, core: ElementDefinition | undefined, path: string): Invariant[] {
+  let byPath = ownCache.get(def);
+  if (!byPath) ownCache.set(def, (byPath = new Map()));
+  let invs = byPath.get(path);
   if (!invs) {
     const coreKeys = new Set((core?.constraint ?? []).map((c) => c.key));
     const own = (def.constraint ?? []).filter((c) => !coreKeys.has(c.key));
-    invs = own.length ? compileConstraints({ ...def, constraint: own }, def.path.replace(/\[x\]$/, ''), undefined) : [];
-    ownCache.set(def, invs);
+    invs = own.length ? compileConstraints({ ...def, constraint: own }, path.replace(/\[x\]$/, ''), undefined) : [];
+    byPath.set(path, invs);
   }
   return invs;
 }

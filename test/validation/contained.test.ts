@@ -63,3 +63,31 @@ describe('slicing by item.resolve()', () => {
     expect(errors(list(['#c1', '#c2'], [condition('c1'), condition('c2')]))).toEqual([expect.stringMatching(/chanDoan: max allowed = 1, but found 2/)]);
   });
 });
+
+test("a profile's invariant inside a contained resource sees that resource as %resource and its type as %context", () => {
+  const profile = {
+    resourceType: 'StructureDefinition',
+    url: 'http://example.org/StructureDefinition/patient-contained-gp',
+    name: 'PatientContainedGp',
+    status: 'draft',
+    kind: 'resource',
+    abstract: false,
+    type: 'Patient',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
+    derivation: 'constraint',
+    differential: {
+      element: [
+        { id: 'Patient', path: 'Patient' },
+        { id: 'Patient.contained', path: 'Patient.contained', type: [{ code: 'Practitioner' }] },
+        {
+          id: 'Patient.contained.name',
+          path: 'Patient.contained.name',
+          constraint: [{ key: 'gp-1', severity: 'error', human: 'context', expression: "%context.type().name = 'HumanName' and %resource.type().name = 'Practitioner' and %rootResource.type().name = 'Patient'" }],
+        },
+      ],
+    },
+  } as StructureDefinition;
+  const patient = { resourceType: 'Patient', contained: [{ resourceType: 'Practitioner', id: 'bs', name: [{ text: 'BS. Lê Văn C' }] }], generalPractitioner: [{ reference: '#bs' }] };
+  const issues = withConformanceResources([profile], () => validateResource(patient, { profiles: [profile.url!] }));
+  expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
+});
