@@ -3,6 +3,7 @@
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts/npm-stubs ./scripts/npm-stubs
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -13,6 +14,7 @@ FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/data MLLP_HOST=0.0.0.0 MLLP_PORT=2575
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/scripts/npm-stubs ./scripts/npm-stubs
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY profiles ./profiles

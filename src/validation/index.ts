@@ -7,6 +7,7 @@ import { definitionsMark, registerStructureDefinition, rollbackDefinitions } fro
 import { clearProfiles, globalsMark, registerGlobalProfile, rollbackGlobals } from './profile-model';
 import { checkAgainstProfile } from './profiles';
 import { measures } from './measure-report';
+import { ipsConformanceResources } from './packages';
 import { questionnaires } from './questionnaire';
 import { clearSnapshots } from './snapshot';
 import { codeSet, registerCodeSystem, registerValueSet, rollbackTerminology, terminologyMark } from './terminology';
@@ -126,11 +127,12 @@ export function withConformanceResources<T>(resources: unknown[], fn: () => T): 
 }
 
 let localLoaded = false;
-/** Conformance resources committed in the project's `profiles/` folder, loaded once. */
+/** The IPS package's conformance resources and those committed in the project's `profiles/` folder, loaded once. */
 function ensureLocalProfiles(): void {
   if (localLoaded) return;
   localLoaded = true;
   const dir = [join(__dirname, '..', '..', 'profiles'), join(__dirname, '..', '..', '..', 'profiles')].find((d) => existsSync(d));
+  for (const r of ipsConformanceResources()) registerConformanceResource(r);
   if (!dir) return;
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
     try {

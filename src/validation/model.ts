@@ -1,4 +1,5 @@
 import type { ElementDefinition, StructureDefinition } from 'fhir/r4';
+import { extensionPackDefinition } from './packages';
 import { definitionResources } from '../fhir/definitions';
 import { compileConstraints, type Invariant } from './invariants';
 import { compilePrimitive, type PrimitiveRule } from './primitives';
@@ -106,7 +107,7 @@ export function structureDefinitionByUrl(url: string): StructureDefinition | und
   let sd = byUrl.get(bare);
   if (!sd) {
     loadOthers();
-    sd = byUrl.get(bare);
+    sd = byUrl.get(bare) ?? extensionPackDefinition(bare);
   }
   return sd;
 }
