@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { loadConfig, type Config } from '../../src/config';
 import { startGateway, type Gateway } from '../../src/gateway';
+import { openDb, type Db } from '../../src/store/db';
+import { Repository } from '../../src/store/repository';
 
 /**
  * The stores every storage test runs against: the embedded one always, and a real PostgreSQL
@@ -25,6 +27,21 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await d.connect();
       await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await d.end();
+    },
+  };
+}
+
+/** A migrated store of its own for a storage test: in memory, or a fresh database on the server. */
+export async function openTestStore(store: 'embedded' | 'postgres'): Promise<{ db: Db; repo: Repository; close(): Promise<void> }> {
+  const server = store === 'postgres' ? await createTestDatabase() : undefined;
+  const db = server ? await openDb({ databaseUrl: server.url, dataDir: '' }) : await openDb({ dataDir: 'memory://' });
+  const repo = await Repository.open(db);
+  return {
+    db,
+    repo,
+    async close() {
+      await db.close();
+      await server?.drop();
     },
   };
 }

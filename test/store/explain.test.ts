@@ -1,8 +1,8 @@
-import { openDb, type Db } from '../../src/store/db';
-import { Repository } from '../../src/store/repository';
+import type { Db } from '../../src/store/db';
+import type { Repository } from '../../src/store/repository';
 import { parseSearch } from '../../src/store/search/query';
 import { orderBy, Params, whereClause } from '../../src/store/search/sql';
-import { STORES, createTestDatabase } from '../helpers/gateway';
+import { STORES, openTestStore } from '../helpers/gateway';
 
 /**
  * Search stays index-backed at ~100k resources: the plans of typical searches use the index
@@ -12,16 +12,11 @@ import { STORES, createTestDatabase } from '../helpers/gateway';
 describe.each(STORES)('search plans over 100k resources (%s store)', (store) => {
   let db: Db;
   let repo: Repository;
-  let drop: (() => Promise<void>) | undefined;
+  let close: () => Promise<void>;
   const N = 100_000;
 
   beforeAll(async () => {
-    if (store === 'postgres') {
-      const t = await createTestDatabase();
-      drop = t.drop;
-      db = await openDb({ databaseUrl: t.url, dataDir: '' });
-    } else db = await openDb({ dataDir: 'memory://' });
-    repo = await Repository.open(db);
+    ({ db, repo, close } = await openTestStore(store));
     await db.query(`INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content)
       SELECT 'Patient', 'p' || g, 1, now() - (g || ' seconds')::interval, false, jsonb_build_object('resourceType', 'Patient', 'id', 'p' || g)
       FROM generate_series(1, ${N}) g`);
@@ -34,10 +29,7 @@ describe.each(STORES)('search plans over 100k resources (%s store)', (store) => 
     await db.query(`INSERT INTO sp_reference (resource_type, id, param, target_type, target_id) SELECT 'Observation', 'o' || g, 'subject', 'Patient', 'p' || g FROM generate_series(1, ${N}) g`);
     await db.query('ANALYZE');
   }, 300_000);
-  afterAll(async () => {
-    await db.close();
-    await drop?.();
-  });
+  afterAll(() => close());
 
   const plan = async (type: string, params: [string, string][]) => {
     const q = parseSearch(type, params);

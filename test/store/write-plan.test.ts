@@ -1,7 +1,6 @@
-import { openDb, type Db, type Queryable } from '../../src/store/db';
-import { Repository } from '../../src/store/repository';
+import type { Db, Queryable } from '../../src/store/db';
 import { writeAll } from '../../src/store/writer';
-import { STORES, createTestDatabase } from '../helpers/gateway';
+import { STORES, openTestStore } from '../helpers/gateway';
 
 /**
  * An update replaces the old index rows of the resources it writes. Those rows must be found
@@ -11,16 +10,11 @@ import { STORES, createTestDatabase } from '../helpers/gateway';
  */
 describe.each(STORES)('update plans (%s store)', (store) => {
   let db: Db;
-  let drop: (() => Promise<void>) | undefined;
+  let close: () => Promise<void>;
   const N = 20_000;
 
   beforeAll(async () => {
-    if (store === 'postgres') {
-      const t = await createTestDatabase();
-      drop = t.drop;
-      db = await openDb({ databaseUrl: t.url, dataDir: '' });
-    } else db = await openDb({ dataDir: 'memory://' });
-    await Repository.open(db); // runs the migrations
+    ({ db, close } = await openTestStore(store));
     await db.query(`INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content)
       SELECT 'Observation', 'o' || g, 1, now(), false, jsonb_build_object('resourceType', 'Observation', 'id', 'o' || g, 'status', 'final') FROM generate_series(1, ${N}) g`);
     for (const [table, cols, values] of [
@@ -36,10 +30,7 @@ describe.each(STORES)('update plans (%s store)', (store) => {
     }
     await db.query('ANALYZE');
   }, 120_000);
-  afterAll(async () => {
-    await db.close();
-    await drop?.();
-  });
+  afterAll(() => close());
 
   test('replacing one resource reads its old index rows through the indexes', async () => {
     const plans: string[] = [];

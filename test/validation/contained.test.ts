@@ -1,5 +1,5 @@
-import type { StructureDefinition } from 'fhir/r4';
 import { validateResource, withConformanceResources } from '../../src/validation';
+import { testProfile } from '../helpers/profiles';
 
 /** dom-3: a contained resource must be used from its container; the narrative can be where. */
 const binary = { resourceType: 'Binary', id: 'anh-chup', contentType: 'image/png', data: 'iVBORw0KGgo=' };
@@ -25,26 +25,13 @@ test('a contained resource nobody points at still fails dom-3', () => {
 });
 
 describe('slicing by item.resolve()', () => {
-  const profile = {
-    resourceType: 'StructureDefinition',
-    url: 'http://example.org/StructureDefinition/list-by-target',
-    name: 'ListByTarget',
-    status: 'draft',
-    kind: 'resource',
-    abstract: false,
-    type: 'List',
-    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/List',
-    derivation: 'constraint',
-    differential: {
-      element: [
-        { id: 'List.entry', path: 'List.entry', slicing: { discriminator: [{ type: 'type', path: 'item.resolve()' }], rules: 'closed' } },
-        { id: 'List.entry:chanDoan', path: 'List.entry', sliceName: 'chanDoan', min: 1, max: '1' },
-        { id: 'List.entry:chanDoan.item', path: 'List.entry.item', type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Condition'] }] },
-        { id: 'List.entry:ketQua', path: 'List.entry', sliceName: 'ketQua', min: 0, max: '*' },
-        { id: 'List.entry:ketQua.item', path: 'List.entry.item', type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Observation'] }] },
-      ],
-    },
-  } as StructureDefinition;
+  const profile = testProfile('List', 'list-by-target', [
+    { id: 'List.entry', path: 'List.entry', slicing: { discriminator: [{ type: 'type', path: 'item.resolve()' }], rules: 'closed' } },
+    { id: 'List.entry:chanDoan', path: 'List.entry', sliceName: 'chanDoan', min: 1, max: '1' },
+    { id: 'List.entry:chanDoan.item', path: 'List.entry.item', type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Condition'] }] },
+    { id: 'List.entry:ketQua', path: 'List.entry', sliceName: 'ketQua', min: 0, max: '*' },
+    { id: 'List.entry:ketQua.item', path: 'List.entry.item', type: [{ code: 'Reference', targetProfile: ['http://hl7.org/fhir/StructureDefinition/Observation'] }] },
+  ]);
   const condition = (id: string) => ({ resourceType: 'Condition', id, subject: { reference: 'Patient/bn1' } });
   const list = (entries: string[], contained: Record<string, unknown>[]) => ({
     resourceType: 'List',
@@ -65,28 +52,14 @@ describe('slicing by item.resolve()', () => {
 });
 
 test("a profile's invariant inside a contained resource sees that resource as %resource and its type as %context", () => {
-  const profile = {
-    resourceType: 'StructureDefinition',
-    url: 'http://example.org/StructureDefinition/patient-contained-gp',
-    name: 'PatientContainedGp',
-    status: 'draft',
-    kind: 'resource',
-    abstract: false,
-    type: 'Patient',
-    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
-    derivation: 'constraint',
-    differential: {
-      element: [
-        { id: 'Patient', path: 'Patient' },
-        { id: 'Patient.contained', path: 'Patient.contained', type: [{ code: 'Practitioner' }] },
-        {
-          id: 'Patient.contained.name',
-          path: 'Patient.contained.name',
-          constraint: [{ key: 'gp-1', severity: 'error', human: 'context', expression: "%context.type().name = 'HumanName' and %resource.type().name = 'Practitioner' and %rootResource.type().name = 'Patient'" }],
-        },
-      ],
+  const profile = testProfile('Patient', 'patient-contained-gp', [
+    { id: 'Patient.contained', path: 'Patient.contained', type: [{ code: 'Practitioner' }] },
+    {
+      id: 'Patient.contained.name',
+      path: 'Patient.contained.name',
+      constraint: [{ key: 'gp-1', severity: 'error', human: 'context', expression: "%context.type().name = 'HumanName' and %resource.type().name = 'Practitioner' and %rootResource.type().name = 'Patient'" }],
     },
-  } as StructureDefinition;
+  ]);
   const patient = { resourceType: 'Patient', contained: [{ resourceType: 'Practitioner', id: 'bs', name: [{ text: 'BS. Lê Văn C' }] }], generalPractitioner: [{ reference: '#bs' }] };
   const issues = withConformanceResources([profile], () => validateResource(patient, { profiles: [profile.url!] }));
   expect(issues.filter((i) => i.severity === 'error')).toEqual([]);

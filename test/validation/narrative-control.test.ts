@@ -1,21 +1,9 @@
-import type { StructureDefinition } from 'fhir/r4';
+import type { ElementDefinition, StructureDefinition } from 'fhir/r4';
 import { validateResource, withConformanceResources } from '../../src/validation';
+import { testProfile } from '../helpers/profiles';
 
 /** Profiles that set narrative rules on Patient.text, or name a type profile nobody has. */
-function profile(name: string, element: Record<string, unknown>): StructureDefinition {
-  return {
-    resourceType: 'StructureDefinition',
-    url: `http://example.org/StructureDefinition/${name}`,
-    name,
-    status: 'draft',
-    kind: 'resource',
-    abstract: false,
-    type: 'Patient',
-    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
-    derivation: 'constraint',
-    differential: { element: [{ id: 'Patient', path: 'Patient' }, element as never] },
-  };
-}
+const profile = (slug: string, element: ElementDefinition) => testProfile('Patient', slug, [element]);
 const languageControl = (code: string) =>
   profile(`lang-${code.replace('_', '')}`, { id: 'Patient.text', path: 'Patient.text', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/narrative-language-control', valueCode: code }] });
 const sourceControl = profile('source', { id: 'Patient.text', path: 'Patient.text', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/narrative-source-control', valueCode: 'error' }] });

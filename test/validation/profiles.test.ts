@@ -1,30 +1,16 @@
-import type { StructureDefinition } from 'fhir/r4';
 import { validateResource, withConformanceResources } from '../../src/validation';
+import { testProfile } from '../helpers/profiles';
 
 /** A differential-only profile in the shape of the Vietnamese Patient profile: identifier slices. */
-const PROFILE: StructureDefinition = {
-  resourceType: 'StructureDefinition',
-  url: 'http://example.org/StructureDefinition/vn-patient-test',
-  name: 'VNPatientTest',
-  status: 'draft',
-  kind: 'resource',
-  abstract: false,
-  type: 'Patient',
-  baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
-  derivation: 'constraint',
-  differential: {
-    element: [
-      { id: 'Patient', path: 'Patient' },
-      { id: 'Patient.identifier', path: 'Patient.identifier', min: 1, slicing: { discriminator: [{ type: 'value', path: 'system' }], rules: 'open' } },
-      { id: 'Patient.identifier:cccd', path: 'Patient.identifier', sliceName: 'cccd', min: 1, max: '1', constraint: [{ key: 'vn-cccd', severity: 'error', human: 'CCCD có 12 chữ số (12 digits)', expression: "value.matches('^[0-9]{12}$')" }] },
-      { id: 'Patient.identifier:cccd.system', path: 'Patient.identifier.system', min: 1, fixedUri: 'http://example.org/sid/cccd' },
-      { id: 'Patient.identifier:cccd.value', path: 'Patient.identifier.value', min: 1 },
-      { id: 'Patient.gender', path: 'Patient.gender', min: 1 },
-      { id: 'Patient.birthDate', path: 'Patient.birthDate', max: '0' },
-      { id: 'Patient.maritalStatus', path: 'Patient.maritalStatus', patternCodeableConcept: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus' }] } },
-    ],
-  },
-};
+const PROFILE = testProfile('Patient', 'vn-patient-test', [
+  { id: 'Patient.identifier', path: 'Patient.identifier', min: 1, slicing: { discriminator: [{ type: 'value', path: 'system' }], rules: 'open' } },
+  { id: 'Patient.identifier:cccd', path: 'Patient.identifier', sliceName: 'cccd', min: 1, max: '1', constraint: [{ key: 'vn-cccd', severity: 'error', human: 'CCCD có 12 chữ số (12 digits)', expression: "value.matches('^[0-9]{12}$')" }] },
+  { id: 'Patient.identifier:cccd.system', path: 'Patient.identifier.system', min: 1, fixedUri: 'http://example.org/sid/cccd' },
+  { id: 'Patient.identifier:cccd.value', path: 'Patient.identifier.value', min: 1 },
+  { id: 'Patient.gender', path: 'Patient.gender', min: 1 },
+  { id: 'Patient.birthDate', path: 'Patient.birthDate', max: '0' },
+  { id: 'Patient.maritalStatus', path: 'Patient.maritalStatus', patternCodeableConcept: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus' }] } },
+]);
 
 const CCCD = { system: 'http://example.org/sid/cccd', value: '001099012345' };
 
