@@ -1,8 +1,6 @@
 import { FhirError } from '../fhir/outcome';
 import type { Queryable } from './db';
 import { INDEX_TABLES, indexResource, type IndexRows } from './index-rows';
-
-type IndexTable = (typeof INDEX_TABLES)[number];
 import type { AnyResource, StoredVersion, WriteMethod, WriteResult } from './types';
 
 /** One intended change; `ifMatch` is the version the client last saw (optimistic locking). */
@@ -14,7 +12,7 @@ export interface PendingWrite {
   ifMatch?: number;
 }
 
-const INDEX_COLUMNS: Record<IndexTable, [name: string, type: string][]> = {
+const INDEX_COLUMNS: Record<(typeof INDEX_TABLES)[number], [name: string, type: string][]> = {
   string: [['norm', 'text'], ['exact', 'text']],
   token: [['system', 'text'], ['code', 'text'], ['display', 'text']],
   date: [['lo', 'timestamptz'], ['hi', 'timestamptz']],
@@ -28,46 +26,35 @@ const INDEX_COLUMNS: Record<IndexTable, [name: string, type: string][]> = {
  * The whole write as one statement. Data-modifying CTEs share one snapshot, so the history copy
  * reads the rows before the upsert changes them, and the index DELETE sees only the old rows,
  * not the ones the sibling INSERT adds. One round trip however many resources and index rows.
- * It has only the parts a write set needs — the history copy and index deletes when it replaces
- * stored versions, inserts into the index tables it has rows for — because planning all 17 CTEs
- * cost about 2 ms a message; the shapes are few and cached.
  */
-const writeSqlCache = new Map<string, string>();
-function writeSql(replacing: boolean, tables: readonly IndexTable[]): string {
-  const cacheKey = `${replacing}:${tables.join(',')}`;
-  let sql = writeSqlCache.get(cacheKey);
-  if (sql) return sql;
+const WRITE_SQL = (() => {
   const keyJoin = (alias: string) => `${alias}.resource_type = k.t AND ${alias}.id = k.i`;
   // The `= ANY` arrays are for the planner, which cannot see how many keys a JSON document
   // holds and guesses 100: with the real count in view, an update finds its old rows through
   // the (resource_type, id) indexes instead of scanning whole tables (a test keeps it so).
   const replacedOnly = (alias: string) => `${alias}.resource_type = ANY($2::text[]) AND ${alias}.id = ANY($3::text[])`;
-  const replace = replacing
-    ? [
-        `replaced AS MATERIALIZED (SELECT k.t, k.i FROM doc, jsonb_to_recordset(doc.j->'replaced') AS k(t text, i text))`,
-        `hist AS (INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, content)
-             SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.deleted, r.content FROM resources r JOIN replaced k ON ${keyJoin('r')}
-             WHERE ${replacedOnly('r')})`,
-        ...INDEX_TABLES.map((t) => `del_${t} AS (DELETE FROM sp_${t} s USING replaced k WHERE ${replacedOnly('s')} AND ${keyJoin('s')})`),
-      ]
-    : [];
-  const inserts = tables.map((t) => {
+  const deletes = INDEX_TABLES.map((t) => `del_${t} AS (DELETE FROM sp_${t} s USING replaced k WHERE ${replacedOnly('s')} AND ${keyJoin('s')})`);
+  const inserts = INDEX_TABLES.map((t) => {
     const cols = INDEX_COLUMNS[t];
     const names = ['resource_type', 'id', 'param', ...cols.map(([n]) => n)];
     const values = names.map((_, i) => (i < 3 ? `e->>${i}` : `(e->>${i})::${cols[i - 3]![1]}`));
     return `ins_${t} AS (INSERT INTO sp_${t} (${names.join(', ')}) SELECT ${values.join(', ')} FROM doc, jsonb_array_elements(doc.j->'${t}') e)`;
   });
-  const upsert = `up AS (INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content)
+  return `WITH doc AS MATERIALIZED (SELECT $1::jsonb AS j),
+    replaced AS MATERIALIZED (SELECT k.t, k.i FROM doc, jsonb_to_recordset(doc.j->'replaced') AS k(t text, i text)),
+    hist AS (INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, content)
+             SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.deleted, r.content FROM resources r JOIN replaced k ON ${keyJoin('r')}
+             WHERE ${replacedOnly('r')}),
+    ${deletes.join(',\n    ')},
+    up AS (INSERT INTO resources (resource_type, id, version_id, last_updated, deleted, content)
            SELECT x.t, x.i, x.v, x.u::timestamptz, x.d, x.c FROM doc, jsonb_to_recordset(doc.j->'upserts') AS x(t text, i text, v integer, u text, d boolean, c jsonb)
            ON CONFLICT (resource_type, id) DO UPDATE
              SET version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, content = EXCLUDED.content
              WHERE resources.version_id = EXCLUDED.version_id - 1
-           RETURNING 1)`;
-  sql = `WITH ${['doc AS MATERIALIZED (SELECT $1::jsonb AS j)', ...replace, upsert, ...inserts].join(',\n    ')}
+           RETURNING 1),
+    ${inserts.join(',\n    ')}
   SELECT count(*)::int AS n FROM up`;
-  writeSqlCache.set(cacheKey, sql);
-  return sql;
-}
+})();
 
 const KEYS = `SELECT t, i FROM jsonb_to_recordset($1::jsonb) AS k(t text, i text)`;
 
@@ -160,10 +147,7 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
   }
 
   if (upserts.length > 0) {
-    const tables = INDEX_TABLES.filter((t) => index[t]!.length > 0);
-    const doc = JSON.stringify({ replaced, upserts, ...Object.fromEntries(tables.map((t) => [t, index[t]])) });
-    const params = replaced.length ? [doc, [...new Set(replaced.map((k) => k.t))], replaced.map((k) => k.i)] : [doc];
-    const [row] = await tx.query<{ n: number }>(writeSql(replaced.length > 0, tables), params);
+    const [row] = await tx.query<{ n: number }>(WRITE_SQL, [JSON.stringify({ replaced, upserts, ...index }), [...new Set(replaced.map((k) => k.t))], replaced.map((k) => k.i)]);
     if (row?.n !== upserts.length) throw new FhirError(409, 'a resource in this request was changed by another request at the same time; retry', 'conflict');
   }
   return results;
