@@ -16,13 +16,34 @@ function vsLabel(name: string, url: string): string {
  * the value set's own code systems with a code the set does not hold (other systems are what
  * "extensible" allows). Preferred and example bindings are not reported.
  */
+const TOKEN = "[A-Za-z0-9!#$&^_.+-]+";
+/**
+ * Value sets defined by a grammar rather than a list, so no expansion can hold them: BCP 13
+ * MIME types (`type/subtype; parameters`). Their syntax is what can be checked.
+ */
+const GRAMMARS: Record<string, { name: string; pattern: RegExp }> = {
+  // CapabilityStatement.format also takes the short forms xml, json and ttl
+  // (parameters are taken as written: published examples carry unquoted spaces in them)
+  'http://hl7.org/fhir/ValueSet/mimetypes': { name: 'MimeType', pattern: new RegExp(`^(xml|json|ttl|${TOKEN}/${TOKEN}(\\s*;.*)?)$`) },
+};
+
+function checkGrammar(w: Walk, valueSet: string, value: string): void {
+  const g = GRAMMARS[valueSet.split('|')[0]!];
+  if (!g || g.pattern.test(value)) return;
+  w.report('error', 'code-invalid', `The System URI could not be determined for the code '${value.slice(0, 100)}' in the ValueSet '${valueSet}'`);
+  w.report('error', 'code-invalid', `The value provided ('${value.slice(0, 100)}') was not found in the value set ${vsLabel(g.name, valueSet)}, and a code is required from this value set`);
+}
+
 export function checkCodedValue(w: Walk, r: ElementRule, value: unknown): void {
   const b = r.binding;
   if (!b) return;
   if (b.strength === 'extensible') return checkExtensible(w, r, value);
   if (b.strength !== 'required') return;
   const set = codeSet(b.valueSet);
-  if (!set) return;
+  if (!set) {
+    if (typeof value === 'string') checkGrammar(w, b.valueSet, value);
+    return;
+  }
   if (typeof value === 'string') {
     if (!set.codes.has(value)) {
       // as the Java validator does: it first fails to place the code in any system of the set
