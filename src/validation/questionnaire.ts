@@ -1,3 +1,5 @@
+import fhirpath from 'fhirpath';
+import r4model from 'fhirpath/fhir-context/r4';
 import type { Questionnaire, QuestionnaireItem, QuestionnaireItemEnableWhen } from 'fhir/r4';
 import { isResourceType } from '../fhir/definitions';
 import { issue } from '../fhir/outcome';
@@ -312,7 +314,46 @@ function answersFor(ctx: Ctx, linkId: string): Answer[] {
   return out;
 }
 
+/**
+ * An item enabled by a FHIRPath expression over the response: SDC's enableWhenExpression, or the
+ * Finnish national extension that carries the expression as a string. Undefined when there is
+ * none, or when it does not evaluate (then it is not held against the response).
+ */
+const ENABLE_WHEN_EXPRESSION: Record<string, (e: Json) => unknown> = {
+  'http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression': (e) => (e.valueExpression as Json | undefined)?.expression,
+  'http://phr.kanta.fi/StructureDefinition/fiphr-ext-questionnaire-enablewhen': (e) => e.valueString,
+};
+const compiledExpressions = new Map<string, ((r: unknown, vars: Json) => unknown[]) | null>();
+
+function enabledByExpression(ctx: Ctx, qi: QuestionnaireItem): boolean | undefined {
+  for (const ext of (qi.extension ?? []) as unknown as Json[]) {
+    const read = ENABLE_WHEN_EXPRESSION[String(ext.url)];
+    const expression = read?.(ext);
+    if (typeof expression !== 'string') continue;
+    let run = compiledExpressions.get(expression);
+    if (run === undefined) {
+      try {
+        const f = fhirpath.compile(expression, r4model);
+        run = (r, vars) => f(r as never, vars as never) as unknown[];
+      } catch {
+        run = null;
+      }
+      compiledExpressions.set(expression, run);
+    }
+    if (!run) return undefined;
+    try {
+      const out = run(ctx.qr, { resource: ctx.qr, rootResource: ctx.qr, questionnaire: ctx.q });
+      return out.length === 1 && out[0] === true;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 function enabled(ctx: Ctx, qi: QuestionnaireItem): boolean {
+  const byExpression = enabledByExpression(ctx, qi);
+  if (byExpression !== undefined) return byExpression;
   const conds = qi.enableWhen ?? [];
   if (!conds.length) return true;
   const results = conds.map((c) => condition(ctx, c));

@@ -43,3 +43,46 @@ describe('QuestionnaireResponse against its Questionnaire', () => {
     expect(validateResource(qr).filter((i) => i.severity === 'error')).toEqual([]);
   });
 });
+
+describe('enableWhenExpression (SDC)', () => {
+  const withExpression: Questionnaire = {
+    resourceType: 'Questionnaire',
+    url: 'http://example.org/Questionnaire/thai-san',
+    status: 'active',
+    item: [
+      { linkId: 'co-thai', text: 'Đang mang thai?', type: 'boolean' },
+      {
+        linkId: 'tuan-thai',
+        text: 'Tuần thai',
+        type: 'integer',
+        extension: [
+          {
+            url: 'http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression',
+            valueExpression: { language: 'text/fhirpath', expression: "%resource.repeat(item).where(linkId='co-thai').answer.value = true" },
+          } as never,
+        ],
+      },
+    ],
+  };
+  const check = (pregnant: boolean) =>
+    withConformanceResources([withExpression], () =>
+      validateResource({
+        resourceType: 'QuestionnaireResponse',
+        questionnaire: withExpression.url,
+        status: 'completed',
+        item: [
+          { linkId: 'co-thai', answer: [{ valueBoolean: pregnant }] },
+          { linkId: 'tuan-thai', answer: [{ valueInteger: 12 }] },
+        ],
+      }),
+    )
+      .filter((i) => i.severity === 'error')
+      .map((i) => i.diagnostics);
+
+  it('an answer to an item the expression enables is fine', () => {
+    expect(check(true)).toEqual([]);
+  });
+  it('an answer to an item the expression disables is an error', () => {
+    expect(check(false)).toEqual(["Item has answer, even though it is not enabled (item id = 'tuan-thai')"]);
+  });
+});
