@@ -46,6 +46,8 @@ function evaluate(expression: string, base: string | undefined, data: unknown, v
   }
 }
 
+const HL7_EXTENSIONS = 'http://hl7.org/fhir/StructureDefinition/';
+
 export function checkExtension(w: Walk, ext: Record<string, unknown>, host: ExtensionHost | undefined): void {
   const url = ext.url;
   if (typeof url !== 'string' || url === '') {
@@ -60,9 +62,10 @@ export function checkExtension(w: Walk, ext: Record<string, unknown>, host: Exte
   if (url.includes('|')) w.report('error', 'structure', 'The extension URL must not contain a version');
   const sd = structureDefinitionByUrl(url);
   if (!sd || sd.type !== 'Extension') {
-    // The Java validator carries HL7's whole extension registry and rejects what it cannot find;
-    // without that registry here (only the R4 core set), an unknown extension is a warning.
-    w.report('warning', 'structure', `The extension ${url} is unknown, and not checked`);
+    // HL7's own namespace is fully known here (core R4 and HL7's extension pack), so an unknown
+    // URL in it is a mistake; anyone else's unknown extension (US Core, a hospital's) is a warning.
+    if (url.startsWith(HL7_EXTENSIONS)) w.report('error', 'structure', `The extension ${url} could not be found so is not allowed here`);
+    else w.report('warning', 'structure', `The extension ${url} is unknown, and not checked`);
     return;
   }
   if (host && !contextAllows(sd, host, w.vars)) {

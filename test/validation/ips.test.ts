@@ -20,6 +20,6 @@ test('extensions of the HL7 extension pack are known by their definitions', () =
   // patient-sexParameterForClinicalUse is in the pack, not in core R4, and is a complex extension
   const ext = (url: string) => ({ resourceType: 'Patient', extension: [{ url: `http://hl7.org/fhir/StructureDefinition/${url}`, valueString: 'x' }] });
   expect(errors(ext('patient-sexParameterForClinicalUse'))).toContainEqual(expect.stringMatching(/Extension\.value\[x\]: max allowed = 0/));
-  // one nobody defines is still only a warning
-  expect(errors(ext('khong-co-dinh-nghia'))).toEqual([]);
+  // and one that is in neither, in HL7's namespace, cannot be
+  expect(errors(ext('khong-co-dinh-nghia'))).toEqual([expect.stringMatching(/could not be found so is not allowed here/)]);
 });

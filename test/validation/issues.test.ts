@@ -55,8 +55,11 @@ describe('issues on hand-made bad resources', () => {
   it('checks extension shape (ext-1) and primitive companions', () => {
     expect(at({ resourceType: 'Patient', extension: [{ url: 'http://x.org/e' }] })).toEqual(['Patient.extension[0]']);
     expect(at({ resourceType: 'Patient', extension: [{ url: 'relative', valueString: 'a' }] })).toEqual(['Patient.extension[0]']);
-    const unknown = validateResource({ resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/no-such', valueString: 'a' }] });
+    // an unknown extension of someone else's is a warning; one in HL7's own namespace, which is known in full, an error
+    const unknown = validateResource({ resourceType: 'Patient', extension: [{ url: 'http://fhir.benhvien.vn/StructureDefinition/no-such', valueString: 'a' }] });
     expect(unknown.filter((i) => i.expression === 'Patient.extension[0]')).toEqual([expect.objectContaining({ severity: 'warning' })]);
+    const unknownHl7 = validateResource({ resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/no-such', valueString: 'a' }] });
+    expect(unknownHl7.filter((i) => i.expression === 'Patient.extension[0]')).toEqual([expect.objectContaining({ severity: 'error', diagnostics: expect.stringContaining('could not be found') })]);
     const badType = errors({ resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueString: 'Huế' }] });
     expect(badType.map((i) => i.expression)).toEqual(['Patient.extension[0].valueString']);
     const badContext = errors({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueAddress: { city: 'Huế' } }] });
