@@ -1,7 +1,7 @@
 import type { ElementDefinition } from 'fhir/r4';
 import { compileConstraints, holds, type Invariant } from './invariants';
 import { isKnownType, structureDefinitionByUrl, type ElementRule } from './model';
-import { coreElement, globalProfilesFor, itemsOf, lastSegment, loadProfile, maxOf, typeOfKey, type PNode, type Profile } from './profile-model';
+import { coreElement, globalProfilesFor, itemsOf, lastSegment, loadProfile, maxOf, typeOfKey, type Item, type PNode, type Profile } from './profile-model';
 import { matchesFixed, matchesPattern, describe } from './patterns';
 import { hasNarrativeControl, narrativeControlIssues } from './narrative';
 import { conformsTo, sliceMatches, slicingSupported } from './slicing';
@@ -113,6 +113,7 @@ function checkChildren(run: ProfileRun, obj: Record<string, unknown>, name: stri
     if (it.value === undefined && def.extension?.some((e) => e.url.endsWith('extension-ElementDefinition.mustHaveValue') && e.valueBoolean)) {
       report(run, `The element definition \`\`${def.path}\`\` in the profile '${run.profile.url}' requires that a value be present in this element`);
     }
+    if (it.value === undefined && def.extension) checkValueAlternatives(run, def, obj, it);
     if (it.value !== undefined) {
       checkNode(run, base, it.value, typeCode);
       if (slices.length && slicingSupported(def)) {
@@ -138,6 +139,19 @@ function checkChildren(run: ProfileRun, obj: Record<string, unknown>, name: stri
     const label = `${path}:${s.def.sliceName ?? lastSegment(s.def.id ?? '')}`;
     if (n < smin) report(run, `Slice '${label}': a matching slice is required, but not found (from ${run.profile.label})`);
     if (n > smax) report(run, `${label}: max allowed = ${smax}, but found ${n} (from ${run.profile.label})`);
+  }
+}
+
+const VALUE_ALTERNATIVES = 'extension-ElementDefinition.valueAlternatives';
+/** A primitive present without a value (extensions only) must carry one of the extensions the profile allows instead. */
+function checkValueAlternatives(run: ProfileRun, def: ElementDefinition, obj: Record<string, unknown>, it: Item): void {
+  const alternatives = def.extension!.filter((e) => e.url.endsWith(VALUE_ALTERNATIVES) && typeof e.valueCanonical === 'string').map((e) => e.valueCanonical!);
+  if (!alternatives.length) return;
+  const companion = obj[`_${it.key}`];
+  const own = (it.index >= 0 && Array.isArray(companion) ? companion[it.index] : companion) as { extension?: { url?: unknown }[] } | null | undefined;
+  const urls = (own?.extension ?? []).map((e) => e?.url);
+  if (!alternatives.some((a) => urls.includes(a))) {
+    report(run, `The element definition \`\`${def.path}\`\` in the profile '${run.profile.url}' requires that if a value is not present, the extension '${alternatives.join("' or '")}' must be present`);
   }
 }
 

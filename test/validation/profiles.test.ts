@@ -60,3 +60,28 @@ describe('profiles (snapshot generated from a differential)', () => {
     expect(declared.some((i) => i.severity === 'warning' && i.diagnostics.includes('http://example.org/none'))).toBe(true);
   });
 });
+
+describe('valueAlternatives', () => {
+  // active is required, but may be given as a data-absent-reason instead of a value
+  const sd = testProfile('Patient', 'active-or-absent', [
+    {
+      id: 'Patient.active',
+      path: 'Patient.active',
+      min: 1,
+      extension: [{ url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives', valueCanonical: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason' }],
+    },
+  ]);
+  const check = (p: Record<string, unknown>) =>
+    withConformanceResources([sd], () => validateResource({ resourceType: 'Patient', ...p }, { profiles: [sd.url!] }))
+      .filter((i) => i.severity === 'error')
+      .map((i) => i.diagnostics);
+  const absent = (url: string, valueCode: string) => ({ _active: { extension: [{ url, valueCode }] } });
+
+  it('accepts a value, or the allowed extension in its place', () => {
+    expect(check({ active: true })).toEqual([]);
+    expect(check(absent('http://hl7.org/fhir/StructureDefinition/data-absent-reason', 'unknown'))).toEqual([]);
+  });
+  it('refuses another extension in place of the value', () => {
+    expect(check(absent('http://hl7.org/fhir/StructureDefinition/iso21090-nullFlavor', 'MSK'))).toEqual([expect.stringMatching(/requires that if a value is not present, the extension '.*data-absent-reason' must be present/)]);
+  });
+});
