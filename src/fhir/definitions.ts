@@ -8,6 +8,9 @@ import type { Bundle, FhirResource, SearchParameter, StructureDefinition } from 
  */
 const packageDir = dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
 
+/** Canonical base of the core StructureDefinitions (and of HL7's own extensions). */
+export const SD_BASE = 'http://hl7.org/fhir/StructureDefinition/';
+
 const bundles = new Map<string, Bundle>();
 
 /** One of the package's definition bundles, e.g. `resources`, `types`, `searchParams`, `valuesets`. */

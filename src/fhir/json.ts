@@ -37,3 +37,8 @@ export function checkShape(value: unknown): void {
     }
   }
 }
+
+/** The members of a JSON array as objects to read from, or none when it is not an array (bad input is reported elsewhere). */
+export function listOf(v: unknown): Record<string, unknown>[] {
+  return Array.isArray(v) ? (v as Record<string, unknown>[]) : [];
+}

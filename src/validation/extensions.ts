@@ -1,6 +1,6 @@
 import type { StructureDefinition } from 'fhir/r4';
-import fhirpath from 'fhirpath';
-import r4model from 'fhirpath/fhir-context/r4';
+import { SD_BASE } from '../fhir/definitions';
+import { evaluateExpression } from './expressions';
 import { structureDefinitionByUrl, typeNode } from './model';
 import { checkAgainstProfile } from './profiles';
 import type { Walk } from './walk';
@@ -24,30 +24,6 @@ export interface ExtensionHost {
   value?: unknown;
 }
 
-const compiledPaths = new Map<string, ((d: unknown, v?: unknown) => unknown[]) | null>();
-
-function evaluate(expression: string, base: string | undefined, data: unknown, vars: Record<string, unknown>): unknown[] | undefined {
-  const k = `${base ?? ''}|${expression}`;
-  let fn = compiledPaths.get(k);
-  if (fn === undefined) {
-    try {
-      const f = fhirpath.compile(base ? { base, expression } : expression, r4model, { traceFn: () => undefined });
-      fn = (d, v) => f(d as never, v as never) as unknown[];
-    } catch {
-      fn = null;
-    }
-    compiledPaths.set(k, fn);
-  }
-  if (!fn) return undefined;
-  try {
-    return fn(data, vars);
-  } catch {
-    return undefined;
-  }
-}
-
-const HL7_EXTENSIONS = 'http://hl7.org/fhir/StructureDefinition/';
-
 export function checkExtension(w: Walk, ext: Record<string, unknown>, host: ExtensionHost | undefined): void {
   const url = ext.url;
   if (typeof url !== 'string' || url === '') {
@@ -64,7 +40,7 @@ export function checkExtension(w: Walk, ext: Record<string, unknown>, host: Exte
   if (!sd || sd.type !== 'Extension') {
     // HL7's own namespace is fully known here (core R4 and HL7's extension pack), so an unknown
     // URL in it is a mistake; anyone else's unknown extension (US Core, a hospital's) is a warning.
-    if (url.startsWith(HL7_EXTENSIONS)) w.report('error', 'structure', `The extension ${url} could not be found so is not allowed here`);
+    if (url.startsWith(SD_BASE)) w.report('error', 'structure', `The extension ${url} could not be found so is not allowed here`);
     else w.report('warning', 'structure', `The extension ${url} is unknown, and not checked`);
     return;
   }
@@ -73,7 +49,7 @@ export function checkExtension(w: Walk, ext: Record<string, unknown>, host: Exte
     w.report('error', 'business-rule', `The extension ${url} is not allowed to be used at this point (this element is [${host.type}, ${host.path}]; allowed = [${allowed}])`);
   } else if (host && sd.contextInvariant?.length) {
     for (const inv of sd.contextInvariant) {
-      const r = evaluate(inv, host.resource ? undefined : host.path, host.value, w.vars);
+      const r = evaluateExpression(inv, host.resource ? undefined : host.path, host.value, w.vars);
       if (r && r.length === 1 && r[0] === false) {
         w.report('error', 'business-rule', `The extension ${url} is not allowed to be used at this point (based on context invariant '${inv}')`);
       }
@@ -94,7 +70,7 @@ function contextAllows(sd: StructureDefinition, host: ExtensionHost, vars: Recor
   return contexts.some((c) => {
     const e = c.expression;
     if (c.type === 'fhirpath') {
-      const r = evaluate(e, undefined, vars.resource, vars);
+      const r = evaluateExpression(e, undefined, vars.resource, vars);
       return r === undefined || r.includes(host.value);
     }
     if (c.type === 'extension') return host.extensionUrl === e;

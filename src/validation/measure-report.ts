@@ -1,5 +1,6 @@
 import type { Measure } from 'fhir/r4';
 import { CanonicalRegistry } from './canonical-registry';
+import { listOf } from '../fhir/json';
 import type { Walk } from './walk';
 
 /**
@@ -12,7 +13,6 @@ export const measures = new CanonicalRegistry<Measure>();
 type Json = Record<string, unknown>;
 type Concept = { coding?: { system?: string; code?: string }[]; text?: string } | undefined;
 
-const list = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
 
 function sameConcept(a: unknown, b: unknown): boolean {
   const ca = (a as Concept)?.coding ?? [];
@@ -24,9 +24,9 @@ function sameConcept(a: unknown, b: unknown): boolean {
 const report = (w: Walk, path: (string | number)[], message: string) => w.reportAt(path, 'error', 'business-rule', message);
 
 export function validateMeasureReport(w: Walk, mr: Json): void {
-  const groups = list(mr.group);
+  const groups = listOf(mr.group);
   groups.forEach((g, gi) =>
-    list(g.population).forEach((p, pi) => {
+    listOf(g.population).forEach((p, pi) => {
       if (mr.type !== 'subject-list' && p.subjectResults !== undefined) report(w, ['.group', gi, '.population', pi], "Reports where type is not 'subject-list' don't have subjects listed");
     }),
   );
@@ -42,7 +42,7 @@ export function validateMeasureReport(w: Walk, mr: Json): void {
     }
     reported.add(mi);
     const populations = defined[mi]!.population ?? [];
-    list(g.population).forEach((p, pi) => {
+    listOf(g.population).forEach((p, pi) => {
       if (!populations.some((d) => sameConcept(d.code, p.code))) report(w, ['.group', gi, '.population', pi], 'The code for this group population has no match in the measure definition');
     });
   });

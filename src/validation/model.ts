@@ -1,6 +1,6 @@
 import type { ElementDefinition, StructureDefinition } from 'fhir/r4';
 import { extensionPackDefinition } from './packages';
-import { definitionResources } from '../fhir/definitions';
+import { definitionResources, SD_BASE } from '../fhir/definitions';
 import { compileConstraints, type Invariant } from './invariants';
 import { compilePrimitive, type PrimitiveRule } from './primitives';
 
@@ -45,7 +45,6 @@ export interface TypeNode {
 }
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
-const SD_BASE = 'http://hl7.org/fhir/StructureDefinition/';
 
 let byType: Map<string, StructureDefinition> | undefined;
 const byUrl = new Map<string, StructureDefinition>();

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { StructureDefinition } from 'fhir/r4';
+import { SD_BASE } from '../fhir/definitions';
 
 /**
  * Implementation guides beyond core R4, read from their HL7 npm packages:
@@ -33,13 +34,12 @@ export function ipsConformanceResources(): unknown[] {
   return out;
 }
 
-const EXTENSION_BASE = 'http://hl7.org/fhir/StructureDefinition/';
 const extensions = new Map<string, StructureDefinition | null>();
 
 /** An extension definition of HL7's extension pack, by URL (the pack names its files by id). */
 export function extensionPackDefinition(url: string): StructureDefinition | undefined {
-  if (!url.startsWith(EXTENSION_BASE)) return undefined;
-  const id = url.slice(EXTENSION_BASE.length);
+  if (!url.startsWith(SD_BASE)) return undefined;
+  const id = url.slice(SD_BASE.length);
   if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) return undefined;
   let sd = extensions.get(id);
   if (sd === undefined) {

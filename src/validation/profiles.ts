@@ -160,8 +160,15 @@ function checkTargets(run: ProfileRun, def: ElementDefinition, core: ElementDefi
   const targets = (def.type ?? []).flatMap((t) => t.targetProfile ?? []);
   const coreTargets = (core?.type ?? []).flatMap((t) => t.targetProfile ?? []);
   if (!targets.length || targets.length >= coreTargets.length && coreTargets.every((t) => targets.includes(t))) return;
-  for (const u of targets) if (!structureDefinitionByUrl(u)) reportUnknownProfile(run, u, `Unable to resolve the profile reference '${u}'`);
-  const types = [...new Set(targets.map((u) => structureDefinitionByUrl(u)?.type ?? u.split('/').pop()!))];
+  const types = [
+    ...new Set(
+      targets.map((u) => {
+        const sd = structureDefinitionByUrl(u);
+        if (!sd) reportUnknownProfile(run, u, `Unable to resolve the profile reference '${u}'`);
+        return sd?.type ?? u.split('/').pop()!;
+      }),
+    ),
+  ];
   if (types.includes('Resource')) return;
   const s = typeof ref.reference === 'string' ? ref.reference : '';
   const m = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(s);

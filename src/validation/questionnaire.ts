@@ -1,9 +1,8 @@
-import fhirpath from 'fhirpath';
-import r4model from 'fhirpath/fhir-context/r4';
 import type { Questionnaire, QuestionnaireItem, QuestionnaireItemEnableWhen } from 'fhir/r4';
-import { isResourceType } from '../fhir/definitions';
+import { isResourceType, SD_BASE as SD } from '../fhir/definitions';
 import { issue } from '../fhir/outcome';
 import { CanonicalRegistry } from './canonical-registry';
+import { evaluateExpression } from './expressions';
 import { structureDefinitionByUrl } from './model';
 import { codeSet, knownValueSet } from './terminology';
 import type { Walk } from './walk';
@@ -15,7 +14,6 @@ import type { Walk } from './walk';
  */
 export const questionnaires = new CanonicalRegistry<Questionnaire>();
 
-const SD = 'http://hl7.org/fhir/StructureDefinition/';
 const ANSWER_TYPES: Record<string, string[]> = {
   boolean: ['boolean'],
   decimal: ['decimal'],
@@ -323,30 +321,12 @@ const ENABLE_WHEN_EXPRESSION: Record<string, (e: Json) => unknown> = {
   'http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression': (e) => (e.valueExpression as Json | undefined)?.expression,
   'http://phr.kanta.fi/StructureDefinition/fiphr-ext-questionnaire-enablewhen': (e) => e.valueString,
 };
-const compiledExpressions = new Map<string, ((r: unknown, vars: Json) => unknown[]) | null>();
-
 function enabledByExpression(ctx: Ctx, qi: QuestionnaireItem): boolean | undefined {
   for (const ext of (qi.extension ?? []) as unknown as Json[]) {
-    const read = ENABLE_WHEN_EXPRESSION[String(ext.url)];
-    const expression = read?.(ext);
+    const expression = ENABLE_WHEN_EXPRESSION[String(ext.url)]?.(ext);
     if (typeof expression !== 'string') continue;
-    let run = compiledExpressions.get(expression);
-    if (run === undefined) {
-      try {
-        const f = fhirpath.compile(expression, r4model);
-        run = (r, vars) => f(r as never, vars as never) as unknown[];
-      } catch {
-        run = null;
-      }
-      compiledExpressions.set(expression, run);
-    }
-    if (!run) return undefined;
-    try {
-      const out = run(ctx.qr, { resource: ctx.qr, rootResource: ctx.qr, questionnaire: ctx.q });
-      return out.length === 1 && out[0] === true;
-    } catch {
-      return undefined;
-    }
+    const out = evaluateExpression(expression, undefined, ctx.qr, { resource: ctx.qr, rootResource: ctx.qr, questionnaire: ctx.q });
+    return out === undefined ? undefined : out.length === 1 && out[0] === true;
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { SearchParameter } from 'fhir/r4';
 import { searchParameterDefinitions } from '../fhir/definitions';
+import { listOf } from '../fhir/json';
 import type { Walk } from './walk';
 
 /**
@@ -8,7 +9,6 @@ import type { Walk } from './walk';
  * CapabilityStatement declares a search parameter with the type of the definition it cites.
  */
 type Json = Record<string, unknown>;
-const list = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
 
 let byUrl: Map<string, SearchParameter> | undefined;
 function coreSearchParameter(url: unknown): SearchParameter | undefined {
@@ -31,9 +31,9 @@ export function validateSearchParameter(w: Walk, sp: Json): void {
 }
 
 export function validateCapabilityStatement(w: Walk, cs: Json): void {
-  list(cs.rest).forEach((rest, ri) =>
-    list(rest.resource).forEach((res, xi) =>
-      list(res.searchParam).forEach((p, pi) => {
+  listOf(cs.rest).forEach((rest, ri) =>
+    listOf(rest.resource).forEach((res, xi) =>
+      listOf(res.searchParam).forEach((p, pi) => {
         const def = coreSearchParameter(p.definition);
         if (def && typeof p.type === 'string' && p.type !== def.type) {
           w.reportAt(['.rest', ri, '.resource', xi, '.searchParam', pi], 'error', 'business-rule', `Type mismatch - SearchParameter '${String(p.definition)}' type is ${def.type}, but type here is ${p.type}`);

@@ -11,11 +11,6 @@ function vsLabel(name: string, url: string): string {
   return `'${name}' (${url})`;
 }
 
-/**
- * Required bindings are enforced. An extensible binding gets a warning when a coding uses one of
- * the value set's own code systems with a code the set does not hold (other systems are what
- * "extensible" allows). Preferred and example bindings are not reported.
- */
 const TOKEN = "[A-Za-z0-9!#$&^_.+-]+";
 /**
  * Value sets defined by a grammar rather than a list, so no expansion can hold them: BCP 13
@@ -30,10 +25,20 @@ const GRAMMARS: Record<string, { name: string; pattern: RegExp }> = {
 function checkGrammar(w: Walk, valueSet: string, value: string): void {
   const g = GRAMMARS[valueSet.split('|')[0]!];
   if (!g || g.pattern.test(value)) return;
-  w.report('error', 'code-invalid', `The System URI could not be determined for the code '${value.slice(0, 100)}' in the ValueSet '${valueSet}'`);
-  w.report('error', 'code-invalid', `The value provided ('${value.slice(0, 100)}') was not found in the value set ${vsLabel(g.name, valueSet)}, and a code is required from this value set`);
+  reportCodeNotInSet(w, value, g.name, valueSet);
 }
 
+/** As the Java validator words it: it first fails to place the code in any system of the set. */
+function reportCodeNotInSet(w: Walk, value: string, name: string, valueSet: string): void {
+  w.report('error', 'code-invalid', `The System URI could not be determined for the code '${value.slice(0, 100)}' in the ValueSet '${valueSet}'`);
+  w.report('error', 'code-invalid', `The value provided ('${value.slice(0, 100)}') was not found in the value set ${vsLabel(name, valueSet)}, and a code is required from this value set`);
+}
+
+/**
+ * Required bindings are enforced. An extensible binding gets a warning when a coding uses one of
+ * the value set's own code systems with a code the set does not hold (other systems are what
+ * "extensible" allows). Preferred and example bindings are not reported.
+ */
 export function checkCodedValue(w: Walk, r: ElementRule, value: unknown): void {
   const b = r.binding;
   if (!b) return;
@@ -45,11 +50,7 @@ export function checkCodedValue(w: Walk, r: ElementRule, value: unknown): void {
     return;
   }
   if (typeof value === 'string') {
-    if (!set.codes.has(value)) {
-      // as the Java validator does: it first fails to place the code in any system of the set
-      w.report('error', 'code-invalid', `The System URI could not be determined for the code '${value.slice(0, 100)}' in the ValueSet '${b.valueSet}'`);
-      w.report('error', 'code-invalid', `The value provided ('${value.slice(0, 100)}') was not found in the value set ${vsLabel(set.name, b.valueSet)}, and a code is required from this value set`);
-    }
+    if (!set.codes.has(value)) reportCodeNotInSet(w, value, set.name, b.valueSet);
     return;
   }
   const v = value as Record<string, unknown>;
