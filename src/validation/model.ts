@@ -65,12 +65,16 @@ function index(): Map<string, StructureDefinition> {
 }
 
 let othersLoaded = false;
+/** Core R4's own extension definitions: superseded by the extension pack's where it has one. */
+const coreExtensions = new WeakSet<StructureDefinition>();
+
 /** Core profiles and extension definitions: loaded only when something names one. */
 function loadOthers(): void {
   if (othersLoaded) return;
   othersLoaded = true;
   for (const bundle of ['profiles-others', 'extensions']) {
     for (const sd of definitionResources<StructureDefinition>(bundle, 'StructureDefinition')) {
+      if (bundle === 'extensions') coreExtensions.add(sd);
       if (!byUrl.has(sd.url)) byUrl.set(sd.url, sd);
     }
   }
@@ -108,6 +112,10 @@ export function structureDefinitionByUrl(url: string): StructureDefinition | und
     loadOthers();
     sd = byUrl.get(bare) ?? extensionPackDefinition(bare);
   }
+  // HL7 maintains its extensions in the extension pack now; core R4's copies are older (some
+  // have since been corrected, e.g. where structuredefinition-fhir-type may appear), and the
+  // reference validator prefers the pack's too.
+  if (sd && coreExtensions.has(sd)) sd = extensionPackDefinition(bare) ?? sd;
   return sd;
 }
 

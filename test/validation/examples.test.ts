@@ -23,6 +23,15 @@ const KNOWN_INVALID: Record<string, string> = {
   'Questionnaire-qs1.json': 'nested items without the mandatory linkId',
   'Bundle-hla-1.json': "hla-genotyping-results-glstring has a sub-extension 'uri'; the definition names it 'url'",
   'Library-zika-virus-intervention-logic.json': "codeFilter.valueSet 'urn:oid:X.Y.Z' is not a valid OID",
+  // HL7's extension pack (whose definitions replace core R4's, as in the Java validator) allows
+  // cqf-qualityOfEvidence and cqf-strengthOfRecommendation on PlanDefinition.action only.
+  'PlanDefinition-low-suicide-risk-order-set.json': 'cqf-* extension on RelatedArtifact.document, outside its context',
+  'PlanDefinition-opioidcds-04.json': 'cqf-* extension on RelatedArtifact.document, outside its context',
+  'PlanDefinition-opioidcds-05.json': 'cqf-* extension on RelatedArtifact.document, outside its context',
+  'PlanDefinition-opioidcds-07.json': 'cqf-* extension on RelatedArtifact.document, outside its context',
+  'PlanDefinition-opioidcds-08.json': 'cqf-* extension on RelatedArtifact.document, outside its context',
+  'PlanDefinition-opioidcds-10.json': 'cqf-* extension on RelatedArtifact.document, outside its context',
+  'PlanDefinition-opioidcds-11.json': 'cqf-* extension on RelatedArtifact.document, outside its context',
 };
 
 const CONFORMANCE_TYPES = new Set(
