@@ -6,7 +6,7 @@ import { readResource } from '../src/cli/commands/validate';
 import type { Issue } from '../src/fhir/outcome';
 import { parseFhirXml } from '../src/fhir/xml';
 import { readXml, type XmlElement } from '../src/fhir/xml/tokens';
-import { validateResource, withConformanceResources } from '../src/validation';
+import { validateResource, withConformanceResources, type ValidationPolicy } from '../src/validation';
 
 /**
  * `npm run conformance`: every test of the HL7 validator suite's self-contained R4 index, run
@@ -20,6 +20,7 @@ interface Step {
   java: string | { errorCount?: number; fatalCount?: number };
   supporting?: string[];
   source?: string;
+  assumeValidRestReferences?: boolean;
 }
 interface TestCase extends Step {
   name: string;
@@ -61,10 +62,18 @@ function errorsOf(issues: Issue[]): Issue[] {
   return issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
 }
 
+/** The test's validator options, named as the Java validator names them; unset means its default. */
+function policyOf(t: TestCase, step: Step): Partial<ValidationPolicy> {
+  return {
+    securityChecks: !!t['security-checks'],
+    assumeValidRestReferences: !!(step.assumeValidRestReferences ?? t.assumeValidRestReferences),
+  };
+}
+
 /** Validates the test's file (text as given: JSON or XML) with optional profiles. */
-function runStep(text: string, profiles: string[], securityChecks: boolean): Issue[] {
+function runStep(text: string, profiles: string[], policy: Partial<ValidationPolicy>): Issue[] {
   const { resource, issues } = readResource(text);
-  return resource === undefined ? issues : validateResource(resource, { profiles, securityChecks });
+  return resource === undefined ? issues : validateResource(resource, { profiles, ...policy });
 }
 
 function runTest(t: TestCase): Result {
@@ -74,7 +83,7 @@ function runTest(t: TestCase): Result {
     const text = readFileSync(join(CASES, t.file), 'utf8');
     const supporting = [...(t.supporting ?? []), ...(t.profiles ?? [])].map(load);
     const expected = expectedErrors(t.java);
-    const got = withConformanceResources(supporting, () => errorsOf(runStep(text, [], !!t['security-checks'])));
+    const got = withConformanceResources(supporting, () => errorsOf(runStep(text, [], policyOf(t, t))));
     let verdict = expected > 0 === got.length > 0;
     let count = expected === got.length;
     const detail = got.map((i) => `${i.expression ?? ''}: ${i.diagnostics}`);
@@ -82,7 +91,7 @@ function runTest(t: TestCase): Result {
       const sd = load(t.profile.source) as { url?: string };
       const more = [...supporting, ...(t.profile.supporting ?? []).map(load), sd];
       const pExpected = expectedErrors(t.profile.java);
-      const pGot = withConformanceResources(more, () => errorsOf(runStep(text, sd.url ? [sd.url] : [], !!t['security-checks'])));
+      const pGot = withConformanceResources(more, () => errorsOf(runStep(text, sd.url ? [sd.url] : [], policyOf(t, t.profile!))));
       verdict &&= pExpected > 0 === pGot.length > 0;
       count &&= pExpected === pGot.length;
       detail.push(`profile step: expected ${pExpected}, got ${pGot.length}`, ...pGot.map((i) => `  ${i.expression ?? ''}: ${i.diagnostics}`));

@@ -11,9 +11,10 @@ import { ipsConformanceResources } from './packages';
 import { questionnaires } from './questionnaire';
 import { clearSnapshots } from './snapshot';
 import { codeSet, registerCodeSystem, registerValueSet, rollbackTerminology, terminologyMark } from './terminology';
-import { Walk, walkResource } from './walk';
+import { DEFAULT_POLICY, Walk, walkResource, type ValidationPolicy } from './walk';
 
 export { skippedInvariants } from './invariants';
+export type { ValidationPolicy } from './walk';
 
 // memberOf() and conformsTo() in invariants are answered here, where the whole validator is in
 // reach; conformsTo() nests at most a few levels (a profile may test itself).
@@ -44,11 +45,9 @@ setInvariantHooks({
   },
 });
 
-export interface ValidateOptions {
+export interface ValidateOptions extends Partial<ValidationPolicy> {
   /** Canonical URLs of profiles to check besides the ones in `meta.profile`. */
   profiles?: string[];
-  /** Also reject HTML markup in plain strings (as the Java validator's security checks do). */
-  securityChecks?: boolean;
 }
 
 /**
@@ -59,7 +58,10 @@ export interface ValidateOptions {
 export function validateResource(resource: unknown, options?: ValidateOptions): Issue[] {
   ensureLocalProfiles();
   const w = new Walk();
-  w.securityChecks = options?.securityChecks === true;
+  if (options) {
+    const { profiles: _p, ...policy } = options;
+    w.policy = { ...DEFAULT_POLICY, ...Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)) };
+  }
   try {
     walkResource(w, resource, false, options?.profiles);
   } catch (e) {

@@ -21,6 +21,20 @@ function sameConcept(a: unknown, b: unknown): boolean {
   return ca.length === 0 && cb.length === 0 && (a as Concept)?.text !== undefined && (a as Concept)?.text === (b as Concept)?.text;
 }
 
+/**
+ * How many subjects `subjectResults` names: the entries of a contained List, or one when it
+ * points straight at a subject; unknown for a List held elsewhere.
+ */
+function subjectCount(mr: Json, subjectResults: unknown): number | undefined {
+  const ref = (subjectResults as { reference?: unknown } | undefined)?.reference;
+  if (typeof ref !== 'string') return undefined;
+  if (ref.startsWith('#')) {
+    const list = listOf(mr.contained).find((c) => c.id === ref.slice(1));
+    return list?.resourceType === 'List' ? listOf(list.entry).length : undefined;
+  }
+  return /(^|\/)List\/[^/]+$/.test(ref) ? undefined : 1;
+}
+
 const report = (w: Walk, path: (string | number)[], message: string) => w.reportAt(path, 'error', 'business-rule', message);
 
 export function validateMeasureReport(w: Walk, mr: Json): void {
@@ -28,6 +42,8 @@ export function validateMeasureReport(w: Walk, mr: Json): void {
   groups.forEach((g, gi) =>
     listOf(g.population).forEach((p, pi) => {
       if (mr.type !== 'subject-list' && p.subjectResults !== undefined) report(w, ['.group', gi, '.population', pi], "Reports where type is not 'subject-list' don't have subjects listed");
+      const listed = subjectCount(mr, p.subjectResults);
+      if (typeof p.count === 'number' && listed !== undefined && listed !== p.count) report(w, ['.group', gi, '.population', pi], `Mismatch between count ${p.count} and number of subjects ${listed}`);
     }),
   );
   const measure = typeof mr.measure === 'string' ? measures.get(mr.measure) : undefined;

@@ -5,6 +5,7 @@ import { coreElement, globalProfilesFor, itemsOf, lastSegment, loadProfile, maxO
 import { matchesFixed, matchesPattern, describe } from './patterns';
 import { hasNarrativeControl, narrativeControlIssues } from './narrative';
 import { conformsTo, sliceMatches, slicingSupported } from './slicing';
+import { referencedType } from './references';
 import { checkCodedValue } from './values';
 import type { Walk } from './walk';
 
@@ -171,8 +172,7 @@ function checkTargets(run: ProfileRun, def: ElementDefinition, core: ElementDefi
   ];
   if (types.includes('Resource')) return;
   const s = typeof ref.reference === 'string' ? ref.reference : '';
-  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(s);
-  const type = m?.[1] ?? (typeof ref.type === 'string' ? ref.type : undefined);
+  const { type } = referencedType(run.w, ref);
   if (type && isKnownType(type) && !types.includes(type)) {
     report(run, `The type '${type}' implied by the reference URL ${s} is not a valid Target for this element (must be one of [${types.join(', ')}])`);
   }

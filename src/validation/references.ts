@@ -146,27 +146,37 @@ function containedType(root: unknown, id: string): string | undefined {
   return hit ? (hit.resourceType ?? '') : undefined;
 }
 
-export function checkReference(w: Walk, r: ElementRule, ref: Record<string, unknown>): void {
+/**
+ * The type a reference points at, as far as it can be told here: a contained resource, a
+ * Bundle entry, the `type` element, or (by policy) the type named in a RESTful URL. `missing`
+ * is set when the reference should have resolved locally and did not.
+ */
+export function referencedType(w: Walk, ref: Record<string, unknown>): { type?: string; missing?: string } {
   const s = ref.reference;
-  let type: string | undefined;
   if (typeof s === 'string' && s.length > 1 && s.startsWith('#')) {
-    type = containedType(w.vars.rootResource, s.slice(1));
-    if (type === undefined) w.report('error', 'not-found', `Unable to resolve resource with reference '${s}'`);
+    const type = containedType(w.vars.rootResource, s.slice(1));
+    return type === undefined ? { missing: `Unable to resolve resource with reference '${s}'` } : { type };
   }
+  let type: string | undefined;
+  let missing: string | undefined;
   if (typeof s === 'string' && !s.startsWith('#')) {
     const scope = w.bundle;
     // only references inside entries resolve against the bundle (not Bundle.signature etc.)
     if (scope && w.vars.resource !== scope.bundle) {
       type = resolveInBundle(scope, s);
       const document = scope.type === 'document';
-      if (!type && (s.startsWith('urn:') || (document && !s.includes('?')))) {
-        w.report('error', 'not-found', `Can't find '${s}' in the bundle`);
-      }
+      if (!type && (s.startsWith('urn:') || (document && !s.includes('?')))) missing = `Can't find '${s}' in the bundle`;
     }
-    if (!type) type = RESTFUL.exec(s)?.[2];
+    if (!type && w.policy.assumeValidRestReferences) type = RESTFUL.exec(s)?.[2];
   }
   if (!type && typeof ref.type === 'string') type = ref.type.replace('http://hl7.org/fhir/StructureDefinition/', '');
+  return { type, missing };
+}
+
+export function checkReference(w: Walk, r: ElementRule, ref: Record<string, unknown>): void {
+  const { type, missing } = referencedType(w, ref);
+  if (missing) w.report('error', 'not-found', missing);
   if (type && r.targets && !r.targets.has(type) && isResourceType(type)) {
-    w.report('error', 'structure', `The type '${type}' implied by the reference URL ${String(s ?? ref.type)} is not a valid Target for this element (must be one of [${[...r.targets].join(', ')}])`);
+    w.report('error', 'structure', `The type '${type}' implied by the reference URL ${String(ref.reference ?? ref.type)} is not a valid Target for this element (must be one of [${[...r.targets].join(', ')}])`);
   }
 }

@@ -16,6 +16,22 @@ const MAX_ISSUES = 1000;
 const ELE1 = "Constraint failed: ele-1: 'All FHIR elements must have a @value or children' (defined in http://hl7.org/fhir/StructureDefinition/Element)";
 
 /**
+ * How strict to be where FHIR leaves it to the validator's configuration; the names are the
+ * Java validator's options, so its test cases can state them.
+ */
+export interface ValidationPolicy {
+  /** Flag HTML markup in plain strings (for input that will be shown in web pages). */
+  securityChecks: boolean;
+  /**
+   * Take a RESTful reference's type from its URL (`Group/1` is a Group) and check it against
+   * the allowed targets, though the target itself is not at hand.
+   */
+  assumeValidRestReferences: boolean;
+}
+
+export const DEFAULT_POLICY: ValidationPolicy = { securityChecks: false, assumeValidRestReferences: true };
+
+/**
  * One walk over one instance. The location is kept as a stack of segments (numbers are array
  * indexes) and only turned into text when an issue is raised, so a clean resource allocates
  * almost nothing beyond what fhirpath does.
@@ -33,8 +49,7 @@ export class Walk {
   host: ExtensionHost | undefined;
   /** Element ids seen in the current resource (they must be unique within it). */
   elementIds: Set<string> | undefined;
-  /** Flag HTML markup in plain strings (for input that will be shown in web pages). */
-  securityChecks = false;
+  policy: ValidationPolicy = DEFAULT_POLICY;
   /** Set by a primitive's `_name` companion: the primitive is the host of its extensions. */
   primitiveHost: ExtensionHost | undefined;
 
@@ -262,7 +277,7 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
         return;
       }
       if (prim.type === 'xhtml') checkXhtml(w, s);
-      else if (w.securityChecks && prim.type === 'string') checkNoHtml(w, s);
+      else if (w.policy.securityChecks && prim.type === 'string') checkNoHtml(w, s);
       else if (s.charCodeAt(0) === 117 && (prim.type === 'uri' || prim.type === 'url' || prim.type === 'canonical')) checkUrn(w, s);
       else if (prim.type === 'canonical' && s.charCodeAt(0) !== 35 && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) {
         w.report('warning', 'invalid', `Canonical URLs must be absolute URLs if they are not fragment references (${s.slice(0, 200)})`);

@@ -18,8 +18,8 @@ const report = (group: Record<string, unknown>[], type = 'summary') => ({
   period: { start: '2026-01-01', end: '2026-06-30' },
   group,
 });
-const errors = (r: Record<string, unknown>) =>
-  withConformanceResources([measure], () => validateResource(r)).filter((i) => i.severity === 'error').map((i) => `${i.expression}: ${i.diagnostics}`);
+const errors = (r: Record<string, unknown>, assumeValidRestReferences?: boolean) =>
+  withConformanceResources([measure], () => validateResource(r, { assumeValidRestReferences })).filter((i) => i.severity === 'error').map((i) => `${i.expression}: ${i.diagnostics}`);
 
 test("a report that uses the Measure's populations passes", () => {
   expect(errors(report([{ population: [{ code: concept('initial-population'), count: 120 }, { code: concept('numerator'), count: 97 }] }]))).toEqual([]);
@@ -44,4 +44,20 @@ test('only a subject-list report lists subjects', () => {
   const group = [{ population: [{ code: concept('initial-population'), count: 1, subjectResults: { reference: 'List/ds-tre' } }] }];
   expect(errors(report(group))).toEqual(["MeasureReport.group[0].population[0]: Reports where type is not 'subject-list' don't have subjects listed"]);
   expect(errors(report(group, 'subject-list'))).toEqual([]);
+});
+
+test("a population's count must match the subjects it lists", () => {
+  const population = (count: number, reference: string) => [{ population: [{ code: concept('initial-population'), count, subjectResults: { reference } }] }];
+  const withList = (group: Record<string, unknown>[], entries: number) => ({
+    ...report(group, 'subject-list'),
+    contained: [{ resourceType: 'List', id: 'ds', status: 'current', mode: 'snapshot', entry: Array.from({ length: entries }, (_, i) => ({ item: { reference: `Patient/bn-${i}` } })) }],
+  });
+  expect(errors(withList(population(2, '#ds'), 2))).toEqual([]);
+  expect(errors(withList(population(3, '#ds'), 2))).toEqual(['MeasureReport.group[0].population[0]: Mismatch between count 3 and number of subjects 2']);
+  // one subject named directly (which by default is also the wrong target type); a List held
+  // elsewhere cannot be counted here
+  const mismatch = 'MeasureReport.group[0].population[0]: Mismatch between count 500 and number of subjects 1';
+  expect(errors(report(population(500, 'Patient/bn-1'), 'subject-list'), false)).toEqual([mismatch]);
+  expect(errors(report(population(500, 'Patient/bn-1'), 'subject-list'))).toEqual([expect.stringContaining("The type 'Patient' implied"), mismatch]);
+  expect(errors(report(population(500, 'List/ds-tre'), 'subject-list'))).toEqual([]);
 });
