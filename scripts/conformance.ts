@@ -29,6 +29,10 @@ interface TestCase extends Step {
   profiles?: string[];
   profile?: Step;
   'security-checks'?: boolean;
+  examples?: boolean;
+  validateContains?: string;
+  noHtmlInMarkdown?: boolean;
+  'bundle-param'?: { rule: string; profile: string };
   'x-strict-no-external-codesystems'?: boolean;
 }
 
@@ -67,6 +71,10 @@ function policyOf(t: TestCase, step: Step): Partial<ValidationPolicy> {
   return {
     securityChecks: !!t['security-checks'],
     assumeValidRestReferences: !!(step.assumeValidRestReferences ?? t.assumeValidRestReferences),
+    allowExampleUrls: t.examples !== false,
+    validateContained: t.validateContains !== 'IGNORE',
+    htmlInMarkdown: t.noHtmlInMarkdown ? 'error' : 'warning',
+    bundleRules: t['bundle-param'] ? [t['bundle-param']] : [],
   };
 }
 

@@ -1,6 +1,6 @@
 import { isResourceType } from '../fhir/definitions';
 import type { ElementRule } from './model';
-import type { Walk } from './walk';
+import type { BundleRule, Walk } from './walk';
 
 /**
  * References: the target type against the element's targetProfile, and inside a Bundle,
@@ -13,6 +13,8 @@ export interface BundleScope {
   byFullUrl: Map<string, string>;
   /** `Type/id` → how many entries carry it. */
   byTypeId: Map<string, number>;
+  /** Entry resource → the profiles the policy's bundle rules add to it. */
+  entryProfiles: Map<unknown, string[]>;
 }
 
 const RESTFUL = /^(?:(https?:\/\/.+)\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
@@ -20,7 +22,7 @@ const UNIQUE_RELATIONS = new Set(['self', 'first', 'previous', 'prev', 'next', '
 const UUID = /^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export function enterBundle(w: Walk, bundle: Record<string, unknown>): BundleScope {
-  const scope: BundleScope = { bundle, type: typeof bundle.type === 'string' ? bundle.type : '', byFullUrl: new Map(), byTypeId: new Map() };
+  const scope: BundleScope = { bundle, type: typeof bundle.type === 'string' ? bundle.type : '', byFullUrl: new Map(), byTypeId: new Map(), entryProfiles: new Map() };
   const entries = Array.isArray(bundle.entry) ? (bundle.entry as unknown[]) : [];
   const transactional = /^(transaction|batch|transaction-response|batch-response)$/.test(scope.type);
   const rels = new Set<string>();
@@ -74,7 +76,28 @@ export function enterBundle(w: Walk, bundle: Record<string, unknown>): BundleSco
     w.pop();
   }
   if (scope.type === 'document') checkDocumentGraph(w, entries, scope);
+  if (w.policy.bundleRules.length) applyBundleRules(w.policy.bundleRules, entries, scope);
   return scope;
+}
+
+/**
+ * Bundle rules (`Patient:0` = the first Patient entry, `Observation` = every Observation, `3` =
+ * the fourth entry) name entries to check against a profile as well as their own.
+ */
+function applyBundleRules(rules: BundleRule[], entries: unknown[], scope: BundleScope): void {
+  const seen = new Map<string, number>();
+  entries.forEach((e, i) => {
+    const res = (e as { resource?: unknown } | null)?.resource as { resourceType?: unknown } | undefined;
+    if (!res || typeof res.resourceType !== 'string') return;
+    const nth = seen.get(res.resourceType) ?? 0;
+    seen.set(res.resourceType, nth + 1);
+    const profiles = rules.filter(({ rule }) => {
+      const [type, index] = /^\d+$/.test(rule) ? ['', rule] : rule.split(':');
+      if (type && type !== res.resourceType) return false;
+      return index === undefined || index === '' || Number(index) === (type ? nth : i);
+    });
+    if (profiles.length) scope.entryProfiles.set(res, profiles.map((r) => r.profile));
+  });
 }
 
 function referencesIn(v: unknown, out: string[], depth: number): void {

@@ -145,6 +145,24 @@ export function checkUrn(w: Walk, s: string): void {
   else if (s.startsWith('urn:oid:') && !OID.test(s)) w.report('error', 'invalid', `OIDs must be valid (${s.slice(8, 108)})`);
 }
 
+/** Markdown allows inline HTML, but FHIR's renderers escape it: a tag will show as text. */
+export function checkMarkdownHtml(w: Walk, s: string, severity: 'warning' | 'error'): void {
+  const at = s.search(/<[A-Za-z/!]/);
+  if (at < 0) return;
+  w.report(
+    severity,
+    'invalid',
+    `The markdown contains content that appears to be an embedded HTML tag starting at '${s.slice(at, at + 2)}'. This will (or SHOULD) be escaped by the presentation layer. The content should be checked to confirm that this is the desired behaviour`,
+  );
+}
+
+/** Hosts reserved for examples (RFC 2606) and the specification's own fictional company. */
+const EXAMPLE_HOST = /^https?:\/\/([^/?#]*\.)?(example\.(org|com|net)|acme\.(com|org))([:/?#]|$)/i;
+
+export function isExampleUrl(s: string): boolean {
+  return EXAMPLE_HOST.test(s);
+}
+
 /** Attachment.size, when given with inline data, is the decoded length of that data. */
 export function checkAttachment(w: Walk, att: Record<string, unknown>): void {
   if (typeof att.data !== 'string' || typeof att.size !== 'number') return;

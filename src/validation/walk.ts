@@ -2,7 +2,7 @@ import { issue, type Issue, type IssueCode, type IssueSeverity } from '../fhir/o
 import { holds, type Invariant } from './invariants';
 import { typeNode, type ElementRule, type TypeNode } from './model';
 import { MAX_PRIMITIVE_LENGTH } from './primitives';
-import { checkAttachment, checkCodedValue, checkNoHtml, checkUrn, checkXhtml } from './values';
+import { checkAttachment, checkCodedValue, checkMarkdownHtml, checkNoHtml, checkUrn, checkXhtml, isExampleUrl } from './values';
 import { checkExtension, hostOf, type ExtensionHost } from './extensions';
 import { validateProfiles } from './profiles';
 import { validateQuestionnaire, validateQuestionnaireResponse } from './questionnaire';
@@ -27,9 +27,36 @@ export interface ValidationPolicy {
    * the allowed targets, though the target itself is not at hand.
    */
   assumeValidRestReferences: boolean;
+  /**
+   * Accept URLs on the reserved example domains (example.org, …). Off for live data, where
+   * such a URL is a placeholder someone forgot; on by default because examples and test
+   * fixtures are full of them.
+   */
+  allowExampleUrls: boolean;
+  /**
+   * Validate contained resources (and that each is referenced: dom-3). Off leaves them alone,
+   * for systems that carry other parties' contained copies as received.
+   */
+  validateContained: boolean;
+  /** What an HTML tag in markdown is: renderers escape it, so by default only a warning. */
+  htmlInMarkdown: 'ignore' | 'warning' | 'error';
+  /** Bundle entries to check against a profile besides their own (see references.ts). */
+  bundleRules: BundleRule[];
 }
 
-export const DEFAULT_POLICY: ValidationPolicy = { securityChecks: false, assumeValidRestReferences: true };
+export interface BundleRule {
+  rule: string;
+  profile: string;
+}
+
+export const DEFAULT_POLICY: ValidationPolicy = {
+  securityChecks: false,
+  assumeValidRestReferences: true,
+  allowExampleUrls: true,
+  validateContained: true,
+  htmlInMarkdown: 'warning',
+  bundleRules: [],
+};
 
 /**
  * One walk over one instance. The location is kept as a stack of segments (numbers are array
@@ -128,6 +155,7 @@ export function walkResource(w: Walk, res: unknown, nested: boolean, requested?:
 
 function runInvariants(w: Walk, list: Invariant[], value: unknown): void {
   for (const inv of list) {
+    if (inv.key === 'dom-3' && !w.policy.validateContained) continue;
     if (holds(inv, value, w.vars) === false) {
       w.report(inv.severity, 'invariant', `Constraint failed: ${inv.key}: '${inv.human}'${inv.source ? ` (defined in ${inv.source})` : ''}`);
     }
@@ -278,8 +306,11 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
       }
       if (prim.type === 'xhtml') checkXhtml(w, s);
       else if (w.policy.securityChecks && prim.type === 'string') checkNoHtml(w, s);
+      else if (prim.type === 'markdown' && w.policy.htmlInMarkdown !== 'ignore') checkMarkdownHtml(w, s, w.policy.htmlInMarkdown);
       else if (s.charCodeAt(0) === 117 && (prim.type === 'uri' || prim.type === 'url' || prim.type === 'canonical')) checkUrn(w, s);
-      else if (prim.type === 'canonical' && s.charCodeAt(0) !== 35 && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) {
+      else if (!w.policy.allowExampleUrls && (prim.type === 'uri' || prim.type === 'url' || prim.type === 'canonical') && isExampleUrl(s)) {
+        w.report('error', 'invalid', `Example URLs are not allowed in this context (${s.slice(0, 200)})`);
+      } else if (prim.type === 'canonical' && s.charCodeAt(0) !== 35 && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) {
         w.report('warning', 'invalid', `Canonical URLs must be absolute URLs if they are not fragment references (${s.slice(0, 200)})`);
       }
     } else if (prim.json === 'number') {
@@ -302,10 +333,11 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
     return;
   }
   if (r.typeCode === 'Resource' || r.typeCode === 'DomainResource') {
+    if (r.key === 'contained' && !w.policy.validateContained) return;
     const wasEntry = w.bundleEntry;
     // only contained resources share their container's %rootResource; entries and parameters stand alone
     w.bundleEntry = r.key !== 'contained';
-    walkResource(w, value, true);
+    walkResource(w, value, true, w.bundle?.entryProfiles.get(value));
     w.bundleEntry = wasEntry;
     return;
   }

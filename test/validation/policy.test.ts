@@ -32,3 +32,76 @@ describe('assumeValidRestReferences', () => {
     expect(withProfile(contained, false)).toEqual([expect.stringContaining("The type 'Group' implied by the reference URL #g")]);
   });
 });
+
+describe('allowExampleUrls', () => {
+  const doc = { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { url: 'http://repository.example.org/fhir/Binary/1' } }] };
+
+  it('accepts the reserved example domains by default', () => {
+    expect(errors(doc)).toEqual([]);
+  });
+
+  it('when switched off, rejects them in uri, url and canonical values, and only them', () => {
+    expect(errors(doc, { allowExampleUrls: false })).toEqual(['DocumentReference.content[0].attachment.url: Example URLs are not allowed in this context (http://repository.example.org/fhir/Binary/1)']);
+    const real = { ...doc, content: [{ attachment: { url: 'https://pacs.benhvien.vn/example.org/1' } }] };
+    expect(errors(real, { allowExampleUrls: false })).toEqual([]);
+  });
+});
+
+describe('validateContained', () => {
+  const condition = {
+    resourceType: 'Condition',
+    subject: { reference: 'Patient/bn-1' },
+    contained: [{ resourceType: 'Practitioner', id: 'x'.repeat(65), name: [{ family: 'Nguyễn' }] }],
+  };
+
+  it('by default validates contained resources and requires each to be referenced', () => {
+    expect(errors(condition)).toEqual([expect.stringContaining('is not a valid id'), expect.stringContaining('dom-3')]);
+  });
+
+  it('when switched off, leaves them alone', () => {
+    expect(errors(condition, { validateContained: false })).toEqual([]);
+  });
+});
+
+describe('htmlInMarkdown', () => {
+  const comm = { resourceType: 'Communication', status: 'completed', note: [{ text: 'Gửi theo mẫu <resource type>\\<id>' }] };
+  const issues = (htmlInMarkdown?: 'ignore' | 'warning' | 'error') =>
+    validateResource(comm, { htmlInMarkdown }).filter((i) => i.diagnostics.includes('embedded HTML')).map((i) => `${i.severity} ${i.expression}`);
+
+  it('is a warning by default, and can be an error or nothing', () => {
+    expect(issues()).toEqual(['warning Communication.note[0].text']);
+    expect(issues('error')).toEqual(['error Communication.note[0].text']);
+    expect(issues('ignore')).toEqual([]);
+  });
+
+  it('leaves markdown without tags alone', () => {
+    expect(validateResource({ ...comm, note: [{ text: 'Huyết áp < 90 mmHg, **theo dõi**' }] }).filter((i) => i.diagnostics.includes('embedded HTML'))).toEqual([]);
+  });
+});
+
+describe('bundleRules', () => {
+  const NAMED = testProfile('Patient', 'patient-named', [{ id: 'Patient.name', path: 'Patient.name', min: 1 }]);
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      { fullUrl: 'urn:uuid:8f0c2f4e-0b7a-4d3e-9d55-0c5a3f1e2b01', resource: { resourceType: 'Organization', name: 'BV Đa khoa tỉnh' } },
+      { fullUrl: 'urn:uuid:8f0c2f4e-0b7a-4d3e-9d55-0c5a3f1e2b02', resource: { resourceType: 'Patient', gender: 'male' } },
+      { fullUrl: 'urn:uuid:8f0c2f4e-0b7a-4d3e-9d55-0c5a3f1e2b03', resource: { resourceType: 'Patient', name: [{ family: 'Trần' }] } },
+    ],
+  };
+  const run = (rule: string) =>
+    withConformanceResources([NAMED], () => errors(bundle, { bundleRules: [{ rule, profile: NAMED.url }] })).map((e) => e.replace(/\/\*.*\*\//, ''));
+
+  it('checks the entries a rule names against its profile', () => {
+    expect(run('Patient:0')).toEqual([expect.stringMatching(/^Bundle\.entry\[1\]\.resource.*Patient\.name: minimum required = 1/)]);
+    expect(run('Patient:1')).toEqual([]);
+    expect(run('Patient')).toHaveLength(1);
+    expect(run('1')).toHaveLength(1);
+    expect(run('Organization:0')).toEqual([expect.stringContaining('is for Patient resources, not Organization')]);
+  });
+
+  it('adds nothing without rules', () => {
+    expect(errors(bundle)).toEqual([]);
+  });
+});
