@@ -33,6 +33,8 @@ interface TestCase extends Step {
   validateContains?: string;
   noHtmlInMarkdown?: boolean;
   'bundle-param'?: { rule: string; profile: string };
+  validateReference?: string;
+  'x-referenced-files'?: string[];
   'x-strict-no-external-codesystems'?: boolean;
 }
 
@@ -75,7 +77,18 @@ function policyOf(t: TestCase, step: Step): Partial<ValidationPolicy> {
     validateContained: t.validateContains !== 'IGNORE',
     htmlInMarkdown: t.noHtmlInMarkdown ? 'error' : 'warning',
     bundleRules: t['bundle-param'] ? [t['bundle-param']] : [],
+    resolveReference: t.validateReference === 'CHECK_VALID' ? referencedFiles(t) : undefined,
   };
+}
+
+/** The test's other resources that references may point at, found by `Type/id`. */
+function referencedFiles(t: TestCase): (reference: string) => unknown {
+  const byKey = new Map<string, unknown>();
+  for (const f of t['x-referenced-files'] ?? []) {
+    const r = load(f) as { resourceType?: string; id?: string };
+    byKey.set(`${r.resourceType}/${r.id}`, r);
+  }
+  return (reference) => byKey.get(reference.split('/').slice(-2).join('/'));
 }
 
 /** Validates the test's file (text as given: JSON or XML) with optional profiles. */

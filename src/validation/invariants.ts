@@ -57,6 +57,10 @@ const hooks: { memberOf?: Hook; conformsTo?: Hook } = {};
 export function setInvariantHooks(h: { memberOf?: Hook; conformsTo?: Hook }): void {
   Object.assign(hooks, h);
 }
+/** Whether a whole resource is valid against a profile (undefined: cannot tell here). */
+export function resourceConformsTo(resource: unknown, url: string): boolean | undefined {
+  return hooks.conformsTo?.(resource, url);
+}
 const lift = (name: 'memberOf' | 'conformsTo') => ({
   fn: (inputs: unknown[], url: string) => {
     if (inputs.length !== 1 || typeof url !== 'string') return [];

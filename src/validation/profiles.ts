@@ -1,5 +1,5 @@
 import type { ElementDefinition } from 'fhir/r4';
-import { compileConstraints, holds, type Invariant } from './invariants';
+import { compileConstraints, holds, resourceConformsTo, type Invariant } from './invariants';
 import { isKnownType, structureDefinitionByUrl, type ElementRule } from './model';
 import { coreElement, globalProfilesFor, itemsOf, lastSegment, loadProfile, maxOf, typeOfKey, type Item, type PNode, type Profile } from './profile-model';
 import { matchesFixed, matchesPattern, describe } from './patterns';
@@ -175,6 +175,11 @@ function checkTargets(run: ProfileRun, def: ElementDefinition, core: ElementDefi
   const { type } = referencedType(run.w, ref);
   if (type && isKnownType(type) && !types.includes(type)) {
     report(run, `The type '${type}' implied by the reference URL ${s} is not a valid Target for this element (must be one of [${types.join(', ')}])`);
+    return;
+  }
+  const target = s && !s.startsWith('#') ? run.w.policy.resolveReference?.(s) : undefined;
+  if (target && typeof target === 'object' && !targets.some((u) => resourceConformsTo(target, u) !== false)) {
+    report(run, `Unable to find a profile match for ${s} among choices: ${targets.join(', ')}`);
   }
 }
 

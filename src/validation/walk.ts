@@ -42,6 +42,12 @@ export interface ValidationPolicy {
   htmlInMarkdown: 'ignore' | 'warning' | 'error';
   /** Bundle entries to check against a profile besides their own (see references.ts). */
   bundleRules: BundleRule[];
+  /**
+   * Finds the resource a reference points at (by the reference as written). When given, a
+   * target found this way must be valid against one of the profiles the element allows
+   * (Java's validateReference CHECK_VALID); its own references are not followed in turn.
+   */
+  resolveReference?: (reference: string) => unknown;
 }
 
 export interface BundleRule {

@@ -105,3 +105,29 @@ describe('bundleRules', () => {
     expect(errors(bundle)).toEqual([]);
   });
 });
+
+describe('resolveReference', () => {
+  // a profile whose linked patients must conform to it too, so two instances may link in a circle
+  const CIRCLE = testProfile('Patient', 'patient-circle', [
+    { id: 'Patient.gender', path: 'Patient.gender', fixedCode: 'other' },
+    { id: 'Patient.link.other', path: 'Patient.link.other', type: [{ code: 'Reference', targetProfile: ['http://example.org/StructureDefinition/patient-circle'] }] },
+  ]);
+  const patient = (id: string, gender: string, other: string) => ({ resourceType: 'Patient', id, gender, link: [{ other: { reference: `Patient/${other}` }, type: 'seealso' }] });
+  const run = (source: unknown, targets: Record<string, unknown>) =>
+    withConformanceResources([CIRCLE], () => errors(source, { profiles: [CIRCLE.url], resolveReference: (ref) => targets[ref] }));
+
+  it('requires a resolved target to be valid against one of the allowed profiles', () => {
+    expect(run(patient('a', 'other', 'b'), { 'Patient/b': patient('b', 'male', 'a') })).toEqual([
+      'Patient.link[0].other: Unable to find a profile match for Patient/b among choices: http://example.org/StructureDefinition/patient-circle',
+    ]);
+  });
+
+  it("accepts a valid target without following the target's own references (circles end)", () => {
+    expect(run(patient('a', 'other', 'b'), { 'Patient/b': patient('b', 'other', 'a') })).toEqual([]);
+    expect(run(patient('a', 'male', 'b'), { 'Patient/b': patient('b', 'other', 'a') })).toEqual([expect.stringContaining("Value is 'male' but is fixed to 'other'")]);
+  });
+
+  it('checks type only when the target cannot be found', () => {
+    expect(run(patient('a', 'other', 'b'), {})).toEqual([]);
+  });
+});
