@@ -114,19 +114,25 @@ function mergeInto(target: ElementDefinition, d: ElementDefinition): void {
 
 /**
  * An element below a datatype the base snapshot does not expand: found in that datatype's own
- * definition (`Patient.identifier.system` → `Identifier.system`).
+ * definition (`Patient.identifier.system` → `Identifier.system`), or below the element a
+ * contentReference repeats.
  */
 function fromDatatype(byId: Map<string, ElementDefinition>, path: string, rootType: string): ElementDefinition | undefined {
   const parts = path.split('.');
   for (let cut = parts.length - 1; cut >= 1; cut--) {
     const owner = byId.get(parts.slice(0, cut).join('.'));
+    const rest = parts.slice(cut).join('.');
+    if (owner?.contentReference) {
+      // `Parameters.parameter.part` repeats `Parameters.parameter`: its children are that one's
+      const found = byId.get(`${unsliced(owner.contentReference.slice(1))}.${rest}`);
+      return found ? { ...found, id: path, path } : undefined;
+    }
     const code = owner?.type?.length === 1 ? owner.type[0]!.code : undefined;
     if (!owner || !code) continue;
     const typeUrl = owner.type?.[0]?.profile?.[0] ?? `http://hl7.org/fhir/StructureDefinition/${code}`;
     const typeSd = structureDefinitionByUrl(typeUrl) ?? (isKnownType(code) ? structureDefinitionByUrl(`http://hl7.org/fhir/StructureDefinition/${code}`) : undefined);
     const snap = typeSd ? snapshotOf(typeSd) : undefined;
     if (!snap) return undefined;
-    const rest = parts.slice(cut).join('.');
     const found = snap.find((e) => unsliced(e.id ?? e.path) === `${snap[0]!.path}.${rest}`);
     return found ? { ...found, id: path, path } : undefined;
   }

@@ -85,3 +85,24 @@ describe('valueAlternatives', () => {
     expect(check(absent('http://hl7.org/fhir/StructureDefinition/iso21090-nullFlavor', 'MSK'))).toEqual([expect.stringMatching(/requires that if a value is not present, the extension '.*data-absent-reason' must be present/)]);
   });
 });
+
+describe('elements below a contentReference', () => {
+  // Parameters.parameter.part repeats Parameters.parameter: a profile may slice parts by name
+  const PROFILE = testProfile('Parameters', 'ket-qua-parameters', [
+    { id: 'Parameters.parameter', path: 'Parameters.parameter', min: 1, max: '1' },
+    { id: 'Parameters.parameter.part', path: 'Parameters.parameter.part', slicing: { discriminator: [{ type: 'value', path: 'name' }], rules: 'closed' } },
+    { id: 'Parameters.parameter.part:ma', path: 'Parameters.parameter.part', sliceName: 'ma', min: 1, max: '1' },
+    { id: 'Parameters.parameter.part:ma.name', path: 'Parameters.parameter.part.name', fixedString: 'ma' },
+    { id: 'Parameters.parameter.part:ma.value[x]', path: 'Parameters.parameter.part.value[x]', min: 1, type: [{ code: 'code' }] },
+    { id: 'Parameters.parameter.part:so', path: 'Parameters.parameter.part', sliceName: 'so', min: 0, max: '1' },
+    { id: 'Parameters.parameter.part:so.name', path: 'Parameters.parameter.part.name', fixedString: 'so' },
+  ]);
+  const params = (...part: Record<string, unknown>[]) => ({ resourceType: 'Parameters', parameter: [{ name: 'ket-qua', part }] });
+  const errs = (r: unknown) => withConformanceResources([PROFILE], () => validateResource(r, { profiles: [PROFILE.url] })).filter((i) => i.severity === 'error').map((i) => i.diagnostics);
+
+  it('slices parts by the fixed names the profile gives their children', () => {
+    expect(errs(params({ name: 'ma', valueCode: 'A01' }, { name: 'so', valueInteger: 3 }))).toEqual([]);
+    expect(errs(params({ name: 'so', valueInteger: 3 }))).toEqual([expect.stringContaining("Slice 'Parameters.parameter.part:ma': a matching slice is required")]);
+    expect(errs(params({ name: 'ma' }))).toEqual([expect.stringContaining('inv-1'), expect.stringMatching(/^Parameters.parameter.part.value\[x\]: minimum required = 1/)]);
+  });
+});
