@@ -3,6 +3,7 @@ import { SD_BASE } from '../fhir/definitions';
 import { evaluateExpression } from './expressions';
 import { structureDefinitionByUrl, typeNode } from './model';
 import { checkAgainstProfile } from './profiles';
+import { isExampleUrl } from './values';
 import type { Walk } from './walk';
 
 /**
@@ -40,7 +41,8 @@ export function checkExtension(w: Walk, ext: Record<string, unknown>, host: Exte
   if (!sd || sd.type !== 'Extension') {
     // HL7's own namespace is fully known here (core R4 and HL7's extension pack), so an unknown
     // URL in it is a mistake; anyone else's unknown extension (US Core, a hospital's) is a warning.
-    if (url.startsWith(SD_BASE)) w.report('error', 'structure', `The extension ${url} could not be found so is not allowed here`);
+    // (An example URL where examples are not allowed is no real definition either.)
+    if (url.startsWith(SD_BASE) || (!w.policy.allowExampleUrls && isExampleUrl(url))) w.report('error', 'structure', `The extension ${url} could not be found so is not allowed here`);
     else w.report('warning', 'structure', `The extension ${url} is unknown, and not checked`);
     return;
   }

@@ -8,6 +8,7 @@ import { validateProfiles } from './profiles';
 import { validateQuestionnaire, validateQuestionnaireResponse } from './questionnaire';
 import { validateMeasureReport } from './measure-report';
 import { validateCapabilityStatement, validateSearchParameter } from './search-parameter-rules';
+import { validateStructureDefinition } from './structure-definition-rules';
 import { checkReference, enterBundle, type BundleScope } from './references';
 
 /** Deeper than any real resource; stops hostile nesting before the stack does. */
@@ -152,6 +153,7 @@ export function walkResource(w: Walk, res: unknown, nested: boolean, requested?:
   else if (rt === 'MeasureReport') validateMeasureReport(w, res as Record<string, unknown>);
   else if (rt === 'SearchParameter') validateSearchParameter(w, res as Record<string, unknown>);
   else if (rt === 'CapabilityStatement') validateCapabilityStatement(w, res as Record<string, unknown>);
+  else if (rt === 'StructureDefinition') validateStructureDefinition(w, res as Record<string, unknown>);
   if (!w.tooDeep) validateProfiles(w, res, requested);
   w.pop();
   w.bundle = savedBundle;

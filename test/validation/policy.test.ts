@@ -45,6 +45,15 @@ describe('allowExampleUrls', () => {
     const real = { ...doc, content: [{ attachment: { url: 'https://pacs.benhvien.vn/example.org/1' } }] };
     expect(errors(real, { allowExampleUrls: false })).toEqual([]);
   });
+
+  it('when switched off, makes an unknown extension on an example domain an error, not a warning', () => {
+    const ext = { resourceType: 'Basic', code: { text: 'x' }, extension: [{ url: 'http://example.org/fhir/StructureDefinition/something', valueString: 'x' }] };
+    expect(errors(ext)).toEqual([]);
+    expect(errors(ext, { allowExampleUrls: false }).sort()).toEqual([
+      'Basic.extension[0].url: Example URLs are not allowed in this context (http://example.org/fhir/StructureDefinition/something)',
+      'Basic.extension[0]: The extension http://example.org/fhir/StructureDefinition/something could not be found so is not allowed here',
+    ]);
+  });
 });
 
 describe('validateContained', () => {

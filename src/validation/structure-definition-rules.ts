@@ -1,0 +1,46 @@
+import type { ElementDefinition } from 'fhir/r4';
+import { listOf } from '../fhir/json';
+import { structureDefinitionByUrl } from './model';
+import { snapshotOf } from './snapshot';
+import type { Walk } from './walk';
+
+/**
+ * A profile's differential against its base, as far as building a snapshot from it would fail:
+ * a renamed choice element must name one of the choice's types (`valueQuantity`, not
+ * `valueBla`), and a type's profile must be a profile of that type.
+ */
+type Json = Record<string, unknown>;
+
+const CHOICE_RENAMED = /^(.*)\.([a-z][A-Za-z]*?)([A-Z][A-Za-z]*)$/;
+
+export function validateStructureDefinition(w: Walk, sd: Json): void {
+  const diff = listOf((sd.differential as Json | undefined)?.element) as unknown as ElementDefinition[];
+  if (!diff.length) return;
+  const base = typeof sd.baseDefinition === 'string' ? structureDefinitionByUrl(sd.baseDefinition) : undefined;
+  const baseSnap = base ? snapshotOf(base) : undefined;
+  const basePaths = new Set((baseSnap ?? []).map((e) => e.path));
+  diff.forEach((d, i) => {
+    if (baseSnap && typeof d.path === 'string' && !basePaths.has(d.path)) checkChoicePath(w, d, basePaths, baseSnap);
+    listOf(d.type).forEach((t, j) =>
+      listOf(t.profile).forEach((_, k) => {
+        const url = (t.profile as unknown[])[k];
+        const profile = typeof url === 'string' ? structureDefinitionByUrl(url) : undefined;
+        const anyResource = (t.code === 'Resource' || t.code === 'DomainResource') && profile?.kind === 'resource';
+        if (profile && typeof t.code === 'string' && profile.type !== t.code && !anyResource) {
+          w.reportAt(['.differential', '.element', i, '.type', j, '.profile', k], 'error', 'structure', `Profile ${url} is for type ${profile.type}, but the ${d.path} element has type ${t.code}`);
+        }
+      }),
+    );
+  });
+}
+
+function checkChoicePath(w: Walk, d: ElementDefinition, basePaths: Set<string>, baseSnap: ElementDefinition[]): void {
+  const m = CHOICE_RENAMED.exec(d.path);
+  const choicePath = m ? `${m[1]}.${m[2]}[x]` : undefined;
+  if (!m || !choicePath || !basePaths.has(choicePath) || d.type?.length) return;
+  const choice = baseSnap.find((e) => e.path === choicePath);
+  const suffix = m[3]!.toLowerCase();
+  if (choice?.type?.some((t) => (t.code ?? '').toLowerCase() === suffix)) return;
+  w.report('error', 'structure', `Error generating Snapshot: The path must be '${choicePath}' not '${d.path}' when the type list is not constrained`);
+}
+
