@@ -1,13 +1,15 @@
 import type { ElementDefinition } from 'fhir/r4';
 import { listOf } from '../fhir/json';
 import { structureDefinitionByUrl } from './model';
+import { describe } from './patterns';
 import { snapshotOf } from './snapshot';
 import type { Walk } from './walk';
 
 /**
  * A profile's differential against its base, as far as building a snapshot from it would fail:
  * a renamed choice element must name one of the choice's types (`valueQuantity`, not
- * `valueBla`), and a type's profile must be a profile of that type.
+ * `valueBla`), a type's profile must be a profile of that type, and a fixed value cannot
+ * change one the base already fixes.
  */
 type Json = Record<string, unknown>;
 
@@ -21,6 +23,7 @@ export function validateStructureDefinition(w: Walk, sd: Json): void {
   const basePaths = new Set((baseSnap ?? []).map((e) => e.path));
   diff.forEach((d, i) => {
     if (baseSnap && typeof d.path === 'string' && !basePaths.has(d.path)) checkChoicePath(w, d, basePaths, baseSnap);
+    if (baseSnap) checkFixedKept(w, d, i, baseSnap, String(sd.baseDefinition));
     listOf(d.type).forEach((t, j) =>
       listOf(t.profile).forEach((_, k) => {
         const url = (t.profile as unknown[])[k];
@@ -32,6 +35,16 @@ export function validateStructureDefinition(w: Walk, sd: Json): void {
       }),
     );
   });
+}
+
+function checkFixedKept(w: Walk, d: ElementDefinition, i: number, baseSnap: ElementDefinition[], baseUrl: string): void {
+  const own = d as unknown as Json;
+  const key = Object.keys(own).find((k) => k.startsWith('fixed'));
+  if (!key) return;
+  const inBase = baseSnap.find((e) => (e.id ?? e.path) === (d.id ?? d.path)) as unknown as Json | undefined;
+  const fixed = inBase?.[key];
+  if (fixed === undefined || JSON.stringify(fixed) === JSON.stringify(own[key])) return;
+  w.reportAt(['.differential', '.element', i], 'error', 'value', `Value is '${describe(own[key])}' but is fixed to '${describe(fixed)}' in the profile , because the value must match the fixed value define in '${baseUrl}'`);
 }
 
 function checkChoicePath(w: Walk, d: ElementDefinition, basePaths: Set<string>, baseSnap: ElementDefinition[]): void {

@@ -1,4 +1,4 @@
-import { validateResource } from '../../src/validation';
+import { validateResource, withConformanceResources } from '../../src/validation';
 import { testProfile } from '../helpers/profiles';
 
 /** A profile's differential is checked as far as building its snapshot would fail. */
@@ -24,4 +24,18 @@ test("a type's profile must be a profile of that type", () => {
   // Bundle.entry.resource is of type Resource: a profile of any resource fits
   const entry = testProfile('Bundle', 'bundle-of-observations', [{ id: 'Bundle.entry.resource', path: 'Bundle.entry.resource', type: [{ code: 'Resource', profile: ['http://hl7.org/fhir/StructureDefinition/Observation'] }] }]);
   expect(errors(entry)).toEqual([]);
+});
+
+test('a profile cannot change a value its base fixes', () => {
+  const base = testProfile('Extension', 'ext-noi-sinh', [{ id: 'Extension.url', path: 'Extension.url', fixedUri: 'http://example.org/StructureDefinition/ext-noi-sinh' }]);
+  const derived = (url: string) => ({
+    ...testProfile('Extension', 'ext-noi-sinh-tinh', [{ id: 'Extension.url', path: 'Extension.url', fixedUri: url }]),
+    baseDefinition: base.url,
+    context: [{ type: 'element', expression: 'Patient' }],
+  });
+  const run = (sd: unknown) => withConformanceResources([base], () => errors(sd));
+  expect(run(derived(base.url))).toEqual([]);
+  expect(run(derived('http://example.org/StructureDefinition/ext-noi-sinh-tinh'))).toEqual([
+    `StructureDefinition.differential.element[1]: Value is 'http://example.org/StructureDefinition/ext-noi-sinh-tinh' but is fixed to '${base.url}' in the profile , because the value must match the fixed value define in '${base.url}'`,
+  ]);
 });
