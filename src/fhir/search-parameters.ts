@@ -1,6 +1,7 @@
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4';
 import { searchParameterDefinitions } from './definitions';
+import { compilePath, type PathModel } from './simple-path';
 
 export type SearchParamType = 'string' | 'token' | 'date' | 'reference' | 'quantity' | 'number' | 'uri';
 
@@ -56,7 +57,7 @@ let registry: Map<string, Map<string, SearchParam>> | undefined;
 let commonParams: Map<string, Omit<SearchParam, 'expression' | 'evaluate'> & { parts: string[] }> | undefined;
 
 function compile(parts: string[]): (resource: unknown) => unknown[] {
-  const fns = parts.map((p) => fhirpath.compile(p, r4model));
+  const fns = parts.map((p) => compilePath(p, r4model as unknown as PathModel) ?? fhirpath.compile(p, r4model));
   return (resource) => {
     const out: unknown[] = [];
     for (const f of fns) for (const v of f(resource) as unknown[]) out.push(v);

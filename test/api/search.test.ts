@@ -22,6 +22,11 @@ describe.each(STORES)('search (%s store)', (store) => {
         { resourceType: 'Observation', id: 'o1', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] }, subject: { reference: 'Patient/p1' }, effectiveDateTime: '2024-03-01T08:00:00+07:00', valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } },
         { resourceType: 'Observation', id: 'o2', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, subject: { reference: 'Patient/p2' }, effectiveDateTime: '2024-03-02', valueQuantity: { value: 101.5, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } },
         { resourceType: 'Observation', id: 'o3', status: 'preliminary', code: { coding: [{ system: 'http://loinc.org', code: '2339-0', display: 'Glucose' }], text: 'Đường huyết' }, subject: { reference: 'Patient/p1' }, effectivePeriod: { start: '2024-01-01', end: '2024-01-31' }, valueString: 'cao' },
+        // blood pressure: the values are in components, one per reading
+        { resourceType: 'Observation', id: 'o4', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] }, subject: { reference: 'Patient/p3' }, component: [
+          { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] }, valueQuantity: { value: 142, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+          { code: { coding: [{ system: 'http://loinc.org', code: '8462-4' }] }, valueQuantity: { value: 91, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' } },
+        ] },
         { resourceType: 'Condition', id: 'c1', subject: { reference: 'Patient/p1' }, code: { coding: [{ system: 'http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn', code: 'J18.9' }] }, clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] } },
         { resourceType: 'Condition', id: 'c2', subject: { reference: 'Patient/p3' }, code: { coding: [{ system: 'http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn', code: 'J18.0' }] }, clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] } },
         { resourceType: 'Condition', id: 'c3', subject: { reference: 'Patient/p2' }, code: { coding: [{ system: 'http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn', code: 'E11' }] }, clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] } },
@@ -46,7 +51,7 @@ describe.each(STORES)('search (%s store)', (store) => {
     ['Patient?gender:not=male', ['p2']],
     ['Observation?code=http://loinc.org|8867-4', ['o1', 'o2']],
     ['Observation?code=|8867-4', []],
-    ['Observation?code=http://loinc.org|', ['o1', 'o2', 'o3']],
+    ['Observation?code=http://loinc.org|', ['o1', 'o2', 'o3', 'o4']],
     ['Observation?code:text=glucose', ['o3']],
     ['Observation?code:text=đường', ['o3']],
     ['Condition?code:below=J18', ['c1', 'c2']],
@@ -80,6 +85,11 @@ describe.each(STORES)('search (%s store)', (store) => {
     ['Observation?value-quantity=101.5|http://unitsofmeasure.org|/min', ['o2']],
     ['Observation?value-quantity=lt100|http://unitsofmeasure.org|mg', []],
     ['Observation?value-quantity=ap100', ['o2']],
+    // every component's value counts (FHIRPath's `as` alone would refuse more than one)
+    ['Observation?component-value-quantity=gt140', ['o4']],
+    ['Observation?component-value-quantity=91', ['o4']],
+    ['Observation?combo-value-quantity=lt100', ['o1', 'o4']],
+    ['Observation?component-code=http://loinc.org|8462-4', ['o4']],
     // reference: Type/id, id with type modifier, chained, _has
     ['Observation?subject=Patient/p1', ['o1', 'o3']],
     ['Observation?patient=p1', ['o1', 'o3']],
