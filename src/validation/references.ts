@@ -162,23 +162,22 @@ function resolveInBundle(scope: BundleScope, ref: string): string | undefined {
   return undefined;
 }
 
-function containedType(root: unknown, id: string): string | undefined {
+function containedResource(root: unknown, id: string): Record<string, unknown> | undefined {
   const c = (root as { contained?: unknown } | null)?.contained;
   if (!Array.isArray(c)) return undefined;
-  const hit = c.find((r) => (r as { id?: unknown } | null)?.id === id) as { resourceType?: string } | undefined;
-  return hit ? (hit.resourceType ?? '') : undefined;
+  return c.find((r) => (r as { id?: unknown } | null)?.id === id) as Record<string, unknown> | undefined;
 }
 
 /**
- * The type a reference points at, as far as it can be told here: a contained resource, a
- * Bundle entry, the `type` element, or (by policy) the type named in a RESTful URL. `missing`
- * is set when the reference should have resolved locally and did not.
+ * The type a reference points at, as far as it can be told here: a contained resource (given
+ * too), a Bundle entry, the `type` element, or (by policy) the type named in a RESTful URL.
+ * `missing` is set when the reference should have resolved locally and did not.
  */
-export function referencedType(w: Walk, ref: Record<string, unknown>): { type?: string; missing?: string } {
+export function referencedType(w: Walk, ref: Record<string, unknown>): { type?: string; resource?: Record<string, unknown>; missing?: string } {
   const s = ref.reference;
   if (typeof s === 'string' && s.length > 1 && s.startsWith('#')) {
-    const type = containedType(w.vars.rootResource, s.slice(1));
-    return type === undefined ? { missing: `Unable to resolve resource with reference '${s}'` } : { type };
+    const resource = containedResource(w.vars.rootResource, s.slice(1));
+    return resource === undefined ? { missing: `Unable to resolve resource with reference '${s}'` } : { type: (resource.resourceType as string | undefined) ?? '', resource };
   }
   let type: string | undefined;
   let missing: string | undefined;

@@ -3,6 +3,7 @@ import { structureDefinitionByUrl, type ElementRule } from './model';
 import { itemsOf, loadProfile, typeOfKey, type Item, type PNode } from './profile-model';
 import { checkNode, type ProfileRun } from './profiles';
 import { matchesFixed, matchesPattern } from './patterns';
+import { referencedType } from './references';
 import { checkCodedValue } from './values';
 import { Walk } from './walk';
 
@@ -20,34 +21,17 @@ export function slicingSupported(def: ElementDefinition): boolean {
 }
 
 const RESOLVE = '.resolve()';
-const LITERAL = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-
-/**
- * What a reference points at, as far as the instance itself tells: a contained resource (`#id`),
- * or the type of a Bundle entry (by fullUrl) or of a literal `Type/id` URL. Nothing is fetched.
- */
-function resolveLocally(run: ProfileRun, ref: unknown): { type: string; resource?: Record<string, unknown> } | undefined {
-  const url = (ref as { reference?: unknown } | null)?.reference;
-  if (typeof url !== 'string') return undefined;
-  if (url.startsWith('#')) {
-    const root = (run.w.vars.rootResource ?? run.w.vars.resource) as { contained?: unknown } | undefined;
-    const found = Array.isArray(root?.contained) ? (root.contained as Record<string, unknown>[]).find((c) => c?.id === url.slice(1)) : undefined;
-    return typeof found?.resourceType === 'string' ? { type: found.resourceType, resource: found } : undefined;
-  }
-  const inBundle = run.w.bundle?.byFullUrl.get(url);
-  if (inBundle) return { type: inBundle };
-  const m = LITERAL.exec(url);
-  return m ? { type: m[1]! } : undefined;
-}
-
 /** `item.resolve()` as a type or profile discriminator: the slice's targetProfile decides. */
 function resolvedMatches(run: ProfileRun, slice: PNode, d: ElementDefinitionSlicingDiscriminator, it: Item): boolean {
   const refPath = d.path.replace(/^\$this\./, '').slice(0, -RESOLVE.length);
   const targetUrls = (descendant(slice, refPath) ?? slice).def.type?.flatMap((t) => t.targetProfile ?? []) ?? [];
-  const targets = valuesAt(it.value, refPath).map((r) => resolveLocally(run, r)).filter((t) => t !== undefined);
+  // what the instance itself tells (contained, Bundle entry, the URL): nothing is fetched
+  const targets = valuesAt(it.value, refPath)
+    .filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null)
+    .map((r) => referencedType(run.w, r));
   if (d.type === 'type') {
     const types = targetUrls.map((u) => structureDefinitionByUrl(u)?.type ?? u.split('/').pop()!);
-    return targets.some((t) => types.includes(t.type));
+    return targets.some((t) => t.type !== undefined && types.includes(t.type));
   }
   if (d.type === 'profile') return targets.some((t) => t.resource !== undefined && targetUrls.some((u) => conformsTo(run, t.resource, u)));
   return true;
