@@ -114,8 +114,12 @@ export function structureDefinitionByUrl(url: string): StructureDefinition | und
   }
   // HL7 maintains its extensions in the extension pack now; core R4's copies are older (some
   // have since been corrected, e.g. where structuredefinition-fhir-type may appear), and the
-  // reference validator prefers the pack's too.
-  if (sd && coreExtensions.has(sd)) sd = extensionPackDefinition(bare) ?? sd;
+  // reference validator prefers the pack's too. Swapped once, on first use.
+  if (sd && coreExtensions.has(sd)) {
+    coreExtensions.delete(sd);
+    const pack = extensionPackDefinition(bare);
+    if (pack) byUrl.set(bare, (sd = pack));
+  }
   return sd;
 }
 
