@@ -32,7 +32,7 @@ const upperFirst = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 const steps = (s: string) => s.split('.').filter(Boolean);
 
 /** Each step with the choice types it may take, following the datatype a path enters. */
-function plan(root: string, names: string[], model: PathModel): { steps: Step[]; at: string } | undefined {
+function plan(root: string, names: string[], model: PathModel): Step[] | undefined {
   const out: Step[] = [];
   let at = root;
   for (const name of names) {
@@ -45,7 +45,7 @@ function plan(root: string, names: string[], model: PathModel): { steps: Step[];
     else if (!type && !at) return undefined;
     else at = path;
   }
-  return { steps: out, at };
+  return out;
 }
 
 export function compilePath(expression: string, model: PathModel): ((resource: unknown) => unknown[]) | undefined {
@@ -54,7 +54,7 @@ export function compilePath(expression: string, model: PathModel): ((resource: u
   const [, type, head, cast, tail] = m as unknown as [string, string, string, string | undefined, string | undefined];
   const first = plan(type, steps(head), model);
   if (!first) return undefined;
-  const last = first.steps[first.steps.length - 1]!;
+  const last = first[first.length - 1]!;
   let rest: Step[] = [];
   if (cast) {
     // a cast picks one type of a choice element; casting anything else is not a plain path
@@ -65,10 +65,10 @@ export function compilePath(expression: string, model: PathModel): ((resource: u
     if (tail) {
       const more = plan(pick, steps(tail), model);
       if (!more) return undefined;
-      rest = more.steps;
+      rest = more;
     }
   } else if (tail) return undefined;
-  const all = [...first.steps, ...rest];
+  const all = [...first, ...rest];
   if (all.slice(0, -1).some((s) => s.choices && !cast)) return undefined; // a choice in the middle needs a cast
   return (resource) => {
     if ((resource as { resourceType?: unknown } | null)?.resourceType !== type) return [];

@@ -13,7 +13,6 @@ export const measures = new CanonicalRegistry<Measure>();
 type Json = Record<string, unknown>;
 type Concept = { coding?: { system?: string; code?: string }[]; text?: string } | undefined;
 
-
 function sameConcept(a: unknown, b: unknown): boolean {
   const ca = (a as Concept)?.coding ?? [];
   const cb = (b as Concept)?.coding ?? [];

@@ -25,8 +25,7 @@ export function validateStructureDefinition(w: Walk, sd: Json): void {
     if (baseSnap && typeof d.path === 'string' && !basePaths.has(d.path)) checkChoicePath(w, d, basePaths, baseSnap);
     if (baseSnap) checkFixedKept(w, d, i, baseSnap, String(sd.baseDefinition));
     listOf(d.type).forEach((t, j) =>
-      listOf(t.profile).forEach((_, k) => {
-        const url = (t.profile as unknown[])[k];
+      (Array.isArray(t.profile) ? (t.profile as unknown[]) : []).forEach((url, k) => {
         const profile = typeof url === 'string' ? structureDefinitionByUrl(url) : undefined;
         const anyResource = (t.code === 'Resource' || t.code === 'DomainResource') && profile?.kind === 'resource';
         if (profile && typeof t.code === 'string' && profile.type !== t.code && !anyResource) {
@@ -49,8 +48,9 @@ function checkFixedKept(w: Walk, d: ElementDefinition, i: number, baseSnap: Elem
 
 function checkChoicePath(w: Walk, d: ElementDefinition, basePaths: Set<string>, baseSnap: ElementDefinition[]): void {
   const m = CHOICE_RENAMED.exec(d.path);
-  const choicePath = m ? `${m[1]}.${m[2]}[x]` : undefined;
-  if (!m || !choicePath || !basePaths.has(choicePath) || d.type?.length) return;
+  if (!m || d.type?.length) return;
+  const choicePath = `${m[1]}.${m[2]}[x]`;
+  if (!basePaths.has(choicePath)) return;
   const choice = baseSnap.find((e) => e.path === choicePath);
   const suffix = m[3]!.toLowerCase();
   if (choice?.type?.some((t) => (t.code ?? '').toLowerCase() === suffix)) return;
