@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
+import fhirpath from 'fhirpath';
+import r4model from 'fhirpath/fhir-context/r4';
 import { join } from 'node:path';
+import { searchParamsFor, splitUnion, withoutResolveIs } from '../../src/fhir/search-parameters';
 import { parseHl7v2 } from '../../src/ingest/hl7v2/parse';
 import { mapHl7v2 } from '../../src/ingest/hl7v2/map';
 import type { Queryable } from '../../src/store/db';
@@ -18,6 +21,8 @@ import { generateOru } from './mllp';
  *    `resources` without index rows, each against bench:ingest's bare-table INSERT.
  * 2. The Node.js side of one benchmark ORU^R01 with no database: parse, map, validate,
  *    index rows, serialise the write.
+ * 3. The SearchParameter expressions of Synthea resources evaluated as the index does (plain
+ *    paths walked directly, the rest by fhirpath) against fhirpath for all of them.
  */
 type Json = Record<string, unknown>;
 
@@ -110,6 +115,40 @@ function oruNodeSide(count = 3000) {
   return { ...us, total_us: totalUs, one_core_ceiling_per_s: round(1e6 / totalUs) };
 }
 
+function expressionCost(bundleCount = 10) {
+  const resources = syntheaFiles()
+    .slice(0, bundleCount)
+    .flatMap((f) => (JSON.parse(readFileSync(join(CORPORA, 'synthea', 'bundles', f.file), 'utf8')) as { entry: { resource: Json }[] }).entry.map((e) => e.resource));
+  // the same expressions, all through fhirpath, against the index's own evaluators
+  const general = new Map<string, ((r: unknown) => unknown)[]>();
+  const fhirpathFor = (type: string) => {
+    let fns = general.get(type);
+    if (!fns) {
+      const parts = [...searchParamsFor(type).values()].flatMap((sp) => splitUnion(sp.expression).map(withoutResolveIs));
+      general.set(type, (fns = parts.map((x) => fhirpath.compile(x, r4model) as (r: unknown) => unknown)));
+    }
+    return fns;
+  };
+  const evaluators = (type: string, which: 'fhirpath' | 'indexed') => (which === 'fhirpath' ? fhirpathFor(type) : [...searchParamsFor(type).values()].map((sp) => sp.evaluate));
+  const time = (which: 'fhirpath' | 'indexed') => {
+    const t = performance.now();
+    for (const r of resources) {
+      for (const f of evaluators(r.resourceType as string, which)) {
+        try {
+          f(r);
+        } catch {
+          // as in indexing: an expression that does not evaluate on this instance adds nothing
+        }
+      }
+    }
+    return ((performance.now() - t) * 1000) / resources.length;
+  };
+  time('fhirpath'), time('indexed'); // compile and warm both
+  const rounds = { fhirpath: [] as number[], indexed: [] as number[] };
+  for (let k = 0; k < 3; k++) rounds.fhirpath.push(time('fhirpath')), rounds.indexed.push(time('indexed'));
+  return { resources: resources.length, fhirpath_us: round(median(rounds.fhirpath), 1), indexed_us: round(median(rounds.indexed), 1) };
+}
+
 async function main() {
   const sql = [await sqlCeiling('embedded')];
   if (process.env.DATABASE_URL) sql.push(await sqlCeiling('postgres'));
@@ -118,9 +157,11 @@ async function main() {
   }
   const oru = oruNodeSide();
   console.log(`ORU^R01, Node.js side without a database, µs per message: ${JSON.stringify(oru)}`);
+  const expr = expressionCost();
+  console.log(`SearchParameter expressions, ${expr.resources} Synthea resources, µs per resource: fhirpath for all ${expr.fhirpath_us}; as indexed (plain paths walked) ${expr.indexed_us}`);
   const [e, p] = sql;
   const figures = (s: typeof e) => ({ baseline_per_s: s!.baseline_per_s, keyed_ratio: s!.keyed_ratio, writer_sql_per_s: s!.writer_sql_per_s, writer_sql_ratio: s!.writer_sql_ratio });
-  console.log(JSON.stringify({ bench: 'ceiling', ...figures(e), ...(p ? { postgres: figures(p) } : {}), oru_node_us: oru.total_us, oru_node_ceiling_per_s: oru.one_core_ceiling_per_s }));
+  console.log(JSON.stringify({ bench: 'ceiling', ...figures(e), ...(p ? { postgres: figures(p) } : {}), oru_node_us: oru.total_us, oru_node_ceiling_per_s: oru.one_core_ceiling_per_s, expressions_us: { fhirpath: expr.fhirpath_us, indexed: expr.indexed_us } }));
 }
 
 main().catch((err: unknown) => {

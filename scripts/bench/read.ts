@@ -11,7 +11,8 @@ import { benchGateway, CORPORA, round, syntheaFiles } from './common';
  * npm run bench:read — autocannon (in its own process), 50 connections, against
  *   GET /fhir/Patient/{id}          (served from the cache)
  *   GET /fhir/Patient?identifier=…  (a token search, from the database)
- * Baseline in the same run: a bare Express handler returning the same bytes as the read.
+ * Baseline in the same run: a bare Express handler returning the same bytes as the read; and,
+ * for reference, a bare node:http handler (what no framework at all costs on this machine).
  */
 const run = promisify(execFile);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -52,13 +53,20 @@ async function main() {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir/Patient/${patient.id}`;
 
+    const plain = createServer((_req, res) => void res.writeHead(200, { 'content-type': 'application/fhir+json; charset=utf-8' }).end(bytes));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', () => r()));
+    const plainUrl = `http://127.0.0.1:${(plain.address() as AddressInfo).port}/fhir/Patient/${patient.id}`;
+
     await cannon(readUrl); // warm-up
     const baseline = await cannon(baseUrl);
+    const nodeHttp = await cannon(plainUrl);
     const read = await cannon(readUrl);
     const tok = await cannon(searchUrl);
     server.close();
+    plain.close();
     if (read.non2xx || tok.non2xx || read.errors || tok.errors) throw new Error('non-2xx answers or errors during the run');
     console.log(`baseline (bare Express, same ${bytes.length} bytes): ${round(baseline.requests.average)} req/s, p99 ${baseline.latency.p99} ms`);
+    console.log(`reference (bare node:http, same bytes): ${round(nodeHttp.requests.average)} req/s, p99 ${nodeHttp.latency.p99} ms`);
     console.log(`read Patient/{id} (cached): ${round(read.requests.average)} req/s, p50 ${read.latency.p50} ms, p99 ${read.latency.p99} ms`);
     console.log(`token search Patient?identifier: ${round(tok.requests.average)} req/s, p50 ${tok.latency.p50} ms, p99 ${tok.latency.p99} ms`);
     console.log(
@@ -70,6 +78,8 @@ async function main() {
         p99_ms: read.latency.p99,
         search_rps: round(tok.requests.average),
         search_p99_ms: tok.latency.p99,
+        node_http_rps: round(nodeHttp.requests.average),
+        node_http_p99_ms: nodeHttp.latency.p99,
       }),
     );
   } finally {

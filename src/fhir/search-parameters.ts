@@ -53,6 +53,11 @@ function appliesTo(part: string, type: string, base: string[]): boolean {
 
 const RESOLVE_IS = /\.where\(resolve\(\) is (\w+)\)/;
 
+/** A union member as it is evaluated for indexing: `.where(resolve() is T)` left to the indexer. */
+export function withoutResolveIs(part: string): string {
+  return part.replace(RESOLVE_IS, '');
+}
+
 let registry: Map<string, Map<string, SearchParam>> | undefined;
 let commonParams: Map<string, Omit<SearchParam, 'expression' | 'evaluate'> & { parts: string[] }> | undefined;
 
@@ -82,7 +87,7 @@ function build(): Map<string, Map<string, SearchParam>> {
       const parts = mine.map((p) => {
         const m = RESOLVE_IS.exec(p);
         if (m) resolveIs = m[1];
-        return p.replace(RESOLVE_IS, '');
+        return withoutResolveIs(p);
       });
       let params = byType.get(type);
       if (!params) byType.set(type, (params = new Map()));
