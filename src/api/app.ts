@@ -14,6 +14,9 @@ export interface AppDeps extends FhirRouterDeps {
   extraRouters?: express.Router[];
 }
 
+/** Seconds a client is asked to wait after a 503, about as long as a database restart or failover takes. */
+const RETRY_AFTER_SECONDS = 5;
+
 /** The route pattern, not the URL: URLs carry ids and search values, which are patient data. */
 function routeLabel(req: Request): string {
   const segs = req.originalUrl.split('?')[0]!.split('/').filter(Boolean);
@@ -88,6 +91,8 @@ export function createApp(deps: AppDeps): express.Express {
       }
     }
     if (res.headersSent) return;
+    // A 503 is the store being unreachable or overloaded for now: tell clients when to come back.
+    if (status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     try {
       // An OperationOutcome in the format the client asked for, when that is known and available.
       return sendResource(req, res, status, outcome);

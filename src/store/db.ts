@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Pool, types } from 'pg';
+import { Pool, types, type PoolClient } from 'pg';
+import { FhirError } from '../fhir/outcome';
 
 /**
  * One SQL dialect (PostgreSQL) behind two engines: a server through `pg`, or PGlite
@@ -26,27 +27,86 @@ export interface Db extends Queryable {
 // bigint and numeric come back as strings from pg by default; counts are small, so parse them.
 types.setTypeParser(20, (v) => Number(v));
 
+/** Node socket errors that mean the server is not there or went away. */
+const GONE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * True for an error that says nothing about the request, only that the server cannot be
+ * reached now: connection exceptions (08xxx), the server shutting down or starting (57P01-03),
+ * too many connections (53300), a dead socket, and pg's own connect and read timeouts.
+ */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (/^08|^57P0[123]$|^53300$/.test(code) || GONE.has(code)) return true;
+  return typeof e.message === 'string' && /^Connection terminated|timeout exceeded when trying to connect|Query read timeout|encountered a connection error and is not queryable/.test(e.message);
+}
+
+/**
+ * The one place a database failure becomes an answer: unreachable → 503 `transient` (the edge
+ * adds Retry-After), over the statement timeout or cancelled → 503 `timeout`. Anything else is
+ * passed on as it is.
+ */
+export function storeError(err: unknown): unknown {
+  if (err instanceof FhirError) return err;
+  if (isUnavailable(err)) return new FhirError(503, 'the database cannot be reached at the moment; retry later', 'transient');
+  if ((err as { code?: unknown } | null)?.code === '57014') return new FhirError(503, 'the database query was cancelled: it ran past the statement timeout or its client left', 'timeout');
+  return err;
+}
+
 class PgDb implements Db {
   readonly kind = 'postgres' as const;
   constructor(private readonly pool: Pool) {}
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pool.query(sql, params)).rows as T[];
+    try {
+      return (await this.pool.query(sql, params)).rows as T[];
+    } catch (err) {
+      throw storeError(err);
+    }
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: { relaxedCommit?: boolean }): Promise<T> {
-    const client = await this.pool.connect();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw storeError(err);
+    }
+    // The pool listens for errors only on idle clients. A checked-out one whose server goes
+    // away while the transaction waits (on validation, on the caller) emits 'error', and an
+    // 'error' nobody listens to ends the process.
+    let broken: Error | undefined;
+    const onError = (e: Error) => void (broken ??= e);
+    client.on('error', onError);
     try {
       await client.query(opts?.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN');
-      const tx: Queryable = { query: async <R>(s: string, p: unknown[] = []) => (await client.query(s, p)).rows as R[] };
+      const tx: Queryable = {
+        query: async <R>(s: string, p: unknown[] = []) => {
+          try {
+            return (await client.query(s, p)).rows as R[];
+          } catch (err) {
+            if (isUnavailable(err)) broken ??= err as Error;
+            throw storeError(err);
+          }
+        },
+      };
       const result = await fn(tx);
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      if (isUnavailable(err)) broken ??= err as Error;
+      if (!broken) await client.query('ROLLBACK').catch((e: Error) => void (broken ??= e));
+      throw storeError(err);
     } finally {
-      client.release();
+      // A broken client goes back with its error, so the pool discards it instead of lending it
+      // out again; it keeps our listener, since a dying socket may still report.
+      if (broken) client.release(broken);
+      else {
+        client.off('error', onError);
+        client.release();
+      }
     }
   }
 
