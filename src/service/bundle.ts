@@ -114,7 +114,9 @@ export class BundleProcessor {
       const responses: EntryResult[] = new Array(planned.length);
       const writes: { p: Planned; write: PendingWrite; issues: Issue[] }[] = [];
 
-      // Identities first, so that any entry may reference any other.
+      // Identities first, so that any entry may reference any other; conditions are locked
+      // before they are searched, so that concurrent bundles with the same condition write once.
+      await this.service.repo.lockConditions(planned.filter((p) => p.criteria && p.method !== 'GET').map((p) => ({ type: p.type, criteria: p.criteria! })), tx);
       for (const p of planned) {
         const entry = entries[p.index]!;
         if (p.method === 'POST') {

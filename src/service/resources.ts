@@ -123,40 +123,67 @@ export class ResourceService {
   async create(body: unknown, ctx: WriteContext, type: string, ifNoneExist?: string): Promise<WriteOutcome> {
     checkType(type);
     const { resource, issues } = this.prepare(body, ctx, type);
-    if (ifNoneExist !== undefined) {
-      const ids = await this.repo.matchIds(type, parseQueryString(ifNoneExist));
+    const write: PendingWrite = { method: 'create', resourceType: type, id: randomUUID(), resource };
+    if (ifNoneExist === undefined) {
+      const [result] = await this.commit([write]);
+      return { result: result!, issues };
+    }
+    return this.conditionally(type, parseQueryString(ifNoneExist), async (ids, tx) => {
       if (ids.length > 1) throw new FhirError(412, `If-None-Exist matched ${ids.length} resources`, 'multiple-matches');
       if (ids.length === 1) {
-        const v = await this.repo.read(type, ids[0]!);
+        const v = await this.repo.read(type, ids[0]!, tx);
         return { result: { method: 'create', existed: true, version: v! }, issues, matchedExisting: true };
       }
-    }
-    const [result] = await this.commit([{ method: 'create', resourceType: type, id: randomUUID(), resource }]);
-    return { result: result!, issues };
+      const [result] = await this.repo.write([write], tx);
+      return { result: result!, issues };
+    });
   }
 
   async update(body: unknown, ctx: WriteContext, type: string, id: string, ifMatch?: number): Promise<WriteOutcome> {
+    const { write, issues } = this.updateWrite(body, ctx, type, id, ifMatch);
+    const [result] = await this.commit([write]);
+    return { result: result!, issues };
+  }
+
+  private updateWrite(body: unknown, ctx: WriteContext, type: string, id: string, ifMatch?: number): { write: PendingWrite; issues: Issue[] } {
     checkType(type);
     checkId(id);
     const r = body as AnyResource;
     if (r && typeof r === 'object' && r.id === undefined) throw badRequest('the resource must carry the id of the URL it is PUT to', 'id');
     if (r && typeof r === 'object' && r.id !== id) throw badRequest(`resource id '${String(r.id)}' does not match the URL's id '${id}'`, 'id');
     const { resource, issues } = this.prepare(body, ctx, type);
-    const [result] = await this.commit([{ method: 'update', resourceType: type, id, resource, ...(ifMatch !== undefined ? { ifMatch } : {}) }]);
-    return { result: result!, issues };
+    return { write: { method: 'update', resourceType: type, id, resource, ...(ifMatch !== undefined ? { ifMatch } : {}) }, issues };
   }
 
   async conditionalUpdate(body: unknown, ctx: WriteContext, type: string, criteria: RawParams): Promise<WriteOutcome> {
     checkType(type);
-    const ids = await this.repo.matchIds(type, criteria);
-    if (ids.length > 1) throw new FhirError(412, `the conditional update matched ${ids.length} resources`, 'multiple-matches');
-    const bodyId = (body as AnyResource | null)?.id;
-    if (ids.length === 1) {
-      if (bodyId !== undefined && bodyId !== ids[0]) throw badRequest(`resource id '${bodyId}' differs from the matched resource`, 'id');
-      return this.update({ ...(body as object), id: ids[0] }, ctx, type, ids[0]!);
-    }
-    if (bodyId !== undefined) return this.update(body, ctx, type, String(bodyId));
-    return this.create(body, ctx, type);
+    return this.conditionally(type, criteria, async (ids, tx) => {
+      if (ids.length > 1) throw new FhirError(412, `the conditional update matched ${ids.length} resources`, 'multiple-matches');
+      const bodyId = (body as AnyResource | null)?.id;
+      if (ids.length === 1 && bodyId !== undefined && bodyId !== ids[0]) throw badRequest(`resource id '${String(bodyId)}' differs from the matched resource`, 'id');
+      let planned: { write: PendingWrite; issues: Issue[] };
+      if (ids.length === 1) planned = this.updateWrite({ ...(body as object), id: ids[0] }, ctx, type, ids[0]!);
+      else if (bodyId !== undefined) planned = this.updateWrite(body, ctx, type, String(bodyId));
+      else {
+        const { resource, issues } = this.prepare(body, ctx, type);
+        planned = { write: { method: 'create', resourceType: type, id: randomUUID(), resource }, issues };
+      }
+      const [result] = await this.repo.write([planned.write], tx);
+      return { result: result!, issues: planned.issues };
+    });
+  }
+
+  /**
+   * A conditional write: the condition is locked, searched and acted on in one transaction, so
+   * that of concurrent identical requests the first writes and the others find what it wrote.
+   */
+  private async conditionally(type: string, criteria: RawParams, act: (ids: string[], tx: Queryable) => Promise<WriteOutcome>): Promise<WriteOutcome> {
+    const o = await this.repo.db.transaction(async (tx) => {
+      await this.repo.lockConditions([{ type, criteria }], tx);
+      return act(await this.repo.matchIds(type, criteria, tx), tx);
+    });
+    if (!o.matchedExisting) await this.invalidate([o.result]);
+    return o;
   }
 
   async patch(ops: unknown, ctx: WriteContext, type: string, id: string, ifMatch?: number): Promise<WriteOutcome> {
@@ -189,10 +216,14 @@ export class ResourceService {
   async conditionalDelete(type: string, criteria: RawParams): Promise<WriteResult[]> {
     checkType(type);
     if (criteria.length === 0) throw badRequest('a conditional delete needs search criteria');
-    const ids = await this.repo.matchIds(type, criteria);
-    if (ids.length > 1) throw new FhirError(412, `the conditional delete matched ${ids.length} resources`, 'multiple-matches');
-    if (ids.length === 0) return [];
-    return this.commit([{ method: 'delete', resourceType: type, id: ids[0]! }]);
+    const results = await this.repo.db.transaction(async (tx) => {
+      await this.repo.lockConditions([{ type, criteria }], tx);
+      const ids = await this.repo.matchIds(type, criteria, tx);
+      if (ids.length > 1) throw new FhirError(412, `the conditional delete matched ${ids.length} resources`, 'multiple-matches');
+      return ids.length === 0 ? [] : this.repo.write([{ method: 'delete', resourceType: type, id: ids[0]! }], tx);
+    });
+    await this.invalidate(results);
+    return results;
   }
 }
 

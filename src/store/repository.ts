@@ -42,6 +42,15 @@ export interface HistoryOptions {
   offset: number;
 }
 
+/** First key of the advisory locks on conditional writes (the second is the condition's hash). */
+const CONDITION_LOCK_CLASS = 7243002;
+
+/** The same condition however its parameters are ordered: `Patient?birthdate=x&name=y`. */
+export function conditionKey(type: string, criteria: RawParams): string {
+  const pairs = criteria.map(([k, v]) => `${k}=${v}`).sort();
+  return `${type}?${pairs.join('&')}`;
+}
+
 /** The FHIR repository over SQL. The only place that knows the schema, with writer.ts and search/. */
 export class Repository {
   constructor(
@@ -88,6 +97,18 @@ export class Repository {
   /** Runs writes in the caller's transaction (a bundle) or in one of its own. */
   write(writes: PendingWrite[], tx?: Queryable): Promise<WriteResult[]> {
     return tx ? writeAll(tx, writes, this.localBases) : this.db.transaction((t) => writeAll(t, writes, this.localBases));
+  }
+
+  /**
+   * Serialises conditional writes on their conditions, for the rest of the caller's transaction:
+   * two requests creating "the Patient with identifier X" take the same lock, so the second one
+   * searches only after the first has committed and finds its resource. Keys are taken in one
+   * order so that two bundles locking the same conditions cannot deadlock.
+   */
+  async lockConditions(conditions: { type: string; criteria: RawParams }[], tx: Queryable): Promise<void> {
+    if (conditions.length === 0) return;
+    const keys = [...new Set(conditions.map((c) => conditionKey(c.type, c.criteria)))];
+    await tx.query(`SELECT count(pg_advisory_xact_lock(${CONDITION_LOCK_CLASS}, hashtext(k))) FROM (SELECT k FROM unnest($1::text[]) k ORDER BY k) s`, [keys]);
   }
 
   /** Ids of current resources of `type` matching a search string's criteria (conditional operations). */
