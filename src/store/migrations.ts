@@ -93,10 +93,12 @@ const STEPS: string[] = [
 ];
 
 export async function migrate(db: Db): Promise<void> {
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-  // Two gateway processes starting at once on one server must not both apply a step.
+  // Two gateway processes starting at once on one server must not both apply a step, nor both
+  // create the bookkeeping table (the loser's CREATE … IF NOT EXISTS fails on the catalog's
+  // unique index): the lock comes first, everything else after it, in one transaction.
   await db.transaction(async (tx) => {
     if (db.kind === 'postgres') await tx.query(`SELECT pg_advisory_xact_lock(7243001)`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await tx.query<{ version: number }>(`SELECT version FROM schema_migrations`)).map((r) => r.version));
     for (let i = 0; i < STEPS.length; i++) {
       if (done.has(i + 1)) continue;
