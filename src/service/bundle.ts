@@ -17,6 +17,9 @@ import { checkId, checkType, parseQueryString, type ResourceService } from './re
  */
 export type EntryResult = { response: BundleEntryResponse; resource?: AnyResource };
 
+/** The request fields that are strings in R4 but that a client may send as anything. */
+const CONDITIONAL_FIELDS = ['ifMatch', 'ifNoneMatch', 'ifNoneExist', 'ifModifiedSince'] as const;
+
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
 
 interface Planned {
@@ -85,7 +88,11 @@ export class BundleProcessor {
   private plan(entry: BundleEntry, index: number): Planned {
     const where = `Bundle.entry[${index}]`;
     const req = entry?.request;
-    if (!req || typeof req.method !== 'string' || typeof req.url !== 'string') throw badRequest(`entry has no request.method and request.url`, `${where}.request`);
+    if (!req || typeof req !== 'object' || typeof req.method !== 'string' || typeof req.url !== 'string') throw badRequest(`entry has no request.method and request.url`, `${where}.request`);
+    for (const f of CONDITIONAL_FIELDS) {
+      if (req[f] !== undefined && typeof req[f] !== 'string') throw badRequest(`request.${f} must be a string`, `${where}.request.${f}`);
+    }
+    if (entry.fullUrl !== undefined && typeof entry.fullUrl !== 'string') throw badRequest('fullUrl must be a string', `${where}.fullUrl`);
     const method = req.method.toUpperCase();
     if (!(method in ORDER)) throw badRequest(`request.method '${req.method}' is not supported`, `${where}.request.method`);
     const { type, id, query } = splitUrl(req.url);

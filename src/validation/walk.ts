@@ -282,6 +282,20 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
   w.depth--;
 }
 
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * FHIR strings hold no control characters but tab, CR and LF, and are Unicode text, so no lone
+ * surrogate halves either (which PostgreSQL's jsonb, like any UTF-8 store, cannot hold).
+ */
+function forbiddenChar(s: string): string | undefined {
+  const c = CONTROL.exec(s);
+  if (c) return `the control character U+${c[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  if (LONE_SURROGATE.test(s)) return 'a lone UTF-16 surrogate (not a Unicode character)';
+  return undefined;
+}
+
 /** One value (an array item or a single value) of element `r`. */
 function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string, unknown>, key: string, index: number): void {
   const prim = r.primitive;
@@ -306,6 +320,11 @@ function element(w: Walk, value: unknown, r: ElementRule, parent: Record<string,
       }
       if (s.length > MAX_PRIMITIVE_LENGTH) {
         w.report('error', 'too-long', `value is longer than permitted maximum length of ${MAX_PRIMITIVE_LENGTH}`);
+        return;
+      }
+      const bad = forbiddenChar(s);
+      if (bad) {
+        w.report('error', 'invalid', `The value contains ${bad}, which FHIR strings may not hold`);
         return;
       }
       if (!prim.test(s)) {
