@@ -1,4 +1,5 @@
 import type { Hl7SourceConfig } from './ingest/hl7v2/config';
+import type { SearchLimits } from './store/search/query';
 
 /**
  * Everything the gateway reads from its environment, in one place. Defaults give a working
@@ -29,6 +30,12 @@ export interface Config {
   dicomWadoRsBase?: string;
   /** Seconds a cached read stays valid even without an invalidation (a safety net, not the mechanism). */
   cacheTtlSeconds: number;
+  /** Bounds on one search (also conditional criteria): parameters, values per parameter, chain links, includes. */
+  searchLimits: SearchLimits;
+  /** PostgreSQL: longest a statement may run before the server cancels it, in ms (0: no limit). */
+  dbStatementTimeoutMs: number;
+  /** PostgreSQL: longest wait for a connection (new or from the pool), in ms. */
+  dbConnectTimeoutMs: number;
 }
 
 function int(v: string | undefined, fallback: number, name: string): number {
@@ -72,5 +79,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hl7: json<Hl7SourceConfig>(env.HL7_CONFIG, 'HL7_CONFIG') ?? {},
     dicomWadoRsBase: env.DICOM_WADO_RS_BASE || undefined,
     cacheTtlSeconds: int(env.CACHE_TTL_SECONDS, 300, 'CACHE_TTL_SECONDS'),
+    searchLimits: {
+      maxParams: int(env.SEARCH_MAX_PARAMS, 100, 'SEARCH_MAX_PARAMS'),
+      maxValues: int(env.SEARCH_MAX_VALUES, 100, 'SEARCH_MAX_VALUES'),
+      maxChain: int(env.SEARCH_MAX_CHAIN, 4, 'SEARCH_MAX_CHAIN'),
+      maxIncludes: int(env.SEARCH_MAX_INCLUDES, 20, 'SEARCH_MAX_INCLUDES'),
+    },
+    dbStatementTimeoutMs: int(env.DB_STATEMENT_TIMEOUT_MS, 30_000, 'DB_STATEMENT_TIMEOUT_MS'),
+    dbConnectTimeoutMs: int(env.DB_CONNECT_TIMEOUT_MS, 5_000, 'DB_CONNECT_TIMEOUT_MS'),
   };
 }

@@ -39,8 +39,8 @@ export interface Gateway {
 /** Wires the parts together. Side effects (database, cache, sockets) start here and nowhere else. */
 export async function startGateway(config: Config): Promise<Gateway> {
   const log = createLogger(config.logLevel);
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : []);
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: config.dbStatementTimeoutMs, connectTimeoutMs: config.dbConnectTimeoutMs });
+  const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : [], config.searchLimits);
   const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log);
   const resources = new ResourceService(repo, cache, (r) => validateResource(r), config.cacheTtlSeconds);
   // Load the R4 definitions now rather than inside the first request.

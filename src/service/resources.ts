@@ -5,7 +5,7 @@ import { badRequest, FhirError, hasErrors, issue, notFound, type Issue } from '.
 import type { Cache } from '../cache/cache';
 import type { Queryable } from '../store/db';
 import type { Repository, SearchResult } from '../store/repository';
-import { parseSearch, type RawParams } from '../store/search/query';
+import type { RawParams } from '../store/search/query';
 import type { AnyResource, StoredVersion, WriteResult } from '../store/types';
 import type { PendingWrite } from '../store/writer';
 import { stampProvenance, type WriteContext } from './provenance';
@@ -82,7 +82,7 @@ export class ResourceService {
 
   search(type: string | undefined, params: RawParams, strict = false, q?: Queryable): Promise<SearchResult> {
     if (type) checkType(type);
-    return this.repo.search(parseSearch(type, params, strict), q);
+    return this.repo.search(this.repo.parse(type, params, strict), q);
   }
 
   // ---- writes ----

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Pool, types, type PoolClient } from 'pg';
+import { Pool, types, type PoolClient, type QueryConfig } from 'pg';
 import { FhirError } from '../fhir/outcome';
 
 /**
@@ -19,6 +19,8 @@ export interface Db extends Queryable {
    * can be redone from something already durable (the intake's raw message log).
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: { relaxedCommit?: boolean }): Promise<T>;
+  /** Resolves when the database answers `SELECT 1` within `timeoutMs`, else rejects with 503 transient. */
+  ping(timeoutMs: number): Promise<void>;
   /** Planner statistics and dead-row cleanup where no autovacuum does it; true if it ran. */
   maintain(): Promise<boolean>;
   close(): Promise<void>;
@@ -59,9 +61,11 @@ class PgDb implements Db {
   readonly kind = 'postgres' as const;
   constructor(private readonly pool: Pool) {}
 
-  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  async query<T>(sql: string, params: unknown[] = [], readTimeoutMs?: number): Promise<T[]> {
     try {
-      return (await this.pool.query(sql, params)).rows as T[];
+      // pg reads `query_timeout` from a query's config too, though its types do not say so.
+      const config: QueryConfig & { query_timeout?: number } = { text: sql, values: params, ...(readTimeoutMs ? { query_timeout: readTimeoutMs } : {}) };
+      return (await this.pool.query(config as QueryConfig)).rows as T[];
     } catch (err) {
       throw storeError(err);
     }
@@ -110,6 +114,11 @@ class PgDb implements Db {
     }
   }
 
+  async ping(timeoutMs: number): Promise<void> {
+    // The read timeout makes the pool discard a connection to a server that stopped answering.
+    await withDeadline(this.query('SELECT 1', undefined, timeoutMs), timeoutMs);
+  }
+
   async maintain(): Promise<boolean> {
     return false; // the server's autovacuum does it
   }
@@ -153,6 +162,10 @@ class EmbeddedDb implements Db {
    * never gets statistics and updated rows are never reclaimed. About a second per 30k
    * resources, during which other queries wait.
    */
+  async ping(timeoutMs: number): Promise<void> {
+    await withDeadline(this.pg.query('SELECT 1'), timeoutMs);
+  }
+
   async maintain(): Promise<boolean> {
     if (!this.written) return false;
     this.written = false;
@@ -166,9 +179,43 @@ class EmbeddedDb implements Db {
   }
 }
 
-export async function openDb(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Db> {
+/** Rejects with 503 transient when `p` has not settled within `ms`. */
+async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FhirError(503, `the database did not answer within ${ms} ms`, 'transient')), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+    p.catch(() => undefined); // answered too late: nobody is waiting for it any more
+  }
+}
+
+export interface DbOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+  /** PostgreSQL: the server cancels a statement running longer (0: no limit). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: longest wait for a connection, new or from the pool. */
+  connectTimeoutMs?: number;
+}
+
+/** Time the client waits beyond the statement timeout before it gives up on a server that says nothing at all (paused, cut off). */
+const READ_GRACE_MS = 5_000;
+
+export async function openDb(opts: DbOptions): Promise<Db> {
   if (opts.databaseUrl) {
-    const pool = new Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    const statementTimeout = opts.statementTimeoutMs ?? 30_000;
+    const pool = new Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
+      keepAlive: true,
+      ...(statementTimeout > 0 ? { statement_timeout: statementTimeout, query_timeout: statementTimeout + READ_GRACE_MS } : {}),
+    });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     return new PgDb(pool);

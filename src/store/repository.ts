@@ -1,6 +1,6 @@
 import type { Db, Queryable } from './db';
 import { migrate } from './migrations';
-import { parseSearch, type Include, type RawParams, type SearchQuery } from './search/query';
+import { DEFAULT_SEARCH_LIMITS, parseSearch, type Include, type RawParams, type SearchLimits, type SearchQuery } from './search/query';
 import { orderBy, Params, whereClause } from './search/sql';
 import type { AnyResource, StoredVersion } from './types';
 import { writeAll, type PendingWrite } from './writer';
@@ -56,11 +56,17 @@ export class Repository {
   constructor(
     readonly db: Db,
     private readonly localBases: string[] = [],
+    private readonly limits: SearchLimits = DEFAULT_SEARCH_LIMITS,
   ) {}
 
-  static async open(db: Db, localBases: string[] = []): Promise<Repository> {
+  static async open(db: Db, localBases: string[] = [], limits?: SearchLimits): Promise<Repository> {
     await migrate(db);
-    return new Repository(db, localBases);
+    return new Repository(db, localBases, limits);
+  }
+
+  /** A search string, parsed and checked against the definitions and this store's limits. */
+  parse(type: string | undefined, params: RawParams, strict = false): SearchQuery {
+    return parseSearch(type, params, strict, this.limits);
   }
 
   async read(type: string, id: string, q: Queryable = this.db): Promise<StoredVersion | undefined> {
@@ -113,7 +119,7 @@ export class Repository {
 
   /** Ids of current resources of `type` matching a search string's criteria (conditional operations). */
   async matchIds(type: string, params: RawParams, q: Queryable = this.db, limit = 2): Promise<string[]> {
-    const query = parseSearch(type, params, true);
+    const query = this.parse(type, params, true);
     const p = new Params();
     const rows = await q.query<{ id: string }>(`SELECT r.id FROM resources r WHERE ${whereClause(query, p)} LIMIT ${limit}`, p.values);
     return rows.map((r) => r.id);
@@ -201,8 +207,9 @@ export class Repository {
     return rows.map((r) => r.content);
   }
 
-  async ping(): Promise<void> {
-    await this.db.query('SELECT 1');
+  /** For readiness probes: a database that does not answer within `timeoutMs` is not ready. */
+  ping(timeoutMs = 2_000): Promise<void> {
+    return this.db.ping(timeoutMs);
   }
 }
 

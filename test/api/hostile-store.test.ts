@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../src/config';
 import { client, type Call } from '../helpers/http';
 import { startTestGateway, STORES, type TestGateway } from '../helpers/gateway';
 
@@ -59,4 +60,51 @@ describe.each(STORES)('hostile input to the REST writes and searches (%s)', (sto
       expect(t.status).toBe(400);
     }
   });
+});
+
+/** Searches and conditions are bounded before they reach the store: 400 `too-costly` naming the limit. */
+describe.each(STORES)('query cost limits (%s)', (store) => {
+  let gw: TestGateway;
+  let call: Call;
+  beforeAll(async () => {
+    gw = await startTestGateway(store);
+    call = client(gw.fhir);
+  });
+  afterAll(() => gw.stop());
+
+  const tooCostly = (r: { status: number; body: any }, limit: string) => {
+    expect(r.status).toBe(400);
+    expect(r.body.issue[0].code).toBe('too-costly');
+    expect(r.body.issue[0].diagnostics).toContain(limit);
+  };
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `name=n${i}`).join('&');
+
+  test('search parameters, values, chain links and includes over the limits', async () => {
+    tooCostly(await call('GET', `/Patient?${names(101)}`), 'maxParams');
+    expect((await call('GET', `/Patient?${names(100)}`)).status).toBe(200);
+    tooCostly(await call('GET', `/Patient?name=${Array.from({ length: 101 }, (_, i) => `v${i}`).join(',')}`), 'maxValues');
+    tooCostly(await call('GET', `/Observation?subject:Patient.organization.partof.partof.partof.name=x`), 'maxChain');
+    expect((await call('GET', `/Observation?subject:Patient.organization.partof.name=x`)).status).toBe(200);
+    tooCostly(await call('GET', `/Observation?${'subject.'.repeat(200)}name=x`), 'maxChain');
+    tooCostly(await call('GET', `/Patient?${'_has:Observation:patient:'.repeat(5)}code=x`), 'maxChain');
+    tooCostly(await call('GET', `/Patient?${Array.from({ length: 21 }, () => '_include=Patient:organization').join('&')}`), 'maxIncludes');
+    const form = await fetch(`${gw.fhir}/Patient/_search`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/fhir+json' }, body: names(2000) });
+    tooCostly({ status: form.status, body: await form.json() }, 'maxParams');
+  });
+
+  test('conditional create, update and delete criteria, and a transaction ifNoneExist, over the limits', async () => {
+    const p = { resourceType: 'Patient', name: [{ family: 'Trần' }] };
+    tooCostly(await call('POST', '/Patient', p, { 'if-none-exist': names(1000) }), 'maxParams');
+    tooCostly(await call('PUT', `/Patient?${names(101)}`, p), 'maxParams');
+    tooCostly(await call('DELETE', `/Patient?${names(101)}`), 'maxParams');
+    const t = await call('POST', '', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Patient', ifNoneExist: names(101) }, resource: p }] });
+    tooCostly(t, 'maxParams');
+  });
+});
+
+test('the limits and database timeouts come from the environment', () => {
+  const c = loadConfig({ SEARCH_MAX_PARAMS: '7', SEARCH_MAX_VALUES: '8', SEARCH_MAX_CHAIN: '2', SEARCH_MAX_INCLUDES: '3', DB_STATEMENT_TIMEOUT_MS: '1500', DB_CONNECT_TIMEOUT_MS: '900' });
+  expect(c.searchLimits).toEqual({ maxParams: 7, maxValues: 8, maxChain: 2, maxIncludes: 3 });
+  expect([c.dbStatementTimeoutMs, c.dbConnectTimeoutMs]).toEqual([1500, 900]);
+  expect(() => loadConfig({ SEARCH_MAX_PARAMS: 'many' })).toThrow(/SEARCH_MAX_PARAMS/);
 });

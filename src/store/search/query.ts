@@ -1,5 +1,5 @@
 import { isResourceType } from '../../fhir/definitions';
-import { badRequest } from '../../fhir/outcome';
+import { badRequest, FhirError, issue } from '../../fhir/outcome';
 import { searchParam, searchParamsFor, type SearchParam } from '../../fhir/search-parameters';
 
 /**
@@ -83,7 +83,42 @@ export function unescapeValue(v: string): string {
 
 export type RawParams = [name: string, value: string][];
 
-export function parseSearch(type: string | undefined, params: RawParams, strict = false): SearchQuery {
+/**
+ * What one search may ask of the store. Each bound keeps a request from building a query that
+ * runs for minutes (1,000 `name=` criteria, a chain 200 links long); real searches stay far below.
+ */
+export interface SearchLimits {
+  /** Parameters in one search, result parameters included. */
+  maxParams: number;
+  /** Comma-separated values of one parameter. */
+  maxValues: number;
+  /** Links in a chain (`subject.organization.name` has 2), `_has` nesting counted alike. */
+  maxChain: number;
+  /** `_include` and `_revinclude` parameters together. */
+  maxIncludes: number;
+}
+
+export const DEFAULT_SEARCH_LIMITS: SearchLimits = { maxParams: 100, maxValues: 100, maxChain: 4, maxIncludes: 20 };
+
+const tooCostly = (msg: string, name?: string) => new FhirError(400, [issue('error', 'too-costly', msg, name)]);
+
+/** Refuses a search over the limits before any of it is parsed, so that parsing is bounded too. */
+function checkLimits(params: RawParams, limits: SearchLimits): void {
+  if (params.length > limits.maxParams) throw tooCostly(`the search has ${params.length} parameters; the limit is ${limits.maxParams} (maxParams)`);
+  let includes = 0;
+  for (const [name, value] of params) {
+    if (name.startsWith('_include') || name.startsWith('_revinclude')) {
+      if (++includes > limits.maxIncludes) throw tooCostly(`more than ${limits.maxIncludes} _include and _revinclude parameters (maxIncludes)`, name);
+    }
+    const values = splitOr(value).length;
+    if (values > limits.maxValues) throw tooCostly(`'${name.slice(0, 100)}' has ${values} values; the limit is ${limits.maxValues} (maxValues)`, name.slice(0, 100));
+    const links = name.split('.').length - 1 + name.split('_has:').length - 1;
+    if (links > limits.maxChain) throw tooCostly(`'${name.slice(0, 100)}…' chains ${links} links; the limit is ${limits.maxChain} (maxChain)`, name.slice(0, 100));
+  }
+}
+
+export function parseSearch(type: string | undefined, params: RawParams, strict = false, limits: SearchLimits = DEFAULT_SEARCH_LIMITS): SearchQuery {
+  checkLimits(params, limits);
   const q: SearchQuery = { ...(type ? { type } : {}), criteria: [], sort: [], count: DEFAULT_COUNT, offset: 0, total: 'accurate', include: [], revinclude: [], ignored: [] };
   const fail = (msg: string, name: string) => {
     if (strict) throw badRequest(msg, name);
