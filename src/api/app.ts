@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { FhirError, toOperationOutcome, issue } from '../fhir/outcome';
 import type { Logger } from '../logger';
+import { cancelledWith } from '../store/db';
 import { fhirRouter, type FhirRouterDeps } from './fhir-router';
 import { sendResource } from './format';
 import type { Metrics } from './metrics';
@@ -65,6 +66,16 @@ export function createApp(deps: AppDeps): express.Express {
   for (const r of deps.extraRouters ?? []) app.use(r);
   // Bodies are read raw (bounded) and parsed by the route that knows what it expects.
   app.use(express.raw({ type: () => true, limit: deps.bodyLimit }));
+  // A read whose client has left is cancelled in the database rather than left to run on.
+  // (Writes are left to finish: their outcome is decided, answered or not.)
+  app.use('/fhir', (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !(req.method === 'POST' && req.path.endsWith('/_search'))) return next();
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    cancelledWith(gone.signal, next);
+  });
   app.use('/fhir', fhirRouter(deps));
 
   app.use((req, res) => {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Pool, types, type PoolClient, type QueryConfig } from 'pg';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Client, Pool, types, type ClientConfig, type PoolClient, type QueryConfig } from 'pg';
 import { FhirError } from '../fhir/outcome';
 
 /**
@@ -57,59 +58,110 @@ export function storeError(err: unknown): unknown {
   return err;
 }
 
+/**
+ * The request on whose behalf statements run, as far as the database cares: when its client
+ * goes away, its running statements are cancelled instead of running to the statement timeout.
+ */
+const cancelScope = new AsyncLocalStorage<AbortSignal>();
+
+/** Runs `fn` so that the PostgreSQL statements it starts are cancelled once `signal` aborts. */
+export function cancelledWith<T>(signal: AbortSignal, fn: () => T): T {
+  return cancelScope.run(signal, fn);
+}
+
+/** pg has no cancel of its own: a second connection asks the server to cancel the first one's statement. */
+async function cancelBackend(config: ClientConfig, pid: number): Promise<void> {
+  const c = new Client(config);
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    await c.query('SELECT pg_cancel_backend($1)', [pid]);
+  } catch {
+    // the server is gone or the statement ended: nothing left to cancel
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+interface Lent {
+  client: PoolClient;
+  /** Set once the client is known to be unusable; it then goes back to be discarded. */
+  broken?: Error;
+}
+
 class PgDb implements Db {
   readonly kind = 'postgres' as const;
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly config: ClientConfig,
+  ) {}
 
   async query<T>(sql: string, params: unknown[] = [], readTimeoutMs?: number): Promise<T[]> {
+    // pg reads `query_timeout` from a query's config too, though its types do not say so.
+    const config = { text: sql, values: params, ...(readTimeoutMs ? { query_timeout: readTimeoutMs } : {}) } as QueryConfig;
+    if (cancelScope.getStore()) return this.lend(async (l) => (await this.run(l, config)).rows as T[]);
     try {
-      // pg reads `query_timeout` from a query's config too, though its types do not say so.
-      const config: QueryConfig & { query_timeout?: number } = { text: sql, values: params, ...(readTimeoutMs ? { query_timeout: readTimeoutMs } : {}) };
-      return (await this.pool.query(config as QueryConfig)).rows as T[];
+      return (await this.pool.query(config)).rows as T[];
     } catch (err) {
       throw storeError(err);
     }
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: { relaxedCommit?: boolean }): Promise<T> {
-    let client: PoolClient;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: { relaxedCommit?: boolean }): Promise<T> {
+    return this.lend(async (l) => {
+      try {
+        await this.run(l, { text: opts?.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN' });
+        const result = await fn({ query: async <R>(s: string, p: unknown[] = []) => (await this.run(l, { text: s, values: p })).rows as R[] });
+        await this.run(l, { text: 'COMMIT' });
+        return result;
+      } catch (err) {
+        if (!l.broken) await l.client.query('ROLLBACK').catch((e: Error) => void (l.broken ??= e));
+        throw err;
+      }
+    });
+  }
+
+  private async run(l: Lent, config: QueryConfig): Promise<{ rows: unknown[] }> {
     try {
-      client = await this.pool.connect();
+      return await l.client.query(config);
+    } catch (err) {
+      if (isUnavailable(err)) l.broken ??= err as Error;
+      throw storeError(err);
+    }
+  }
+
+  /**
+   * Lends a pool client to `use`. The pool listens for errors only on idle clients: a
+   * checked-out one whose server goes away (while a transaction waits on validation, say) emits
+   * 'error', and an 'error' nobody listens to ends the process. A broken client goes back with
+   * its error, so the pool discards it instead of lending it out again; it keeps the listener,
+   * since a dying socket may still report.
+   */
+  private async lend<T>(use: (l: Lent) => Promise<T>): Promise<T> {
+    let l: Lent;
+    try {
+      l = { client: await this.pool.connect() };
     } catch (err) {
       throw storeError(err);
     }
-    // The pool listens for errors only on idle clients. A checked-out one whose server goes
-    // away while the transaction waits (on validation, on the caller) emits 'error', and an
-    // 'error' nobody listens to ends the process.
-    let broken: Error | undefined;
-    const onError = (e: Error) => void (broken ??= e);
-    client.on('error', onError);
+    const onError = (e: Error) => void (l.broken ??= e);
+    l.client.on('error', onError);
+    const signal = cancelScope.getStore();
+    const pid = (l.client as unknown as { processID: number }).processID;
+    const cancel = () => void cancelBackend(this.config, pid);
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
-      await client.query(opts?.relaxedCommit ? 'BEGIN; SET LOCAL synchronous_commit TO OFF' : 'BEGIN');
-      const tx: Queryable = {
-        query: async <R>(s: string, p: unknown[] = []) => {
-          try {
-            return (await client.query(s, p)).rows as R[];
-          } catch (err) {
-            if (isUnavailable(err)) broken ??= err as Error;
-            throw storeError(err);
-          }
-        },
-      };
-      const result = await fn(tx);
-      await client.query('COMMIT');
-      return result;
+      if (signal?.aborted) throw new FhirError(503, 'the request was abandoned by its client', 'timeout');
+      return await use(l);
     } catch (err) {
-      if (isUnavailable(err)) broken ??= err as Error;
-      if (!broken) await client.query('ROLLBACK').catch((e: Error) => void (broken ??= e));
+      if (isUnavailable(err)) l.broken ??= err as Error;
       throw storeError(err);
     } finally {
-      // A broken client goes back with its error, so the pool discards it instead of lending it
-      // out again; it keeps our listener, since a dying socket may still report.
-      if (broken) client.release(broken);
+      signal?.removeEventListener('abort', cancel);
+      if (l.broken) l.client.release(l.broken);
       else {
-        client.off('error', onError);
-        client.release();
+        l.client.off('error', onError);
+        l.client.release();
       }
     }
   }
@@ -209,16 +261,16 @@ const READ_GRACE_MS = 5_000;
 export async function openDb(opts: DbOptions): Promise<Db> {
   if (opts.databaseUrl) {
     const statementTimeout = opts.statementTimeoutMs ?? 30_000;
-    const pool = new Pool({
+    const config: ClientConfig = {
       connectionString: opts.databaseUrl,
-      max: opts.poolSize ?? 10,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
       keepAlive: true,
       ...(statementTimeout > 0 ? { statement_timeout: statementTimeout, query_timeout: statementTimeout + READ_GRACE_MS } : {}),
-    });
+    };
+    const pool = new Pool({ ...config, max: opts.poolSize ?? 10 });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
-    return new PgDb(pool);
+    return new PgDb(pool, config);
   }
   if (!opts.dataDir.startsWith('memory://')) mkdirSync(opts.dataDir, { recursive: true });
   const pg = new PGlite(opts.dataDir) as unknown as PGliteLike;
