@@ -270,6 +270,11 @@ export async function openDb(opts: DbOptions): Promise<Db> {
     const pool = new Pool({ ...config, max: opts.poolSize ?? 10 });
     // An idle client losing its server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
+    // Nor a client between the pool's listeners and ours: pg parses a whole socket read at once,
+    // so a server's goodbye that arrives with the reply completing a checkout is emitted before
+    // the borrower could listen. Every client keeps this one for life; the pool still discards
+    // a client that broke (it checks `_queryable` on release).
+    pool.on('connect', (client) => void client.on('error', () => undefined));
     return new PgDb(pool, config);
   }
   if (!opts.dataDir.startsWith('memory://')) mkdirSync(opts.dataDir, { recursive: true });
