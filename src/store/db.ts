@@ -256,7 +256,7 @@ export interface DbOptions {
 }
 
 /** Time the client waits beyond the statement timeout before it gives up on a server that says nothing at all (paused, cut off). */
-const READ_GRACE_MS = 5_000;
+const READ_GRACE_MS = 2_000;
 
 export async function openDb(opts: DbOptions): Promise<Db> {
   if (opts.databaseUrl) {
