@@ -16,6 +16,7 @@ import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { BundleProcessor } from './service/bundle';
 import { ResourceService } from './service/resources';
+import { lostInvalidationsIn } from './store/cache-epoch';
 import { openDb, type Db } from './store/db';
 import { Repository } from './store/repository';
 import { hasCodeSystem } from './fhir/conceptmap';
@@ -41,7 +42,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const log = createLogger(config.logLevel);
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : []);
-  const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log);
+  const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log, lostInvalidationsIn(db));
   const resources = new ResourceService(repo, cache, (r) => validateResource(r), config.cacheTtlSeconds);
   // Load the R4 definitions now rather than inside the first request.
   const warmMs = warmUpValidator();

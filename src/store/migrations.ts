@@ -90,6 +90,8 @@ const STEPS: string[] = [
   CREATE INDEX ingest_messages_status ON ingest_messages (status, facility, received_at);
   CREATE INDEX ingest_messages_received ON ingest_messages (received_at);
   `,
+  // Counts cache invalidations an instance could not deliver (see cache-epoch.ts).
+  `CREATE SEQUENCE IF NOT EXISTS cache_epoch`,
 ];
 
 export async function migrate(db: Db): Promise<void> {
