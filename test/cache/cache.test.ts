@@ -47,3 +47,11 @@ test('memory cache evicts the least recently used entry', async () => {
     await redis.stop();
   }
 });
+
+test('memory cache entries expire after their TTL', async () => {
+  const c = new MemoryCache();
+  await c.put('Patient/1', 1, 'v1', 0.05);
+  expect(await c.get('Patient/1')).toBeDefined();
+  await new Promise((r) => setTimeout(r, 120));
+  expect(await c.get('Patient/1')).toBeUndefined();
+});
