@@ -92,6 +92,8 @@ const STEPS: string[] = [
   `,
   // Counts cache invalidations an instance could not deliver (see cache-epoch.ts).
   `CREATE SEQUENCE IF NOT EXISTS cache_epoch`,
+  // Choices made once per database, such as its id scheme (store/settings.ts).
+  `CREATE TABLE IF NOT EXISTS settings (key text PRIMARY KEY, value text NOT NULL)`,
 ];
 
 export async function migrate(db: Db): Promise<void> {
