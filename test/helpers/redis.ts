@@ -14,7 +14,8 @@ export function redisTestsEnabled(what: string, needs: { database?: boolean } = 
     ...(needs.database && !process.env.DATABASE_URL ? ['DATABASE_URL is not set'] : []),
   ];
   if (missing.length === 0) return true;
-  console.warn(`skipped (${what}): ${missing.join(', ')}`);
+  // Straight to stderr: jest drops console output of a file whose tests are all skipped.
+  process.stderr.write(`skipped (${what}): ${missing.join(', ')}\n`);
   return false;
 }
 
