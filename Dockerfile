@@ -20,6 +20,8 @@ COPY package.json ./
 COPY profiles ./profiles
 COPY bin ./bin
 RUN mkdir -p /data && chown node:node /data
+# The embedded store (when DATABASE_URL is unset) lives here; a volume so it outlives the container.
+VOLUME /data
 USER node
 EXPOSE 8080 2575
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

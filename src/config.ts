@@ -1,58 +1,6 @@
+import { z } from 'zod';
 import type { Hl7SourceConfig } from './ingest/hl7v2/config';
 import type { SearchLimits } from './store/search/query';
-
-/**
- * Everything the gateway reads from its environment, in one place. Defaults give a working
- * gateway on a fresh machine: embedded store in ./data, in-process cache, loopback only.
- */
-export interface Config {
-  port: number;
-  host: string;
-  /** Folder of the embedded store (PGlite) when DATABASE_URL is not set; `memory://` keeps it in memory. */
-  dataDir: string;
-  databaseUrl?: string;
-  redisUrl?: string;
-  logLevel: string;
-  /** Largest request body accepted on the FHIR API, in bytes. */
-  bodyLimit: number;
-  /** Largest message accepted on the intake endpoints (a province's claim export can be tens of MB). */
-  ingestBodyLimit: number;
-  /** Public base URL of the FHIR endpoint, used in Bundle links and Location headers. */
-  baseUrl?: string;
-  /** Facility recorded on resources written through the REST API when the client names none. */
-  defaultFacility: string;
-  /** MLLP listener port; -1 turns the listener off, 0 picks a free port. */
-  mllpPort: number;
-  mllpHost: string;
-  /** Settings of the HL7 v2 source(s): facility, legacy charset, assigning authorities (JSON in HL7_CONFIG). */
-  hl7: Hl7SourceConfig;
-  /** WADO-RS base URL of the PACS, written as the ImagingStudy's Endpoint. */
-  dicomWadoRsBase?: string;
-  /** Seconds a cached read stays valid even without an invalidation (a safety net, not the mechanism). */
-  cacheTtlSeconds: number;
-  /** Bounds on one search (also conditional criteria): parameters, values per parameter, chain links, includes. */
-  searchLimits: SearchLimits;
-  /** PostgreSQL: longest a statement may run before the server cancels it, in ms (0: no limit). */
-  dbStatementTimeoutMs: number;
-  /** PostgreSQL: longest wait for a connection (new or from the pool), in ms. */
-  dbConnectTimeoutMs: number;
-}
-
-function int(v: string | undefined, fallback: number, name: string): number {
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
-  return n;
-}
-
-function json<T>(v: string | undefined, name: string): T | undefined {
-  if (!v) return undefined;
-  try {
-    return JSON.parse(v) as T;
-  } catch {
-    throw new Error(`${name} must be JSON`);
-  }
-}
 
 /** Accepts `10mb`, `512kb`, or a byte count. */
 export function parseSize(v: string): number {
@@ -62,30 +10,102 @@ export function parseSize(v: string): number {
   return Number(m[1]) * ({ b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 } as Record<string, number>)[unit]!;
 }
 
+/** The environment variable each setting is read from. */
+const variables = new Map<z.ZodType, string>();
+
+/** A setting read from the environment variable `name`; an empty value counts as unset. */
+function fromEnv<T extends z.ZodType>(name: string, schema: T) {
+  const s = z.preprocess((v) => (v === '' ? undefined : v), schema);
+  variables.set(s, name);
+  return s;
+}
+
+const uint = (max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a non-negative integer')
+    .transform(Number)
+    .refine((n) => n <= max, `must be at most ${max}`);
+const port = () => uint(65535);
+const size = () =>
+  z.string().transform((v, ctx) => {
+    try {
+      return parseSize(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be a size such as 10mb, 512kb or a byte count (got '${v}')` });
+      return z.NEVER;
+    }
+  });
+const url = (schemes: string[]) =>
+  z.string().refine((v) => schemes.some((s) => v.startsWith(`${s}://`)) && URL.canParse(v), `must be a ${schemes.join(' or ')} URL`);
+const json = <T>() =>
+  z.string().transform((v, ctx) => {
+    try {
+      return JSON.parse(v) as T;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  });
+
+/**
+ * Everything the gateway reads from its environment, in one place. Defaults give a working
+ * gateway on a fresh machine: embedded store in ./data, in-process cache, loopback only.
+ * Add a setting here; `Config` follows.
+ */
+const schema = z.object({
+  port: fromEnv('PORT', port().default(8080)),
+  host: fromEnv('HOST', z.string().default('127.0.0.1')),
+  /** Folder of the embedded store (PGlite) when DATABASE_URL is not set; `memory://` keeps it in memory. */
+  dataDir: fromEnv('DATA_DIR', z.string().default('./data')),
+  databaseUrl: fromEnv('DATABASE_URL', url(['postgres', 'postgresql']).optional()),
+  redisUrl: fromEnv('REDIS_URL', url(['redis', 'rediss']).optional()),
+  logLevel: fromEnv('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  /** Largest request body accepted on the FHIR API, in bytes. */
+  bodyLimit: fromEnv('BODY_LIMIT', size().default(parseSize('20mb'))),
+  /** Largest message accepted on the intake endpoints (a province's claim export can be tens of MB). */
+  ingestBodyLimit: fromEnv('INGEST_BODY_LIMIT', size().default(parseSize('100mb'))),
+  /** Public base URL of the FHIR endpoint, used in Bundle links and Location headers. */
+  baseUrl: fromEnv('BASE_URL', url(['http', 'https']).optional()),
+  /** Facility recorded on resources written through the REST API when the client names none. */
+  defaultFacility: fromEnv('DEFAULT_FACILITY', z.string().default('local')),
+  /** MLLP listener port; `off` (-1) turns the listener off, 0 picks a free port. */
+  mllpPort: fromEnv('MLLP_PORT', z.union([z.literal('off').transform(() => -1), port()]).default(2575)),
+  mllpHost: fromEnv('MLLP_HOST', z.string().default('127.0.0.1')),
+  /** Settings of the HL7 v2 source(s): facility, legacy charset, assigning authorities (JSON in HL7_CONFIG). */
+  hl7: fromEnv('HL7_CONFIG', json<Hl7SourceConfig>().default({})),
+  /** WADO-RS base URL of the PACS, written as the ImagingStudy's Endpoint. */
+  dicomWadoRsBase: fromEnv('DICOM_WADO_RS_BASE', url(['http', 'https']).optional()),
+  /** Seconds a cached read stays valid even without an invalidation (a safety net, not the mechanism). */
+  cacheTtlSeconds: fromEnv('CACHE_TTL_SECONDS', uint().default(300)),
+  /** Bounds on one search (also conditional criteria): parameters, values per parameter, chain links, includes. */
+  searchMaxParams: fromEnv('SEARCH_MAX_PARAMS', uint().default(100)),
+  searchMaxValues: fromEnv('SEARCH_MAX_VALUES', uint().default(100)),
+  searchMaxChain: fromEnv('SEARCH_MAX_CHAIN', uint().default(4)),
+  searchMaxIncludes: fromEnv('SEARCH_MAX_INCLUDES', uint().default(20)),
+  /** PostgreSQL: longest a statement may run before the server cancels it, in ms (0: no limit). */
+  dbStatementTimeoutMs: fromEnv('DB_STATEMENT_TIMEOUT_MS', uint().default(30_000)),
+  /** PostgreSQL: longest wait for a connection (new or from the pool), in ms. */
+  dbConnectTimeoutMs: fromEnv('DB_CONNECT_TIMEOUT_MS', uint().default(5_000)),
+});
+
+type Settings = z.output<typeof schema>;
+export type Config = Settings & { searchLimits: SearchLimits };
+
+/** Settings several parts read together, grouped once here. */
+function derive(s: Settings): Config {
+  return { ...s, searchLimits: { maxParams: s.searchMaxParams, maxValues: s.searchMaxValues, maxChain: s.searchMaxChain, maxIncludes: s.searchMaxIncludes } };
+}
+
+/** Reads and checks the environment; one error lists every variable that is wrong. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return {
-    port: int(env.PORT, 8080, 'PORT'),
-    host: env.HOST || '127.0.0.1',
-    dataDir: env.DATA_DIR || './data',
-    databaseUrl: env.DATABASE_URL || undefined,
-    redisUrl: env.REDIS_URL || undefined,
-    logLevel: env.LOG_LEVEL || 'info',
-    bodyLimit: parseSize(env.BODY_LIMIT || '20mb'),
-    ingestBodyLimit: parseSize(env.INGEST_BODY_LIMIT || '100mb'),
-    baseUrl: env.BASE_URL || undefined,
-    defaultFacility: env.DEFAULT_FACILITY || 'local',
-    mllpPort: env.MLLP_PORT === 'off' ? -1 : int(env.MLLP_PORT, 2575, 'MLLP_PORT'),
-    mllpHost: env.MLLP_HOST || '127.0.0.1',
-    hl7: json<Hl7SourceConfig>(env.HL7_CONFIG, 'HL7_CONFIG') ?? {},
-    dicomWadoRsBase: env.DICOM_WADO_RS_BASE || undefined,
-    cacheTtlSeconds: int(env.CACHE_TTL_SECONDS, 300, 'CACHE_TTL_SECONDS'),
-    searchLimits: {
-      maxParams: int(env.SEARCH_MAX_PARAMS, 100, 'SEARCH_MAX_PARAMS'),
-      maxValues: int(env.SEARCH_MAX_VALUES, 100, 'SEARCH_MAX_VALUES'),
-      maxChain: int(env.SEARCH_MAX_CHAIN, 4, 'SEARCH_MAX_CHAIN'),
-      maxIncludes: int(env.SEARCH_MAX_INCLUDES, 20, 'SEARCH_MAX_INCLUDES'),
-    },
-    dbStatementTimeoutMs: int(env.DB_STATEMENT_TIMEOUT_MS, 30_000, 'DB_STATEMENT_TIMEOUT_MS'),
-    dbConnectTimeoutMs: int(env.DB_CONNECT_TIMEOUT_MS, 5_000, 'DB_CONNECT_TIMEOUT_MS'),
-  };
+  const shape = schema.shape as Record<string, z.ZodType>;
+  const input = Object.fromEntries(Object.entries(shape).map(([key, s]) => [key, env[variables.get(s)!]]));
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return derive(parsed.data);
+  const lines = parsed.error.issues.map((i) => {
+    const name = variables.get(shape[String(i.path[0])]!) ?? String(i.path[0]);
+    return `  ${name}: ${i.message}`; // not the value: a URL can carry a password
+  });
+  throw new Error(`invalid environment:\n${lines.join('\n')}`);
 }

@@ -16,7 +16,10 @@ import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { BundleProcessor } from './service/bundle';
 import { ResourceService } from './service/resources';
+import { lostInvalidationsIn } from './store/cache-epoch';
 import { openDb, type Db } from './store/db';
+import { idSchemeOf } from './store/settings';
+import { useIdScheme } from './ingest/ids';
 import { Repository } from './store/repository';
 import { hasCodeSystem } from './fhir/conceptmap';
 import { searchParamsFor } from './fhir/search-parameters';
@@ -41,7 +44,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const log = createLogger(config.logLevel);
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: config.dbStatementTimeoutMs, connectTimeoutMs: config.dbConnectTimeoutMs });
   const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : [], config.searchLimits);
-  const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log);
+  useIdScheme(await idSchemeOf(db));
+  const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log, lostInvalidationsIn(db));
   const resources = new ResourceService(repo, cache, (r) => validateResource(r), config.cacheTtlSeconds);
   // Load the R4 definitions now rather than inside the first request.
   const warmMs = warmUpValidator();

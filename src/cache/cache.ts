@@ -33,3 +33,13 @@ export function decodeEntry(raw: string | null | undefined): (CachedEntry & { ma
   const payload = raw.slice(nl + 1);
   return { version: Number(raw.slice(0, nl)), payload, marker: payload === '' };
 }
+
+/**
+ * Invalidations some instance failed to deliver, counted in the database (a sequence) so the
+ * count outlives the instance that lost them. The Redis cache uses the count as its epoch:
+ * an entry written under an older count is never served.
+ */
+export interface LostInvalidations {
+  count(): Promise<number>;
+  record(): Promise<void>;
+}

@@ -1,50 +1,33 @@
+import { LRUCache } from 'lru-cache';
 import { decodeEntry, encodeEntry, type Cache, type CachedEntry } from './cache';
 
 /** In-process LRU for a single gateway with no Redis configured. */
 export class MemoryCache implements Cache {
   readonly kind = 'memory' as const;
-  private readonly entries = new Map<string, { raw: string; expires: number }>();
+  private readonly entries: LRUCache<string, string>;
 
-  constructor(private readonly maxEntries = 10_000) {}
-
-  private raw(key: string): string | undefined {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (e.expires < Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return e.raw;
-  }
-
-  private store(key: string, raw: string, ttlSeconds: number): void {
-    // Re-insert so Map order is recency order; the oldest is evicted first.
-    this.entries.delete(key);
-    this.entries.set(key, { raw, expires: Date.now() + ttlSeconds * 1000 });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  constructor(maxEntries = 10_000) {
+    this.entries = new LRUCache<string, string>({ max: maxEntries });
   }
 
   async get(key: string): Promise<CachedEntry | undefined> {
-    const e = decodeEntry(this.raw(key));
-    if (!e || e.marker) return undefined;
-    const slot = this.entries.get(key)!;
-    this.entries.delete(key);
-    this.entries.set(key, slot);
-    return { version: e.version, payload: e.payload };
+    const e = decodeEntry(this.entries.get(key));
+    return e && !e.marker ? { version: e.version, payload: e.payload } : undefined;
+  }
+
+  /** Sets `raw` unless the key holds a newer version; a check, not a read, so recency is untouched. */
+  private setIfNotNewer(key: string, version: number, raw: string, ttlSeconds: number): void {
+    const cur = decodeEntry(this.entries.peek(key));
+    if (cur && cur.version > version) return;
+    this.entries.set(key, raw, { ttl: ttlSeconds * 1000 });
   }
 
   async put(key: string, version: number, payload: string, ttlSeconds: number): Promise<void> {
-    const cur = decodeEntry(this.raw(key));
-    if (cur && cur.version > version) return;
-    this.store(key, encodeEntry(version, payload), ttlSeconds);
+    this.setIfNotNewer(key, version, encodeEntry(version, payload), ttlSeconds);
   }
 
   async invalidate(entries: [string, number][], ttlSeconds: number): Promise<void> {
-    for (const [key, version] of entries) {
-      const cur = decodeEntry(this.raw(key));
-      if (cur && cur.version > version) continue;
-      this.store(key, encodeEntry(version, ''), ttlSeconds);
-    }
+    for (const [key, version] of entries) this.setIfNotNewer(key, version, encodeEntry(version, ''), ttlSeconds);
   }
 
   async close(): Promise<void> {

@@ -90,6 +90,10 @@ const STEPS: string[] = [
   CREATE INDEX ingest_messages_status ON ingest_messages (status, facility, received_at);
   CREATE INDEX ingest_messages_received ON ingest_messages (received_at);
   `,
+  // Counts cache invalidations an instance could not deliver (see cache-epoch.ts).
+  `CREATE SEQUENCE IF NOT EXISTS cache_epoch`,
+  // Choices made once per database, such as its id scheme (store/settings.ts).
+  `CREATE TABLE IF NOT EXISTS settings (key text PRIMARY KEY, value text NOT NULL)`,
 ];
 
 export async function migrate(db: Db): Promise<void> {

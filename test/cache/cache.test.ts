@@ -1,7 +1,7 @@
 import { MemoryCache } from '../../src/cache/memory';
 import { RedisCache } from '../../src/cache/redis';
 import type { Cache } from '../../src/cache/cache';
-import { HAVE_REDIS, RedisProcess, freePort } from '../helpers/redis';
+import { RedisProcess, freePort, redisTestsEnabled } from '../helpers/redis';
 
 /**
  * The version-aware contract both caches keep: a fill never overwrites a newer version or an
@@ -35,7 +35,7 @@ test('memory cache evicts the least recently used entry', async () => {
   expect(await c.get('a')).toBeDefined();
 });
 
-(HAVE_REDIS ? test : test.skip)('redis cache keeps the version contract', async () => {
+(redisTestsEnabled('redis cache contract') ? test : test.skip)('redis cache keeps the version contract', async () => {
   const redis = new RedisProcess(await freePort());
   await redis.start();
   const c = new RedisCache(redis.url);
@@ -46,4 +46,12 @@ test('memory cache evicts the least recently used entry', async () => {
     await c.close();
     await redis.stop();
   }
+});
+
+test('memory cache entries expire after their TTL', async () => {
+  const c = new MemoryCache();
+  await c.put('Patient/1', 1, 'v1', 0.05);
+  expect(await c.get('Patient/1')).toBeDefined();
+  await new Promise((r) => setTimeout(r, 120));
+  expect(await c.get('Patient/1')).toBeUndefined();
 });

@@ -1,14 +1,14 @@
 import { client } from '../helpers/http';
 import { createTestDatabase, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { startChildGateway, type ChildGateway } from '../helpers/process';
-import { HAVE_REDIS, RedisProcess, freePort } from '../helpers/redis';
+import { RedisProcess, freePort, redisTestsEnabled } from '../helpers/redis';
 
 /**
  * Two gateway processes on one PostgreSQL and one Redis — this test's process and a child
  * process running the compiled gateway — and Redis going away under them. Needs a PostgreSQL
- * server (DATABASE_URL) and redis-server; CI has both.
+ * server (DATABASE_URL) and Redis (REDIS_URL, and redis-server for a private one); CI has both.
  */
-const run = HAVE_REDIS && process.env.DATABASE_URL ? describe : describe.skip;
+const run = redisTestsEnabled('two gateways, Redis paused and stopped', { database: true }) ? describe : describe.skip;
 
 run('shared cache across gateways, and Redis outages', () => {
   let redis: RedisProcess;

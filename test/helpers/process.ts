@@ -10,6 +10,8 @@ export interface ChildGateway {
   url: string;
   fhir: string;
   stop(): Promise<void>;
+  /** kill -9: no shutdown code runs, whatever the process held in memory is gone. */
+  kill(): Promise<void>;
 }
 
 export async function startChildGateway(env: Record<string, string>): Promise<ChildGateway> {
@@ -24,16 +26,17 @@ export async function startChildGateway(env: Record<string, string>): Promise<Ch
     if (child.exitCode !== null) throw new Error(`gateway process exited with ${child.exitCode}`);
     const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
     if (ok) break;
+    if (i === 299) {
+      child.kill('SIGKILL');
+      throw new Error('gateway process was not ready within 30 s');
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
-    url,
-    fhir: `${url}/fhir`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const signal = (sig: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(sig);
+    });
+  return { url, fhir: `${url}/fhir`, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
 }
