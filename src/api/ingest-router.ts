@@ -129,7 +129,11 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
     const m = await deps.messages.get(req.params.id!);
     const bytes = m ? await deps.messages.raw(m.id) : undefined;
     if (!m || !bytes) throw new FhirError(404, `message ${req.params.id} has no stored content`, 'not-found');
-    res.type(m.contentType ?? 'application/octet-stream').send(bytes);
+    // Whatever the sender claimed, never let a browser render it (a text/html body would be stored XSS).
+    if (m.contentType) res.setHeader('X-Original-Content-Type', m.contentType.replace(/[^\x20-\x7e]/g, ''));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.attachment(`${m.id}.bin`);
+    res.type('application/octet-stream').send(bytes);
   });
 
   r.post('/ingest/messages/:id/replay', async (req, res) => {

@@ -18,9 +18,17 @@ export const vnClaimAdapter: FeedAdapter = {
   convert: (raw, meta) => convertClaim(raw, meta.facility ? { facility: meta.facility } : {}),
 };
 
+/**
+ * The dedupe key of an HL7 v2 message: MSH-10 is unique per sender only. The one place it is
+ * built, so the lookup and the key recorded when the message is finished always agree.
+ */
+function hl7SourceKey(conv: ReturnType<typeof convertHl7v2>): string {
+  return conv.messageControlId ? `${conv.sender}|${conv.messageControlId}` : '';
+}
+
 function hl7Unit(conv: ReturnType<typeof convertHl7v2>): ConvertedUnit {
   // A message whose header could not be read is about the message as a whole (index -1): rejected.
-  return { index: conv.message ? 0 : -1, sourceKey: conv.messageControlId, facility: conv.facility, ...(conv.bundle ? { bundle: conv.bundle } : {}), issues: conv.issues };
+  return { index: conv.message ? 0 : -1, sourceKey: hl7SourceKey(conv), facility: conv.facility, ...(conv.bundle ? { bundle: conv.bundle } : {}), issues: conv.issues };
 }
 
 /** HL7 v2 over MLLP or HTTP: one message, one unit. */
@@ -63,7 +71,7 @@ export async function receiveHl7v2(intake: Intake, raw: Buffer, cfg: Hl7SourceCo
       feed: 'hl7v2',
       raw,
       ...(conv.facility ? { facility: conv.facility } : {}),
-      ...(conv.messageControlId ? { sourceKey: `${conv.sender}|${conv.messageControlId}` } : {}),
+      ...(conv.messageControlId ? { sourceKey: hl7SourceKey(conv) } : {}),
       contentType: transport,
       ...(conv.message ? { detectedCharset: conv.message.charset } : {}),
     },
