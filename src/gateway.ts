@@ -86,7 +86,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind, warmUpMs: Math.round(warmMs) }, 'gateway started');
   let mllp: MllpListener | undefined;
   if (config.mllpPort >= 0) {
-    mllp = await startMllpListener({ port: config.mllpPort, host: config.mllpHost, logger: log, handler: (raw) => receiveHl7v2(intake, raw, config.hl7, 'mllp') });
+    mllp = await startMllpListener({ port: config.mllpPort, host: config.mllpHost, logger: log, handler: async (raw) => (await receiveHl7v2(intake, raw, config.hl7, 'mllp')).ack });
   }
   const recovered = await intake.recover();
   if (recovered > 0) log.warn({ recovered }, 'finished messages an earlier run had persisted but not processed');

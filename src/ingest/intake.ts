@@ -209,7 +209,9 @@ export class Intake {
       // A concurrent message that wrote the same resource first (409) is no fault in the data: try again.
       for (let i = 0; ; i++) {
         try {
-          return { ...base, status: 'accepted', response: await attempt() };
+          // Warnings are kept with the unit, so a duplicate can be answered with them too.
+          const warnings = unit.issues.filter((i) => i.severity !== 'information');
+          return { ...base, status: 'accepted', response: await attempt(), ...(warnings.length ? { outcome: toOperationOutcome(warnings) } : {}) };
         } catch (e) {
           if (!(e instanceof FhirError && e.status === 409 && i < 3)) throw e;
         }

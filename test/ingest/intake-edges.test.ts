@@ -51,4 +51,76 @@ describe.each(STORES)('intake edges (%s store)', (store) => {
     expect((await ingest('GET', '/ingest/messages?feed=hl7v2&status=duplicate')).body.total).toBe(1);
     expect((await ingest('GET', '/ingest/messages?feed=hl7v2&status=accepted')).body.messages.map((m: any) => m.sourceKey)).toContain('LIS^79001|DUP-0001');
   });
+
+  test('a duplicate gets the first answer: a quarantined claim file 422 again, with the duplicate headers', async () => {
+    const broken = envelope.replace(/<NOIDUNGFILE>([^<]{40})/, '<NOIDUNGFILE>$1%%%not base64%%%');
+    const send = () => fetch(`${gw.url}/ingest/vn-claim`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: broken }).then(async (r) => ({ status: r.status, headers: r.headers, body: (await r.json()) as any }));
+    const first = await send();
+    expect(first.status).toBe(422);
+    expect(first.headers.get('x-ingest-status')).toBe('quarantined');
+    const again = await send();
+    expect(again.status).toBe(422);
+    expect(again.headers.get('x-ingest-status')).toBe('duplicate');
+    expect(again.headers.get('x-ingest-duplicate-of')).toBe(first.headers.get('x-ingest-message-id'));
+    expect(again.body.resourceType).toBe('OperationOutcome');
+    expect(again.body.issue.map((i: any) => i.diagnostics)).toEqual(first.body.issue.map((i: any) => i.diagnostics));
+  });
+
+  test('a duplicate HL7 message gets the first ACK code and ERR segments, over MLLP and over HTTP', async () => {
+    const noPid3 = (controlId: string, ts: string) => Buffer.from(adtA04({ controlId, timestamp: ts, patientId: '' }).toString('utf8').replace(/PID\|1\|\|[^|]*\|/, 'PID|1|||'), 'utf8');
+    const c = await MllpClient.connect(gw.mllpPort!);
+    try {
+      const first = await c.send(noPid3('AE-0001', '20240615101500'));
+      expect(msa(first)?.[2]).toBe('AE');
+      expect(errSegments(first).length).toBeGreaterThan(0);
+      const again = await c.send(noPid3('AE-0001', '20240615102000'));
+      expect(msa(again)?.[2]).toBe('AE');
+      expect(msa(again)?.[3]).toBe('AE-0001');
+      expect(errSegments(again)).toEqual(errSegments(first));
+      // over HTTP: the same answer, and the intake headers the other routes send
+      const http = await postHl7(noPid3('AE-0001', '20240615103000'));
+      expect(http.status).toBe(200);
+      expect(msa(http.text)?.[2]).toBe('AE');
+      expect(errSegments(http.text)).toEqual(errSegments(first));
+      expect(http.headers.get('x-ingest-status')).toBe('duplicate');
+      expect(http.headers.get('x-ingest-duplicate-of')).toBeTruthy();
+      expect(http.headers.get('x-ingest-message-id')).toBeTruthy();
+      // an accepted message's warnings come back with its duplicate too
+      const warn = adtA04({ controlId: 'AA-WARN-1' });
+      const a1 = await c.send(warn);
+      const a2 = await c.send(warn);
+      expect(msa(a1)?.[2]).toBe('AA');
+      expect(errSegments(a1).length).toBeGreaterThan(0);
+      expect(msa(a2)?.[2]).toBe('AA');
+      expect(errSegments(a2)).toEqual(errSegments(a1));
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('wrong input says what is wrong: multipart and text bodies for claims, non-ER7 for HL7, non-DICOM as application/dicom', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([envelope], { type: 'application/xml' }), 'claim.xml');
+    const multipart = await fetch(`${gw.url}/ingest/vn-claim`, { method: 'POST', body: form });
+    expect(multipart.status).toBe(415);
+    const mo = (await multipart.json()) as any;
+    expect(mo.resourceType).toBe('OperationOutcome');
+    expect(mo.issue[0].diagnostics).toMatch(/multipart/);
+    expect(mo.issue[0].diagnostics).toContain("curl --data-binary @file.xml -H 'Content-Type: application/xml'");
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const r = await fetch(`${gw.url}/ingest/vn-claim`, { method: 'POST', headers: { 'content-type': type }, body: envelope });
+      expect(r.status).toBe(415);
+      expect(((await r.json()) as any).issue[0].diagnostics).toContain('application/xml');
+    }
+    expect((await fetch(`${gw.url}/ingest/vn-claim`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8' }, body: envelope })).status).not.toBe(415);
+
+    const notEr7 = await postHl7('{"resourceType":"Patient"}');
+    expect(notEr7.status).toBe(415);
+    expect(JSON.parse(notEr7.text).issue[0].diagnostics).toMatch(/ER7/);
+
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(400, 7)]);
+    const dicom = await fetch(`${gw.url}/ingest/dicom`, { method: 'POST', headers: { 'content-type': 'application/dicom' }, body: png });
+    expect(dicom.status).toBe(422);
+    expect(JSON.stringify(await dicom.json())).toContain('not a DICOM Part 10 file (no DICM preamble)');
+  });
 });
