@@ -29,6 +29,12 @@ export interface Config {
   dicomWadoRsBase?: string;
   /** Seconds a cached read stays valid even without an invalidation (a safety net, not the mechanism). */
   cacheTtlSeconds: number;
+  /** How often the intake takes up messages left `received` (0 turns the periodic pass off). */
+  recoveryIntervalSeconds: number;
+  /** How long a message may stay `received` (and unclaimed) before a recovery pass takes it up. */
+  recoveryGraceSeconds: number;
+  /** Attempts after which a message that keeps failing is quarantined with the reason. */
+  ingestMaxAttempts: number;
 }
 
 function int(v: string | undefined, fallback: number, name: string): number {
@@ -72,5 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hl7: json<Hl7SourceConfig>(env.HL7_CONFIG, 'HL7_CONFIG') ?? {},
     dicomWadoRsBase: env.DICOM_WADO_RS_BASE || undefined,
     cacheTtlSeconds: int(env.CACHE_TTL_SECONDS, 300, 'CACHE_TTL_SECONDS'),
+    recoveryIntervalSeconds: int(env.RECOVERY_INTERVAL_SECONDS, 30, 'RECOVERY_INTERVAL_SECONDS'),
+    recoveryGraceSeconds: int(env.RECOVERY_GRACE_SECONDS, 60, 'RECOVERY_GRACE_SECONDS'),
+    ingestMaxAttempts: Math.max(1, int(env.INGEST_MAX_ATTEMPTS, 5, 'INGEST_MAX_ATTEMPTS')),
   };
 }

@@ -57,6 +57,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
       return v && !v.deleted ? v.resource : undefined;
     },
     log,
+    { graceMs: config.recoveryGraceSeconds * 1000, maxAttempts: config.ingestMaxAttempts },
   );
   intake.register(vnClaimAdapter);
   intake.register(hl7v2Adapter(config.hl7));
@@ -88,8 +89,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
   if (config.mllpPort >= 0) {
     mllp = await startMllpListener({ port: config.mllpPort, host: config.mllpHost, logger: log, handler: async (raw) => (await receiveHl7v2(intake, raw, config.hl7, 'mllp')).ack });
   }
-  const recovered = await intake.recover();
-  if (recovered > 0) log.warn({ recovered }, 'finished messages an earlier run had persisted but not processed');
+  // Messages an earlier run (or a failed database write) left unfinished: at start, then periodically.
+  const stopRecovery = config.recoveryIntervalSeconds > 0 ? intake.startRecovery(config.recoveryIntervalSeconds * 1000) : async () => undefined;
   return {
     url,
     port,
@@ -100,6 +101,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     intake,
     log,
     async close() {
+      await stopRecovery();
       await mllp?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -83,11 +83,14 @@ export interface ListFilter {
 export class MessageLog {
   constructor(private readonly db: Db) {}
 
-  /** Persists the message as received. Returns once it is durable. */
+  /**
+   * Persists the message as received. Returns once it is durable. A message to be processed is
+   * claimed by its receiver from the start (its first attempt).
+   */
   async append(meta: MessageMeta, raw: Buffer | undefined, status: MessageStatus = 'received', duplicateOf?: string): Promise<void> {
     await this.db.query(
-      `INSERT INTO ingest_messages (id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, raw, status, duplicate_of)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      `INSERT INTO ingest_messages (id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, raw, status, duplicate_of, attempts, claimed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $12 = 'received' THEN 1 ELSE 0 END, CASE WHEN $12 = 'received' THEN now() END)`,
       [meta.id, meta.feed, meta.facility, meta.sourceKey ?? null, meta.contentType ?? null, meta.declaredCharset ?? null, meta.detectedCharset ?? null, meta.receivedAt, meta.checksum, meta.size, raw ?? null, status, duplicateOf ?? null],
     );
   }
@@ -113,7 +116,7 @@ export class MessageLog {
    */
   async finish(id: string, status: MessageStatus, fields: { units?: unknown; outcome?: unknown; facility?: string; sourceKey?: string }): Promise<void> {
     await this.db.transaction((tx) => tx.query(
-      `UPDATE ingest_messages SET status = $2, units = $3::jsonb, outcome = $4::jsonb, processed_at = now(), attempts = attempts + 1,
+      `UPDATE ingest_messages SET status = $2, units = $3::jsonb, outcome = $4::jsonb, processed_at = now(), claimed_at = NULL,
          facility = COALESCE($5, facility), source_key = COALESCE($6, source_key) WHERE id = $1`,
       [id, status, fields.units === undefined ? null : JSON.stringify(fields.units), fields.outcome === undefined ? null : JSON.stringify(fields.outcome), fields.facility ?? null, fields.sourceKey ?? null],
     ), { relaxedCommit: true });
@@ -149,9 +152,39 @@ export class MessageLog {
     return { total: count[0]?.n ?? 0, messages: rows.map(toRecord) };
   }
 
-  /** Messages persisted but never finished (the process stopped in between): to be run again. */
-  async unfinished(limit = 100): Promise<string[]> {
-    const rows = await this.db.query<{ id: string }>(`SELECT id FROM ingest_messages WHERE status = 'received' ORDER BY received_at LIMIT $1`, [limit]);
-    return rows.map((r) => r.id);
+  /** The database's clock minus `graceMs`: a recovery pass takes only messages claimed before it. */
+  async cutoff(graceMs: number): Promise<Date> {
+    const rows = await this.db.query<{ t: Date | string }>(`SELECT now() - make_interval(secs => $1) AS t`, [graceMs / 1000]);
+    return new Date(rows[0]!.t);
+  }
+
+  /**
+   * Claims up to `limit` messages left `received` whose last claim is older than `before`
+   * (their receiver stopped, or its database write failed): each claim is an attempt. Rows
+   * another gateway is claiming at this moment are skipped, not waited for.
+   */
+  async claimUnfinished(before: Date, limit: number): Promise<{ id: string; attempts: number }[]> {
+    return this.db.query<{ id: string; attempts: number }>(
+      `UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now()
+       WHERE id IN (SELECT id FROM ingest_messages WHERE status = 'received' AND COALESCE(claimed_at, received_at) < $1
+                    ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id, attempts`,
+      [before.toISOString(), limit],
+    );
+  }
+
+  /** One more attempt at a message taken up by hand (replay). */
+  async claim(id: string): Promise<void> {
+    await this.db.query(`UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now() WHERE id = $1`, [id]);
+  }
+
+  /** Keeps a long-running message claimed, so a recovery pass does not take it up meanwhile. */
+  async touch(id: string): Promise<void> {
+    await this.db.query(`UPDATE ingest_messages SET claimed_at = now() WHERE id = $1 AND status = 'received'`, [id]);
+  }
+
+  /** Why the last attempt failed; the message stays `received` for the next pass. */
+  async recordFailure(id: string, outcome: unknown): Promise<void> {
+    await this.db.query(`UPDATE ingest_messages SET outcome = $2::jsonb WHERE id = $1 AND status = 'received'`, [id, JSON.stringify(outcome)]);
   }
 }

@@ -90,6 +90,12 @@ const STEPS: string[] = [
   CREATE INDEX ingest_messages_status ON ingest_messages (status, facility, received_at);
   CREATE INDEX ingest_messages_received ON ingest_messages (received_at);
   `,
+  // Recovery while running: a message being processed is claimed, so no pass (of this or another
+  // gateway) takes it up again until the claim is stale; attempts count the starts.
+  `
+  ALTER TABLE ingest_messages ADD COLUMN claimed_at timestamptz;
+  UPDATE ingest_messages SET claimed_at = received_at WHERE status = 'received'
+  `,
 ];
 
 export async function migrate(db: Db): Promise<void> {
