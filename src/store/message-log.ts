@@ -1,3 +1,4 @@
+import { storableJson, storableText } from '../fhir/text';
 import type { Db } from './db';
 
 /**
@@ -72,6 +73,12 @@ function toRecord(r: Row): MessageRecord {
   };
 }
 
+/**
+ * What the sender put in a header ends up in these columns: a NUL (refused by PostgreSQL) must not
+ * cost the message its place in the log, so such characters are replaced here, at the edge.
+ */
+const text = (s: string | undefined): string | null => (s === undefined ? null : storableText(s));
+
 export interface ListFilter {
   status?: string;
   facility?: string;
@@ -91,7 +98,7 @@ export class MessageLog {
     await this.db.query(
       `INSERT INTO ingest_messages (id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, raw, status, duplicate_of, attempts, claimed_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $12 = 'received' THEN 1 ELSE 0 END, CASE WHEN $12 = 'received' THEN now() END)`,
-      [meta.id, meta.feed, meta.facility, meta.sourceKey ?? null, meta.contentType ?? null, meta.declaredCharset ?? null, meta.detectedCharset ?? null, meta.receivedAt, meta.checksum, meta.size, raw ?? null, status, duplicateOf ?? null],
+      [meta.id, meta.feed, text(meta.facility), text(meta.sourceKey), text(meta.contentType), text(meta.declaredCharset), text(meta.detectedCharset), meta.receivedAt, meta.checksum, meta.size, raw ?? null, status, duplicateOf ?? null],
     );
   }
 
@@ -101,8 +108,8 @@ export class MessageLog {
    */
   async findDuplicate(feed: string, facility: string | undefined, checksum: string, sourceKey?: string): Promise<MessageRecord | undefined> {
     const params: unknown[] = [feed, checksum];
-    const byFacility = facility === undefined ? '' : ` AND facility = $${params.push(facility)}`;
-    const bySource = sourceKey === undefined ? '' : `UNION ALL SELECT ${META} FROM ingest_messages WHERE feed = $1 AND source_key = $${params.push(sourceKey)} AND status <> 'duplicate'${byFacility}`;
+    const byFacility = facility === undefined ? '' : ` AND facility = $${params.push(text(facility))}`;
+    const bySource = sourceKey === undefined ? '' : `UNION ALL SELECT ${META} FROM ingest_messages WHERE feed = $1 AND source_key = $${params.push(text(sourceKey))} AND status <> 'duplicate'${byFacility}`;
     const rows = await this.db.query<Row>(
       `SELECT * FROM (SELECT ${META} FROM ingest_messages WHERE feed = $1 AND checksum = $2 AND status <> 'duplicate'${byFacility} ${bySource}) m ORDER BY received_at ASC LIMIT 1`,
       params,
@@ -111,14 +118,15 @@ export class MessageLog {
   }
 
   /**
-   * Records the outcome. The commit need not wait for the disk: if it is lost in a crash the
-   * message is still `received`, and start-up recovery runs it again to the same result.
+   * Records the outcome; never refused for what the outcome quotes (see storableJson). The commit
+   * need not wait for the disk: if it is lost in a crash the message is still `received`, and a
+   * recovery pass runs it again to the same result.
    */
   async finish(id: string, status: MessageStatus, fields: { units?: unknown; outcome?: unknown; facility?: string; sourceKey?: string }): Promise<void> {
     await this.db.transaction((tx) => tx.query(
       `UPDATE ingest_messages SET status = $2, units = $3::jsonb, outcome = $4::jsonb, processed_at = now(), claimed_at = NULL,
          facility = COALESCE($5, facility), source_key = COALESCE($6, source_key) WHERE id = $1`,
-      [id, status, fields.units === undefined ? null : JSON.stringify(fields.units), fields.outcome === undefined ? null : JSON.stringify(fields.outcome), fields.facility ?? null, fields.sourceKey ?? null],
+      [id, status, fields.units === undefined ? null : storableJson(fields.units), fields.outcome === undefined ? null : storableJson(fields.outcome), text(fields.facility), text(fields.sourceKey)],
     ), { relaxedCommit: true });
   }
 
@@ -185,6 +193,6 @@ export class MessageLog {
 
   /** Why the last attempt failed; the message stays `received` for the next pass. */
   async recordFailure(id: string, outcome: unknown): Promise<void> {
-    await this.db.query(`UPDATE ingest_messages SET outcome = $2::jsonb WHERE id = $1 AND status = 'received'`, [id, JSON.stringify(outcome)]);
+    await this.db.query(`UPDATE ingest_messages SET outcome = $2::jsonb WHERE id = $1 AND status = 'received'`, [id, storableJson(outcome)]);
   }
 }
