@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { storableJson, storableText } from '../fhir/text';
 import type { Db } from './db';
 
@@ -79,6 +80,18 @@ function toRecord(r: Row): MessageRecord {
  */
 const text = (s: string | undefined): string | null => (s === undefined ? null : storableText(s));
 
+/**
+ * Facility and source key are indexed, and a B-tree entry must stay under ~2.7 kB: a longer
+ * value (a 3 kB MSH-10) is kept as its head and a hash of the whole, the same for the same
+ * value, so duplicates are still found and the message is still logged.
+ */
+const KEY_MAX = 200;
+function key(s: string | undefined): string | null {
+  const t = text(s);
+  if (t === null || t.length <= KEY_MAX) return t;
+  return `${t.slice(0, KEY_MAX - 66)}…#${createHash('sha256').update(t).digest('hex')}`;
+}
+
 export interface ListFilter {
   status?: string;
   facility?: string;
@@ -98,7 +111,7 @@ export class MessageLog {
     await this.db.query(
       `INSERT INTO ingest_messages (id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, raw, status, duplicate_of, attempts, claimed_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $12 = 'received' THEN 1 ELSE 0 END, CASE WHEN $12 = 'received' THEN now() END)`,
-      [meta.id, meta.feed, text(meta.facility), text(meta.sourceKey), text(meta.contentType), text(meta.declaredCharset), text(meta.detectedCharset), meta.receivedAt, meta.checksum, meta.size, raw ?? null, status, duplicateOf ?? null],
+      [meta.id, meta.feed, key(meta.facility), key(meta.sourceKey), text(meta.contentType), text(meta.declaredCharset), text(meta.detectedCharset), meta.receivedAt, meta.checksum, meta.size, raw ?? null, status, duplicateOf ?? null],
     );
   }
 
@@ -108,8 +121,8 @@ export class MessageLog {
    */
   async findDuplicate(feed: string, facility: string | undefined, checksum: string, sourceKey?: string): Promise<MessageRecord | undefined> {
     const params: unknown[] = [feed, checksum];
-    const byFacility = facility === undefined ? '' : ` AND facility = $${params.push(text(facility))}`;
-    const bySource = sourceKey === undefined ? '' : `UNION ALL SELECT ${META} FROM ingest_messages WHERE feed = $1 AND source_key = $${params.push(text(sourceKey))} AND status <> 'duplicate'${byFacility}`;
+    const byFacility = facility === undefined ? '' : ` AND facility = $${params.push(key(facility))}`;
+    const bySource = sourceKey === undefined ? '' : `UNION ALL SELECT ${META} FROM ingest_messages WHERE feed = $1 AND source_key = $${params.push(key(sourceKey))} AND status <> 'duplicate'${byFacility}`;
     const rows = await this.db.query<Row>(
       `SELECT * FROM (SELECT ${META} FROM ingest_messages WHERE feed = $1 AND checksum = $2 AND status <> 'duplicate'${byFacility} ${bySource}) m ORDER BY received_at ASC LIMIT 1`,
       params,
@@ -126,7 +139,7 @@ export class MessageLog {
     await this.db.transaction((tx) => tx.query(
       `UPDATE ingest_messages SET status = $2, units = $3::jsonb, outcome = $4::jsonb, processed_at = now(), claimed_at = NULL,
          facility = COALESCE($5, facility), source_key = COALESCE($6, source_key) WHERE id = $1`,
-      [id, status, fields.units === undefined ? null : storableJson(fields.units), fields.outcome === undefined ? null : storableJson(fields.outcome), text(fields.facility), text(fields.sourceKey)],
+      [id, status, fields.units === undefined ? null : storableJson(fields.units), fields.outcome === undefined ? null : storableJson(fields.outcome), key(fields.facility), key(fields.sourceKey)],
     ), { relaxedCommit: true });
   }
 
@@ -146,7 +159,7 @@ export class MessageLog {
     const params: unknown[] = [];
     const add = (col: string, v: string | undefined) => {
       if (v === undefined) return;
-      params.push(v);
+      params.push(col === 'facility' ? key(v) : text(v));
       conds.push(`${col} = $${params.length}`);
     };
     add('status', f.status);

@@ -123,4 +123,23 @@ describe.each(STORES)('intake edges (%s store)', (store) => {
     expect(dicom.status).toBe(422);
     expect(JSON.stringify(await dicom.json())).toContain('not a DICOM Part 10 file (no DICM preamble)');
   });
+
+  test('a key too long to index (a 3 kB MSH-10, a 3 kB MSH-4) is still logged raw, answered with an ACK, and its duplicate found', async () => {
+    const longId = 'L'.repeat(3000);
+    const first = await postHl7(adtA04({ controlId: longId }));
+    expect(first.status).toBe(200);
+    expect(msa(first.text)?.[2]).toMatch(/AA|AE/);
+    const id = first.headers.get('x-ingest-message-id')!;
+    expect((await fetch(`${gw.url}/ingest/messages/${id}/raw`)).status).toBe(200);
+    const again = await postHl7(adtA04({ controlId: longId, timestamp: '20240615111111' }));
+    expect(again.headers.get('x-ingest-status')).toBe('duplicate');
+    expect(again.headers.get('x-ingest-duplicate-of')).toBe(id);
+    // a facility (MSH-4) too long to index
+    const wide = await postHl7(adtA04({ controlId: 'WIDE-1', sendingFacility: 'F'.repeat(3000) }));
+    expect(wide.status).toBe(200);
+    expect(msa(wide.text)?.[2]).toMatch(/AA|AE|AR/);
+    expect((await fetch(`${gw.url}/ingest/messages/${wide.headers.get('x-ingest-message-id')}/raw`)).status).toBe(200);
+    // a NUL in a list filter is no 500 either
+    expect((await ingest('GET', '/ingest/messages?facility=%00')).status).toBe(200);
+  });
 });
