@@ -1,4 +1,7 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
@@ -36,6 +39,16 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** Raw messages above this size are kept as files on the embedded store. */
+const RAW_FILE_THRESHOLD = 1024 * 1024;
+
+/** `raw/` inside the embedded store's folder (one volume to back up); a temporary folder for an in-memory store. */
+function rawFolder(dataDir: string): string {
+  const dir = dataDir.startsWith('memory://') ? mkdtempSync(join(tmpdir(), 'fhir-gateway-raw-')) : join(dataDir, 'raw');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 /** Wires the parts together. Side effects (database, cache, sockets) start here and nowhere else. */
 export async function startGateway(config: Config): Promise<Gateway> {
   const log = createLogger(config.logLevel);
@@ -48,7 +61,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
   searchParamsFor('Patient');
   hasCodeSystem('http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn'); // loads profiles/ for the mappers
   const bundles = new BundleProcessor(resources);
-  const messages = new MessageLog(db);
+  const rawDir = db.kind === 'embedded' ? rawFolder(config.dataDir) : undefined;
+  const messages = new MessageLog(db, rawDir ? { dir: rawDir, threshold: RAW_FILE_THRESHOLD } : undefined);
   const intake = new Intake(
     messages,
     bundles,
@@ -109,6 +123,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
       });
       await cache.close();
       await db.close();
+      // An in-memory store's raw files go with it.
+      if (rawDir && config.dataDir.startsWith('memory://')) rmSync(rawDir, { recursive: true, force: true });
     },
   };
 }

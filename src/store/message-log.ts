@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { access, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import { storableJson, storableText } from '../fhir/text';
 import type { Db } from './db';
 
@@ -100,18 +102,51 @@ export interface ListFilter {
   offset: number;
 }
 
+export interface RawFiles {
+  /** Folder of raw messages kept as files, each named by the sha256 of its bytes. */
+  dir: string;
+  /** Messages larger than this (bytes) go to a file; smaller ones stay in the row. */
+  threshold: number;
+}
+
 export class MessageLog {
-  constructor(private readonly db: Db) {}
+  /**
+   * `rawFiles`: on the embedded store a 100 MB message in a bytea would pass through PGlite's
+   * WASM heap (several copies, and that heap never shrinks); large ones are files instead.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly rawFiles?: RawFiles,
+  ) {}
+
+  /** Writes the bytes under their hash, durably, once: the same content is the same file. */
+  private async writeRawFile(checksum: string, raw: Buffer): Promise<string> {
+    const dir = this.rawFiles!.dir;
+    const name = /^[0-9a-f]{64}$/.test(checksum) ? checksum : createHash('sha256').update(raw).digest('hex');
+    const path = join(dir, name);
+    if (await access(path).then(() => true, () => false)) return name;
+    const tmp = `${path}.${randomUUID()}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(raw);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    return name;
+  }
 
   /**
    * Persists the message as received. Returns once it is durable. A message to be processed is
    * claimed by its receiver from the start (its first attempt).
    */
   async append(meta: MessageMeta, raw: Buffer | undefined, status: MessageStatus = 'received', duplicateOf?: string): Promise<void> {
+    const file = raw && this.rawFiles && raw.length > this.rawFiles.threshold ? await this.writeRawFile(meta.checksum, raw) : undefined;
     await this.db.query(
-      `INSERT INTO ingest_messages (id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, raw, status, duplicate_of, attempts, claimed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $12 = 'received' THEN 1 ELSE 0 END, CASE WHEN $12 = 'received' THEN now() END)`,
-      [meta.id, meta.feed, key(meta.facility), key(meta.sourceKey), text(meta.contentType), text(meta.declaredCharset), text(meta.detectedCharset), meta.receivedAt, meta.checksum, meta.size, raw ?? null, status, duplicateOf ?? null],
+      `INSERT INTO ingest_messages (id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, raw, status, duplicate_of, raw_file, attempts, claimed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, CASE WHEN $12 = 'received' THEN 1 ELSE 0 END, CASE WHEN $12 = 'received' THEN now() END)`,
+      [meta.id, meta.feed, key(meta.facility), key(meta.sourceKey), text(meta.contentType), text(meta.declaredCharset), text(meta.detectedCharset), meta.receivedAt, meta.checksum, meta.size, file ? null : raw ?? null, status, duplicateOf ?? null, file ?? null],
     );
   }
 
@@ -149,9 +184,13 @@ export class MessageLog {
   }
 
   async raw(id: string): Promise<Buffer | undefined> {
-    const rows = await this.db.query<{ raw: Uint8Array | null }>(`SELECT raw FROM ingest_messages WHERE id = $1`, [id]);
-    const r = rows[0]?.raw;
-    return r ? Buffer.from(r) : undefined;
+    const rows = await this.db.query<{ raw: Uint8Array | null; raw_file: string | null }>(`SELECT raw, raw_file FROM ingest_messages WHERE id = $1`, [id]);
+    const r = rows[0];
+    if (r?.raw_file) {
+      if (!this.rawFiles) throw new Error(`message ${id} is stored as a file, and no raw folder is configured`);
+      return readFile(join(this.rawFiles.dir, r.raw_file));
+    }
+    return r?.raw ? Buffer.from(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength) : undefined;
   }
 
   async list(f: ListFilter): Promise<{ total: number; messages: MessageRecord[] }> {

@@ -96,6 +96,10 @@ const STEPS: string[] = [
   ALTER TABLE ingest_messages ADD COLUMN claimed_at timestamptz;
   UPDATE ingest_messages SET claimed_at = received_at WHERE status = 'received'
   `,
+  // A large raw message on the embedded store lives in a file named by its sha256, not in the WASM heap.
+  `
+  ALTER TABLE ingest_messages ADD COLUMN raw_file text
+  `,
 ];
 
 export async function migrate(db: Db): Promise<void> {
