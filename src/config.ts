@@ -87,6 +87,12 @@ const schema = z.object({
   dbStatementTimeoutMs: fromEnv('DB_STATEMENT_TIMEOUT_MS', uint().default(30_000)),
   /** PostgreSQL: longest wait for a connection (new or from the pool), in ms. */
   dbConnectTimeoutMs: fromEnv('DB_CONNECT_TIMEOUT_MS', uint().default(5_000)),
+  /** How often the intake takes up messages left `received` (0 turns the periodic pass off). */
+  recoveryIntervalSeconds: fromEnv('RECOVERY_INTERVAL_SECONDS', uint().default(30)),
+  /** How long a message may stay `received` (and unclaimed) before a recovery pass takes it up. */
+  recoveryGraceSeconds: fromEnv('RECOVERY_GRACE_SECONDS', uint().default(60)),
+  /** Attempts after which a message that keeps failing is quarantined with the reason. */
+  ingestMaxAttempts: fromEnv('INGEST_MAX_ATTEMPTS', uint().refine((n) => n >= 1, 'must be at least 1').default(5)),
 });
 
 type Settings = z.output<typeof schema>;

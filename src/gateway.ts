@@ -1,4 +1,7 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
@@ -39,6 +42,16 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** Raw messages above this size are kept as files on the embedded store. */
+const RAW_FILE_THRESHOLD = 1024 * 1024;
+
+/** `raw/` inside the embedded store's folder (one volume to back up); a temporary folder for an in-memory store. */
+function rawFolder(dataDir: string): string {
+  const dir = dataDir.startsWith('memory://') ? mkdtempSync(join(tmpdir(), 'fhir-gateway-raw-')) : join(dataDir, 'raw');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 /** Wires the parts together. Side effects (database, cache, sockets) start here and nowhere else. */
 export async function startGateway(config: Config): Promise<Gateway> {
   const log = createLogger(config.logLevel);
@@ -52,7 +65,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
   searchParamsFor('Patient');
   hasCodeSystem('http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn'); // loads profiles/ for the mappers
   const bundles = new BundleProcessor(resources);
-  const messages = new MessageLog(db);
+  const rawDir = db.kind === 'embedded' ? rawFolder(config.dataDir) : undefined;
+  const messages = new MessageLog(db, rawDir ? { dir: rawDir, threshold: RAW_FILE_THRESHOLD } : undefined);
   const intake = new Intake(
     messages,
     bundles,
@@ -61,6 +75,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
       return v && !v.deleted ? v.resource : undefined;
     },
     log,
+    { graceMs: config.recoveryGraceSeconds * 1000, maxAttempts: config.ingestMaxAttempts },
   );
   intake.register(vnClaimAdapter);
   intake.register(hl7v2Adapter(config.hl7));
@@ -90,10 +105,10 @@ export async function startGateway(config: Config): Promise<Gateway> {
   log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind, warmUpMs: Math.round(warmMs) }, 'gateway started');
   let mllp: MllpListener | undefined;
   if (config.mllpPort >= 0) {
-    mllp = await startMllpListener({ port: config.mllpPort, host: config.mllpHost, logger: log, handler: (raw) => receiveHl7v2(intake, raw, config.hl7, 'mllp') });
+    mllp = await startMllpListener({ port: config.mllpPort, host: config.mllpHost, logger: log, handler: async (raw) => (await receiveHl7v2(intake, raw, config.hl7, 'mllp')).ack });
   }
-  const recovered = await intake.recover();
-  if (recovered > 0) log.warn({ recovered }, 'finished messages an earlier run had persisted but not processed');
+  // Messages an earlier run (or a failed database write) left unfinished: at start, then periodically.
+  const stopRecovery = config.recoveryIntervalSeconds > 0 ? intake.startRecovery(config.recoveryIntervalSeconds * 1000) : async () => undefined;
   return {
     url,
     port,
@@ -104,6 +119,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     intake,
     log,
     async close() {
+      await stopRecovery();
       await mllp?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -111,6 +127,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
       });
       await cache.close();
       await db.close();
+      // An in-memory store's raw files go with it.
+      if (rawDir && config.dataDir.startsWith('memory://')) rmSync(rawDir, { recursive: true, force: true });
     },
   };
 }

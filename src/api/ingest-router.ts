@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express';
-import type { Bundle, BundleEntry } from 'fhir/r4';
-import { badRequest, FhirError, toOperationOutcome } from '../fhir/outcome';
+import type { Bundle, BundleEntry, OperationOutcome } from 'fhir/r4';
+import { badRequest, FhirError } from '../fhir/outcome';
 import { receiveHl7v2 } from '../ingest/feeds';
 import type { Hl7SourceConfig } from '../ingest/hl7v2';
 import type { Intake, IntakeResult } from '../ingest/intake';
@@ -29,24 +29,50 @@ interface StoredUnit {
   resources?: string[];
 }
 
-/** The answer to an upload: what each unit (HOSO, study) became, in one transaction-response Bundle. */
+/** Nothing of the message was stored: one OperationOutcome with the message's issues and each unit's. */
+function nothingStored(outcome: unknown, units: { outcome?: unknown }[]): { status: number; body: unknown } {
+  const issues = [outcome, ...units.map((u) => u.outcome)].flatMap((o) => (o as OperationOutcome | undefined)?.issue ?? []);
+  return { status: 422, body: { resourceType: 'OperationOutcome', issue: issues } };
+}
+
+/**
+ * The answer to an upload: what each unit (HOSO, study) became, in one transaction-response
+ * Bundle, or 422 when nothing was stored. A duplicate gets the answer the first message got,
+ * rebuilt from the message log.
+ */
 export function unitsResponse(r: IntakeResult): { status: number; body: unknown } {
   if (r.status === 'duplicate' && r.previous) {
     const units = (r.previous.units ?? []) as StoredUnit[];
+    if (!units.some((u) => u.status === 'accepted')) return nothingStored(r.previous.outcome, units);
     const entry = units.flatMap((u): BundleEntry[] =>
       u.status === 'accepted' ? (u.resources ?? []).map((location) => ({ response: { status: '200 OK', location } })) : [{ response: { status: '422', outcome: u.outcome as never } }],
     );
-    return r.previous.status === 'rejected'
-      ? { status: 422, body: r.previous.outcome ?? toOperationOutcome([]) }
-      : { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry } as Bundle };
+    return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry } as Bundle };
   }
-  const accepted = r.units.filter((u) => u.status === 'accepted');
-  if (accepted.length === 0) {
-    const issues = [...(r.outcome?.issue ?? []), ...r.units.flatMap((u) => u.outcome?.issue ?? [])];
-    return { status: 422, body: { resourceType: 'OperationOutcome', issue: issues } };
-  }
+  if (!r.units.some((u) => u.status === 'accepted')) return nothingStored(r.outcome, r.units);
   const entry: BundleEntry[] = r.units.flatMap((u) => (u.status === 'accepted' ? (u.response?.entry ?? []) : [{ response: { status: '422', ...(u.outcome ? { outcome: u.outcome } : {}) } }]));
   return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry } as Bundle };
+}
+
+function ingestHeaders(res: Response, result: IntakeResult): void {
+  res.setHeader('X-Ingest-Message-Id', result.messageId);
+  res.setHeader('X-Ingest-Status', result.status);
+  if (result.duplicateOf) res.setHeader('X-Ingest-Duplicate-Of', result.duplicateOf);
+}
+
+/** ER7 starts with a header segment; an MLLP start byte, a BOM or blank lines before it are tolerated. */
+const ER7_START = /^(?:\x0b|\xef\xbb\xbf|\s)*(?:MSH|FHS|BHS)/;
+
+const HOW_TO_SEND_CLAIM = "send the XML file itself as the body: curl --data-binary @file.xml -H 'Content-Type: application/xml'";
+
+/** Claim files are XML bytes: other bodies are refused rather than guessed at (before the body is read). */
+function claimContentType(req: Request, _res: Response, next: () => void): void {
+  const type = (req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type.startsWith('multipart/')) throw new FhirError(415, `multipart uploads are not accepted: ${HOW_TO_SEND_CLAIM}`, 'not-supported');
+  if (type && !/^(application|text)\/([\w.+-]+\+)?xml$/.test(type) && type !== 'application/octet-stream') {
+    throw new FhirError(415, `content type '${type}' is not a claim file: ${HOW_TO_SEND_CLAIM}`, 'not-supported');
+  }
+  next();
 }
 
 function facilityHeader(req: Request): string | undefined {
@@ -73,13 +99,11 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
   const raw = express.raw({ type: () => true, limit: deps.bodyLimit });
 
   const answer = (res: Response, result: IntakeResult, reply: { status: number; body: unknown }) => {
-    res.setHeader('X-Ingest-Message-Id', result.messageId);
-    res.setHeader('X-Ingest-Status', result.status);
-    if (result.duplicateOf) res.setHeader('X-Ingest-Duplicate-Of', result.duplicateOf);
+    ingestHeaders(res, result);
     res.status(reply.status).type('application/fhir+json').send(JSON.stringify(reply.body));
   };
 
-  r.post('/ingest/vn-claim', raw, async (req, res) => {
+  r.post('/ingest/vn-claim', claimContentType, raw, async (req, res) => {
     const f = facilityHeader(req);
     const result = await deps.intake.receive({
       feed: 'vn-claim',
@@ -93,7 +117,12 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
   // HL7 v2 over HTTP answers with the same ACK the MLLP listener would send.
   r.post('/ingest/hl7v2', raw, async (req, res) => {
     const f = facilityHeader(req);
-    const ack = await receiveHl7v2(deps.intake, bodyOf(req), f ? { ...deps.hl7, facility: f } : deps.hl7, 'x-application/hl7-v2+er7');
+    const body = bodyOf(req);
+    if (!ER7_START.test(body.subarray(0, 16).toString('latin1'))) {
+      throw new FhirError(415, 'the body is not an HL7 v2 message in ER7 (it must start with MSH, or FHS/BHS for a batch): send the message as x-application/hl7-v2+er7', 'not-supported');
+    }
+    const { ack, result } = await receiveHl7v2(deps.intake, body, f ? { ...deps.hl7, facility: f } : deps.hl7, 'x-application/hl7-v2+er7');
+    ingestHeaders(res, result);
     res.status(200).type('x-application/hl7-v2+er7').send(ack);
   });
 
@@ -129,7 +158,11 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
     const m = await deps.messages.get(req.params.id!);
     const bytes = m ? await deps.messages.raw(m.id) : undefined;
     if (!m || !bytes) throw new FhirError(404, `message ${req.params.id} has no stored content`, 'not-found');
-    res.type(m.contentType ?? 'application/octet-stream').send(bytes);
+    // Whatever the sender claimed, never let a browser render it (a text/html body would be stored XSS).
+    if (m.contentType) res.setHeader('X-Original-Content-Type', m.contentType.replace(/[^\x20-\x7e]/g, ''));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.attachment(`${m.id}.bin`);
+    res.type('application/octet-stream').send(bytes);
   });
 
   r.post('/ingest/messages/:id/replay', async (req, res) => {

@@ -1,3 +1,5 @@
+import { issue, type Issue } from './outcome';
+
 /**
  * String search matching is case- and accent-insensitive: "Nguyễn Văn Đức" is found by
  * "nguyen van duc". NFD splits most Vietnamese letters into base + marks; đ/Đ are their own
@@ -11,4 +13,27 @@ export function normalizeText(s: string): string {
     .toLowerCase()
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/** NUL and unpaired UTF-16 surrogates: PostgreSQL's text and jsonb refuse them, and FHIR strings forbid them. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
+
+export function isStorable(s: string): boolean {
+  return !UNSTORABLE.test(s);
+}
+
+/** The text with each unstorable character replaced by U+FFFD, for what must be written whatever it holds (logs of messages, outcomes). */
+export function storableText(s: string): string {
+  return UNSTORABLE.test(s) ? s.replace(UNSTORABLE_ALL, '\ufffd') : s;
+}
+
+/** JSON for a jsonb column that can never be refused because of its content. */
+export function storableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? storableText(v) : v));
+}
+
+/** The Issue an adapter reports for a source field holding such a character (the message is quarantined). */
+export function unstorableIssue(where: string): Issue {
+  return issue('error', 'value', `${where} holds a character that cannot be stored (NUL or an unpaired UTF-16 surrogate)`, where);
 }

@@ -3,7 +3,7 @@ import type { ImagingStudy } from 'fhir/r4';
 import { convertDicom, mergeImagingStudy, type DicomSourceConfig } from './dicom';
 import { convertHl7v2, type Hl7SourceConfig } from './hl7v2';
 import type { AckCode } from './hl7v2/ack';
-import type { ConvertedUnit, FeedAdapter, Intake } from './intake';
+import type { ConvertedUnit, FeedAdapter, Intake, IntakeResult } from './intake';
 import { convertClaim } from './vn-claim';
 
 /**
@@ -18,9 +18,17 @@ export const vnClaimAdapter: FeedAdapter = {
   convert: (raw, meta) => convertClaim(raw, meta.facility ? { facility: meta.facility } : {}),
 };
 
+/**
+ * The dedupe key of an HL7 v2 message: MSH-10 is unique per sender only. The one place it is
+ * built, so the lookup and the key recorded when the message is finished always agree.
+ */
+function hl7SourceKey(conv: ReturnType<typeof convertHl7v2>): string {
+  return conv.messageControlId ? `${conv.sender}|${conv.messageControlId}` : '';
+}
+
 function hl7Unit(conv: ReturnType<typeof convertHl7v2>): ConvertedUnit {
   // A message whose header could not be read is about the message as a whole (index -1): rejected.
-  return { index: conv.message ? 0 : -1, sourceKey: conv.messageControlId, facility: conv.facility, ...(conv.bundle ? { bundle: conv.bundle } : {}), issues: conv.issues };
+  return { index: conv.message ? 0 : -1, sourceKey: hl7SourceKey(conv), facility: conv.facility, ...(conv.bundle ? { bundle: conv.bundle } : {}), issues: conv.issues };
 }
 
 /** HL7 v2 over MLLP or HTTP: one message, one unit. */
@@ -53,33 +61,32 @@ export function dicomAdapter(cfg: DicomSourceConfig): FeedAdapter {
 /**
  * One HL7 v2 message in, its ACK out, after the raw message is persisted and the resources
  * are stored: AA when stored, AE when quarantined (with ERR segments saying what and where),
- * AR when unreadable. A repeated MSH-10 from the same sender is answered from the first
- * message's outcome without being processed again.
+ * AR when unreadable. The ACK is built from what the message log records, so a repeated MSH-10
+ * from the same sender is answered with the first message's code and ERR segments (MSA-2 is
+ * the resent message's own MSH-10) without being processed again.
  */
-export async function receiveHl7v2(intake: Intake, raw: Buffer, cfg: Hl7SourceConfig, transport: string): Promise<Buffer> {
+export async function receiveHl7v2(intake: Intake, raw: Buffer, cfg: Hl7SourceConfig, transport: string): Promise<{ ack: Buffer; result: IntakeResult }> {
   const conv = convertHl7v2(raw, cfg);
   const result = await intake.receive(
     {
       feed: 'hl7v2',
       raw,
       ...(conv.facility ? { facility: conv.facility } : {}),
-      ...(conv.messageControlId ? { sourceKey: `${conv.sender}|${conv.messageControlId}` } : {}),
+      ...(conv.messageControlId ? { sourceKey: hl7SourceKey(conv) } : {}),
       contentType: transport,
       ...(conv.message ? { detectedCharset: conv.message.charset } : {}),
     },
     [hl7Unit(conv)],
   );
-  if (result.status === 'duplicate') {
-    const prev = result.previous!;
-    const code: AckCode = prev.status === 'accepted' ? 'AA' : prev.status === 'rejected' ? 'AR' : 'AE';
-    return conv.ack(code, code === 'AA' ? [] : issuesOf(prev.units));
-  }
-  if (result.status === 'accepted') return conv.ack('AA', conv.issues.filter((i) => i.severity !== 'information'));
-  const unitIssues = result.units.flatMap((u) => (u.outcome?.issue ?? []).map((i) => ({ severity: i.severity, code: i.code, diagnostics: i.diagnostics ?? i.details?.text ?? '', ...(i.expression?.[0] ? { expression: i.expression[0] } : {}) }) as Issue));
-  return conv.ack(result.status === 'rejected' ? 'AR' : 'AE', unitIssues.length ? unitIssues : conv.issues);
+  const answered = result.status === 'duplicate' ? result.previous! : result;
+  const code: AckCode = answered.status === 'accepted' ? 'AA' : answered.status === 'rejected' ? 'AR' : 'AE';
+  return { ack: conv.ack(code, recordedIssues(answered.units, answered.outcome)), result };
 }
 
-function issuesOf(units: unknown): Issue[] {
-  const list = (units ?? []) as { outcome?: { issue?: { severity: Issue['severity']; code: Issue['code']; diagnostics?: string; expression?: string[] }[] } }[];
-  return list.flatMap((u) => (u.outcome?.issue ?? []).map((i) => ({ severity: i.severity, code: i.code, diagnostics: i.diagnostics ?? '', ...(i.expression?.[0] ? { expression: i.expression[0] } : {}) })));
+type RecordedOutcome = { issue?: { severity: Issue['severity']; code: Issue['code']; diagnostics?: string; details?: { text?: string }; expression?: string[] }[] };
+
+/** The Issues a message's recorded outcome holds (its units' first, then the message's own), back in the ACK's terms. */
+function recordedIssues(units: unknown, outcome: unknown): Issue[] {
+  const outcomes = [...((units ?? []) as { outcome?: RecordedOutcome }[]).map((u) => u.outcome), outcome as RecordedOutcome | undefined];
+  return outcomes.flatMap((o) => (o?.issue ?? []).map((i) => ({ severity: i.severity, code: i.code, diagnostics: i.diagnostics ?? i.details?.text ?? '', ...(i.expression?.[0] ? { expression: i.expression[0] } : {}) })));
 }

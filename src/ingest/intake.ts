@@ -11,8 +11,8 @@ import { deterministicId } from './ids';
  *   persist raw → recognise duplicates → convert (format adapter) → store each unit in one
  *   transaction with a Provenance → record the outcome.
  * The raw message is durable before anything is answered, so nothing acknowledged is lost; a
- * message whose processing was interrupted is run again at start-up, and any message can be
- * replayed once the cause of its quarantine is fixed.
+ * message whose processing was interrupted is taken up again by a recovery pass (at start and
+ * every half minute), and any message can be replayed once the cause of its quarantine is fixed.
  */
 
 /** One independently stored piece of a message: a HOSO of a claim file, an HL7 v2 message. */
@@ -88,15 +88,30 @@ export function provenanceFor(messageId: string, unit: ConvertedUnit, feed: stri
   };
 }
 
+export interface RecoveryOptions {
+  /** A message left `received` (and unclaimed) this long is taken up again. */
+  graceMs: number;
+  /** After this many attempts a message that still fails is quarantined with the reason. */
+  maxAttempts: number;
+}
+
+const RECOVERY_DEFAULTS: RecoveryOptions = { graceMs: 60_000, maxAttempts: 5 };
+const RECOVERY_BATCH = 50;
+
 export class Intake {
   private readonly adapters = new Map<string, FeedAdapter>();
+  private readonly recovery: RecoveryOptions;
+  private recovering: Promise<number> | undefined;
 
   constructor(
     private readonly log: MessageLog,
     private readonly bundles: BundleProcessor,
     private readonly read: ReadStored,
     private readonly logger?: Logger,
-  ) {}
+    recovery: Partial<RecoveryOptions> = {},
+  ) {
+    this.recovery = { ...RECOVERY_DEFAULTS, ...recovery };
+  }
 
   register(adapter: FeedAdapter): void {
     this.adapters.set(adapter.feed, adapter);
@@ -135,24 +150,79 @@ export class Intake {
     return this.process(meta.id, input.feed, input.raw, input.facility, input.contentType, converted);
   }
 
-  /** Runs a stored message again (after its cause was fixed, or after an interrupted run). */
+  /** Runs a stored message again (after its cause was fixed). */
   async replay(id: string): Promise<IntakeResult> {
     const rec = await this.log.get(id);
     if (!rec) throw new FhirError(404, `message ${id} is not known`, 'not-found');
     if (rec.status === 'duplicate') throw new FhirError(409, `message ${id} is a duplicate of ${rec.duplicateOf}; replay that one`, 'conflict');
+    await this.log.claim(id);
+    return this.run(id);
+  }
+
+  private async run(id: string): Promise<IntakeResult> {
+    const rec = await this.log.get(id);
+    if (!rec) throw new FhirError(404, `message ${id} is not known`, 'not-found');
+    if (!this.adapters.has(rec.feed)) throw new FhirError(409, `message ${id} is of feed '${rec.feed}', which this gateway does not take in`, 'not-supported');
     const raw = await this.log.raw(id);
     if (!raw) throw new FhirError(409, `message ${id} has no stored content`, 'not-found');
     return this.process(id, rec.feed, raw, rec.facility === 'unknown' ? undefined : rec.facility, rec.contentType);
   }
 
-  /** Finishes what an earlier process persisted but never got to process. */
-  async recover(): Promise<number> {
+  /**
+   * Finishes what was persisted but never finished: by a process that stopped, or whose
+   * database write failed. Takes every such message left longer than `graceMs` (all of them,
+   * a batch at a time), each on its own: one that fails is recorded and tried again on a later
+   * pass, and quarantined with its reason after `maxAttempts`. Returns how many it took up.
+   */
+  async recover(graceMs = 0): Promise<number> {
+    const before = await this.log.cutoff(graceMs);
     let n = 0;
-    for (const id of await this.log.unfinished()) {
-      await this.replay(id).catch((e: Error) => this.logger?.error({ message: id, err: e.message }, 'recovery failed'));
-      n++;
+    for (;;) {
+      // Rows claimed in this pass are newer than `before`, so each batch brings new ones.
+      const batch = await this.log.claimUnfinished(before, RECOVERY_BATCH);
+      for (const m of batch) await this.recoverOne(m.id, m.attempts);
+      n += batch.length;
+      if (batch.length < RECOVERY_BATCH) return n;
     }
-    return n;
+  }
+
+  /** Runs `recover` every `intervalMs` (one pass at a time); returns a stop that waits for the pass under way. */
+  startRecovery(intervalMs: number): () => Promise<void> {
+    const pass = () => {
+      this.recovering ??= this.recover(this.recovery.graceMs)
+        .then((n) => {
+          if (n > 0) this.logger?.warn({ recovered: n }, 'took up messages left unfinished');
+          return n;
+        })
+        .catch((e: Error) => {
+          this.logger?.error({ err: e.message }, 'recovery pass failed');
+          return 0;
+        })
+        .finally(() => (this.recovering = undefined));
+      return this.recovering;
+    };
+    void pass();
+    const timer = setInterval(() => void pass(), intervalMs).unref();
+    return async () => {
+      clearInterval(timer);
+      await this.recovering;
+    };
+  }
+
+  private async recoverOne(id: string, attempts: number): Promise<void> {
+    const { maxAttempts } = this.recovery;
+    try {
+      if (attempts > maxAttempts) throw new Error('processing never finished (the process stopped or its database failed each time)');
+      await this.run(id);
+    } catch (e) {
+      const reason = (e as Error).message;
+      this.logger?.error({ message: id, attempts, err: reason }, 'recovery attempt failed');
+      const giveUp = attempts >= maxAttempts;
+      const outcome = toOperationOutcome([issue('error', e instanceof FhirError ? e.issues[0]!.code : 'exception', giveUp ? `quarantined after ${attempts} attempts: ${reason}` : `attempt ${attempts} failed: ${reason}`)]);
+      await (giveUp ? this.log.finish(id, 'quarantined', { outcome }) : this.log.recordFailure(id, outcome)).catch((e2: Error) =>
+        this.logger?.error({ message: id, err: e2.message }, 'could not record the failure'),
+      );
+    }
   }
 
   private async process(id: string, feed: string, raw: Buffer, facility: string | undefined, contentType?: string, converted?: ConvertedUnit[]): Promise<IntakeResult> {
@@ -161,6 +231,7 @@ export class Intake {
     const messageIssues: Issue[] = [];
     let unitFacility: string | undefined;
     let sourceKey: string | undefined;
+    let lastTouch = Date.now();
     try {
       for await (const unit of converted ?? adapter.convert(raw, { ...(facility ? { facility } : {}), ...(contentType ? { contentType } : {}) })) {
         if (unit.index < 0) {
@@ -170,6 +241,11 @@ export class Intake {
         unitFacility ??= unit.facility || undefined;
         sourceKey ??= unit.sourceKey || undefined;
         units.push(await this.storeUnit(id, adapter, unit));
+        if (Date.now() - lastTouch > this.recovery.graceMs / 2) {
+          // A long file: keep it claimed so no recovery pass takes it up while it is worked on.
+          lastTouch = Date.now();
+          await this.log.touch(id).catch(() => undefined);
+        }
       }
     } catch (e) {
       // An adapter must not throw, but if one does the message is kept and quarantined.
@@ -209,7 +285,9 @@ export class Intake {
       // A concurrent message that wrote the same resource first (409) is no fault in the data: try again.
       for (let i = 0; ; i++) {
         try {
-          return { ...base, status: 'accepted', response: await attempt() };
+          // Warnings are kept with the unit, so a duplicate can be answered with them too.
+          const warnings = unit.issues.filter((i) => i.severity !== 'information');
+          return { ...base, status: 'accepted', response: await attempt(), ...(warnings.length ? { outcome: toOperationOutcome(warnings) } : {}) };
         } catch (e) {
           if (!(e instanceof FhirError && e.status === 409 && i < 3)) throw e;
         }

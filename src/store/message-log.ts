@@ -1,3 +1,7 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { access, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { storableJson, storableText } from '../fhir/text';
 import type { Db } from './db';
 
 /**
@@ -72,6 +76,24 @@ function toRecord(r: Row): MessageRecord {
   };
 }
 
+/**
+ * What the sender put in a header ends up in these columns: a NUL (refused by PostgreSQL) must not
+ * cost the message its place in the log, so such characters are replaced here, at the edge.
+ */
+const text = (s: string | undefined): string | null => (s === undefined ? null : storableText(s));
+
+/**
+ * Facility and source key are indexed, and a B-tree entry must stay under ~2.7 kB: a longer
+ * value (a 3 kB MSH-10) is kept as its head and a hash of the whole, the same for the same
+ * value, so duplicates are still found and the message is still logged.
+ */
+const KEY_MAX = 200;
+function key(s: string | undefined): string | null {
+  const t = text(s);
+  if (t === null || t.length <= KEY_MAX) return t;
+  return `${t.slice(0, KEY_MAX - 66)}…#${createHash('sha256').update(t).digest('hex')}`;
+}
+
 export interface ListFilter {
   status?: string;
   facility?: string;
@@ -80,15 +102,51 @@ export interface ListFilter {
   offset: number;
 }
 
-export class MessageLog {
-  constructor(private readonly db: Db) {}
+export interface RawFiles {
+  /** Folder of raw messages kept as files, each named by the sha256 of its bytes. */
+  dir: string;
+  /** Messages larger than this (bytes) go to a file; smaller ones stay in the row. */
+  threshold: number;
+}
 
-  /** Persists the message as received. Returns once it is durable. */
+export class MessageLog {
+  /**
+   * `rawFiles`: on the embedded store a 100 MB message in a bytea would pass through PGlite's
+   * WASM heap (several copies, and that heap never shrinks); large ones are files instead.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly rawFiles?: RawFiles,
+  ) {}
+
+  /** Writes the bytes under their hash, durably, once: the same content is the same file. */
+  private async writeRawFile(checksum: string, raw: Buffer): Promise<string> {
+    const dir = this.rawFiles!.dir;
+    const name = /^[0-9a-f]{64}$/.test(checksum) ? checksum : createHash('sha256').update(raw).digest('hex');
+    const path = join(dir, name);
+    if (await access(path).then(() => true, () => false)) return name;
+    const tmp = `${path}.${randomUUID()}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(raw);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    return name;
+  }
+
+  /**
+   * Persists the message as received. Returns once it is durable. A message to be processed is
+   * claimed by its receiver from the start (its first attempt).
+   */
   async append(meta: MessageMeta, raw: Buffer | undefined, status: MessageStatus = 'received', duplicateOf?: string): Promise<void> {
+    const file = raw && this.rawFiles && raw.length > this.rawFiles.threshold ? await this.writeRawFile(meta.checksum, raw) : undefined;
     await this.db.query(
-      `INSERT INTO ingest_messages (id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, raw, status, duplicate_of)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [meta.id, meta.feed, meta.facility, meta.sourceKey ?? null, meta.contentType ?? null, meta.declaredCharset ?? null, meta.detectedCharset ?? null, meta.receivedAt, meta.checksum, meta.size, raw ?? null, status, duplicateOf ?? null],
+      `INSERT INTO ingest_messages (id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, raw, status, duplicate_of, raw_file, attempts, claimed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, CASE WHEN $12 = 'received' THEN 1 ELSE 0 END, CASE WHEN $12 = 'received' THEN now() END)`,
+      [meta.id, meta.feed, key(meta.facility), key(meta.sourceKey), text(meta.contentType), text(meta.declaredCharset), text(meta.detectedCharset), meta.receivedAt, meta.checksum, meta.size, file ? null : raw ?? null, status, duplicateOf ?? null, file ?? null],
     );
   }
 
@@ -98,8 +156,8 @@ export class MessageLog {
    */
   async findDuplicate(feed: string, facility: string | undefined, checksum: string, sourceKey?: string): Promise<MessageRecord | undefined> {
     const params: unknown[] = [feed, checksum];
-    const byFacility = facility === undefined ? '' : ` AND facility = $${params.push(facility)}`;
-    const bySource = sourceKey === undefined ? '' : `UNION ALL SELECT ${META} FROM ingest_messages WHERE feed = $1 AND source_key = $${params.push(sourceKey)} AND status <> 'duplicate'${byFacility}`;
+    const byFacility = facility === undefined ? '' : ` AND facility = $${params.push(key(facility))}`;
+    const bySource = sourceKey === undefined ? '' : `UNION ALL SELECT ${META} FROM ingest_messages WHERE feed = $1 AND source_key = $${params.push(key(sourceKey))} AND status <> 'duplicate'${byFacility}`;
     const rows = await this.db.query<Row>(
       `SELECT * FROM (SELECT ${META} FROM ingest_messages WHERE feed = $1 AND checksum = $2 AND status <> 'duplicate'${byFacility} ${bySource}) m ORDER BY received_at ASC LIMIT 1`,
       params,
@@ -108,14 +166,15 @@ export class MessageLog {
   }
 
   /**
-   * Records the outcome. The commit need not wait for the disk: if it is lost in a crash the
-   * message is still `received`, and start-up recovery runs it again to the same result.
+   * Records the outcome; never refused for what the outcome quotes (see storableJson). The commit
+   * need not wait for the disk: if it is lost in a crash the message is still `received`, and a
+   * recovery pass runs it again to the same result.
    */
   async finish(id: string, status: MessageStatus, fields: { units?: unknown; outcome?: unknown; facility?: string; sourceKey?: string }): Promise<void> {
     await this.db.transaction((tx) => tx.query(
-      `UPDATE ingest_messages SET status = $2, units = $3::jsonb, outcome = $4::jsonb, processed_at = now(), attempts = attempts + 1,
+      `UPDATE ingest_messages SET status = $2, units = $3::jsonb, outcome = $4::jsonb, processed_at = now(), claimed_at = NULL,
          facility = COALESCE($5, facility), source_key = COALESCE($6, source_key) WHERE id = $1`,
-      [id, status, fields.units === undefined ? null : JSON.stringify(fields.units), fields.outcome === undefined ? null : JSON.stringify(fields.outcome), fields.facility ?? null, fields.sourceKey ?? null],
+      [id, status, fields.units === undefined ? null : storableJson(fields.units), fields.outcome === undefined ? null : storableJson(fields.outcome), key(fields.facility), key(fields.sourceKey)],
     ), { relaxedCommit: true });
   }
 
@@ -125,9 +184,13 @@ export class MessageLog {
   }
 
   async raw(id: string): Promise<Buffer | undefined> {
-    const rows = await this.db.query<{ raw: Uint8Array | null }>(`SELECT raw FROM ingest_messages WHERE id = $1`, [id]);
-    const r = rows[0]?.raw;
-    return r ? Buffer.from(r) : undefined;
+    const rows = await this.db.query<{ raw: Uint8Array | null; raw_file: string | null }>(`SELECT raw, raw_file FROM ingest_messages WHERE id = $1`, [id]);
+    const r = rows[0];
+    if (r?.raw_file) {
+      if (!this.rawFiles) throw new Error(`message ${id} is stored as a file, and no raw folder is configured`);
+      return readFile(join(this.rawFiles.dir, r.raw_file));
+    }
+    return r?.raw ? Buffer.from(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength) : undefined;
   }
 
   async list(f: ListFilter): Promise<{ total: number; messages: MessageRecord[] }> {
@@ -135,7 +198,7 @@ export class MessageLog {
     const params: unknown[] = [];
     const add = (col: string, v: string | undefined) => {
       if (v === undefined) return;
-      params.push(v);
+      params.push(col === 'facility' ? key(v) : text(v));
       conds.push(`${col} = $${params.length}`);
     };
     add('status', f.status);
@@ -149,9 +212,39 @@ export class MessageLog {
     return { total: count[0]?.n ?? 0, messages: rows.map(toRecord) };
   }
 
-  /** Messages persisted but never finished (the process stopped in between): to be run again. */
-  async unfinished(limit = 100): Promise<string[]> {
-    const rows = await this.db.query<{ id: string }>(`SELECT id FROM ingest_messages WHERE status = 'received' ORDER BY received_at LIMIT $1`, [limit]);
-    return rows.map((r) => r.id);
+  /** The database's clock minus `graceMs`: a recovery pass takes only messages claimed before it. */
+  async cutoff(graceMs: number): Promise<Date> {
+    const rows = await this.db.query<{ t: Date | string }>(`SELECT now() - make_interval(secs => $1) AS t`, [graceMs / 1000]);
+    return new Date(rows[0]!.t);
+  }
+
+  /**
+   * Claims up to `limit` messages left `received` whose last claim is older than `before`
+   * (their receiver stopped, or its database write failed): each claim is an attempt. Rows
+   * another gateway is claiming at this moment are skipped, not waited for.
+   */
+  async claimUnfinished(before: Date, limit: number): Promise<{ id: string; attempts: number }[]> {
+    return this.db.query<{ id: string; attempts: number }>(
+      `UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now()
+       WHERE id IN (SELECT id FROM ingest_messages WHERE status = 'received' AND COALESCE(claimed_at, received_at) < $1
+                    ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id, attempts`,
+      [before.toISOString(), limit],
+    );
+  }
+
+  /** One more attempt at a message taken up by hand (replay). */
+  async claim(id: string): Promise<void> {
+    await this.db.query(`UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now() WHERE id = $1`, [id]);
+  }
+
+  /** Keeps a long-running message claimed, so a recovery pass does not take it up meanwhile. */
+  async touch(id: string): Promise<void> {
+    await this.db.query(`UPDATE ingest_messages SET claimed_at = now() WHERE id = $1 AND status = 'received'`, [id]);
+  }
+
+  /** Why the last attempt failed; the message stays `received` for the next pass. */
+  async recordFailure(id: string, outcome: unknown): Promise<void> {
+    await this.db.query(`UPDATE ingest_messages SET outcome = $2::jsonb WHERE id = $1 AND status = 'received'`, [id, storableJson(outcome)]);
   }
 }

@@ -94,6 +94,16 @@ const STEPS: string[] = [
   `CREATE SEQUENCE IF NOT EXISTS cache_epoch`,
   // Choices made once per database, such as its id scheme (store/settings.ts).
   `CREATE TABLE IF NOT EXISTS settings (key text PRIMARY KEY, value text NOT NULL)`,
+  // Recovery while running: a message being processed is claimed, so no pass (of this or another
+  // gateway) takes it up again until the claim is stale; attempts count the starts.
+  `
+  ALTER TABLE ingest_messages ADD COLUMN claimed_at timestamptz;
+  UPDATE ingest_messages SET claimed_at = received_at WHERE status = 'received'
+  `,
+  // A large raw message on the embedded store lives in a file named by its sha256, not in the WASM heap.
+  `
+  ALTER TABLE ingest_messages ADD COLUMN raw_file text
+  `,
 ];
 
 export async function migrate(db: Db): Promise<void> {

@@ -39,7 +39,8 @@ export function part10Attrs(ds: dicomParser.DataSet, charset: string): DicomAttr
       if (vr === 'IS' || vr === 'DS' || vr === 'UI' || vr === 'CS' || vr === 'DA' || vr === 'TM' || vr === 'DT' || vr === 'AS' || vr === 'UN' || !vr || TEXT_VRS.has(vr)) {
         const bytes = Buffer.from(ds.byteArray.buffer, ds.byteArray.byteOffset + el.dataOffset, Math.min(el.length, ds.byteArray.length - el.dataOffset));
         const raw = TEXT_VRS.has(vr) && charset !== 'latin1' ? iconv.decode(bytes, charset) : bytes.toString('latin1');
-        const value = raw.replace(/[\0 ]+$/g, '').trim();
+        // Values are padded to an even length, some writers with NUL: strip it from each value.
+        const value = raw.replace(/[\0 ]+(?=\\|$)/g, '').trim();
         // PN groups are Alphabetic=Ideographic=Phonetic; DICOM JSON's Alphabetic is the first.
         return vr === 'PN' ? value.split('=')[0]!.trim() : value;
       }
@@ -70,7 +71,7 @@ export function jsonAttrs(obj: Record<string, JsonElement>): DicomAttrs {
     text(tag) {
       const el = obj[tag];
       if (!el || !Array.isArray(el.Value) || el.vr === 'SQ') return '';
-      return el.Value.map(jsonValue).join('\\').trim();
+      return el.Value.map((v) => jsonValue(v).replace(/\0+$/, '')).join('\\').trim();
     },
     items(tag) {
       const el = obj[tag];

@@ -74,6 +74,7 @@ export function readPart10(bytes: Buffer): { attrs?: DicomAttrs; issues: Issue[]
   const hasPreamble = bytes.length > 132 && bytes.toString('latin1', 128, 132) === 'DICM';
   const attempt = (arr: Uint8Array, ts?: string): dicomParser.DataSet => dicomParser.parseDicom(arr, { untilTag: PIXEL_DATA, inflater, ...(ts ? { TransferSyntaxUID: ts } : {}) } as dicomParser.ParseDicomOptions);
   let ds: dicomParser.DataSet | undefined;
+  const notPart10 = () => ({ issues: [issue('error', 'structure', 'not a DICOM Part 10 file (no DICM preamble)')] });
   try {
     ds = hasPreamble ? attempt(bytes) : attempt(bytes, guessTransferSyntax(bytes));
   } catch (e) {
@@ -90,6 +91,8 @@ export function readPart10(bytes: Buffer): { attrs?: DicomAttrs; issues: Issue[]
         issues.push(issue('error', 'structure', `Not a readable DICOM file: ${message(e2)}`));
         return { issues };
       }
+    } else if (!hasPreamble) {
+      return notPart10();
     } else if (partial && Object.keys(partial.elements).length > 0) {
       ds = partial;
       issues.push(issue('warning', 'incomplete', `DICOM file is truncated or damaged; read what precedes the damage (${message(e)})`));
@@ -98,6 +101,8 @@ export function readPart10(bytes: Buffer): { attrs?: DicomAttrs; issues: Issue[]
       return { issues };
     }
   }
+  // Without the preamble any bytes "parse" as some data set: only one naming an instance, a study or a directory is DICOM.
+  if (!hasPreamble && !['x00080018', 'x0020000d', 'x00041220'].some((t) => ds.elements[t])) return notPart10();
   const specific = ds.string('x00080005') ?? '';
   let charset = charsetFor(specific);
   if (!charset) {

@@ -1,5 +1,6 @@
 import type { Bundle } from 'fhir/r4';
 import { hasErrors, issue, type Issue } from '../../fhir/outcome';
+import { isStorable, unstorableIssue } from '../../fhir/text';
 import { ackCodeFor, buildAckBytes, type AckCode } from './ack';
 import type { Hl7SourceConfig } from './config';
 import { facilityOf, mapHl7v2 } from './map';
@@ -30,12 +31,30 @@ export interface Hl7v2Conversion {
   ack(code?: AckCode, issues?: Issue[]): Buffer;
 }
 
+/** `PID-5`, `OBX(2)-5`: each field holding a character no store can keep. */
+function unstorableFields(message: Hl7Message): Issue[] {
+  const found: Issue[] = [];
+  const seen = new Map<string, number>();
+  for (const seg of message.segments) {
+    const occurrence = (seen.get(seg.id) ?? 0) + 1;
+    seen.set(seg.id, occurrence);
+    seg.fields.forEach((field, n) => {
+      if (n > 0 && field.some((rep) => rep.some((comp) => comp.some((v) => !isStorable(v))))) {
+        found.push(unstorableIssue(`${seg.id}${occurrence > 1 ? `(${occurrence})` : ''}-${n}`));
+      }
+    });
+  }
+  return found;
+}
+
 function convertMessage(message: Hl7Message | undefined, cfg: Hl7SourceConfig, leading: Issue[], mappable: boolean): Hl7v2Conversion {
-  const issues: Issue[] = [...leading, ...(message?.issues ?? [])];
-  // A message whose header could not be read cannot be mapped safely.
+  const unstorable = message ? unstorableFields(message) : [];
+  const issues: Issue[] = [...leading, ...(message?.issues ?? []), ...unstorable];
+  // A message whose header could not be read cannot be mapped safely; one holding characters
+  // that cannot be stored is quarantined with the fields named.
   const readable = !!message && !hasErrors(message.issues);
   let bundle: Bundle | undefined;
-  if (message && readable && mappable) {
+  if (message && readable && mappable && unstorable.length === 0) {
     const mapped = mapHl7v2(message, cfg);
     bundle = mapped.bundle;
     issues.push(...mapped.issues);

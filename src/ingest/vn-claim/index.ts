@@ -1,9 +1,10 @@
 import type { Bundle, FhirResource } from 'fhir/r4';
 import { hasErrors } from '../../fhir/outcome';
+import { isStorable, unstorableIssue } from '../../fhir/text';
 import type { Issue } from '../../fhir/outcome';
 import { mapClaim } from './map';
 import { parseClaimFile } from './parse';
-import type { ClaimVersion, ParseOptions } from './parse';
+import type { ClaimRecords, ClaimVersion, ParseOptions } from './parse';
 import { checkClaim } from './rules';
 
 /**
@@ -37,12 +38,28 @@ export interface ConvertOptions extends ParseOptions {
   validate?: (resource: FhirResource) => Issue[];
 }
 
+/** `XML1[0].HO_TEN`: each element holding a character no store can keep. */
+function unstorableFields(tables: ClaimRecords['tables']): Issue[] {
+  const found: Issue[] = [];
+  for (const [table, rows] of Object.entries(tables)) {
+    rows?.forEach((row, i) => {
+      for (const [field, value] of Object.entries(row)) if (!isStorable(value)) found.push(unstorableIssue(`${table}[${i}].${field}`));
+    });
+  }
+  return found;
+}
+
 export async function* convertClaim(input: Uint8Array | AsyncIterable<Uint8Array>, options: ConvertOptions = {}): AsyncGenerator<ClaimConversion> {
   const { validate, ...parseOptions } = options;
   for await (const parsed of parseClaimFile(input, parseOptions)) {
     const base = { index: parsed.index, sourceKey: parsed.sourceKey, facility: parsed.facility, ...(parsed.records ? { version: parsed.records.version } : {}) };
     if (!parsed.records || hasErrors(parsed.issues)) {
       yield { ...base, issues: parsed.issues };
+      continue;
+    }
+    const unstorable = unstorableFields(parsed.records.tables);
+    if (unstorable.length) {
+      yield { ...base, issues: [...parsed.issues, ...unstorable] };
       continue;
     }
     const checked = [...parsed.issues, ...checkClaim(parsed.records)];
