@@ -12,3 +12,11 @@ export function normalizeText(s: string): string {
     .replace(/\s+/g, ' ')
     .trim();
 }
+
+/**
+ * A name field's words. Vietnamese given names are several words ("Thị Thu Hương") and
+ * HumanName.given is one word per entry, so mappers split them here.
+ */
+export function splitWords(s: string): string[] {
+  return s.split(/\s+/).filter(Boolean);
+}

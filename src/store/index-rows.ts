@@ -1,6 +1,6 @@
 import { dateRange, MAX_TIME, MIN_TIME, iso } from '../fhir/dates';
 import { parseReference } from '../fhir/reference';
-import { searchParamsFor, type SearchParam } from '../fhir/search-parameters';
+import { searchParamsFor, splitUnion, type SearchParam } from '../fhir/search-parameters';
 import { normalizeText } from '../fhir/text';
 
 /**
@@ -43,8 +43,46 @@ export function indexResource(resource: Obj, localBases: string[] = []): IndexRo
       continue;
     }
     for (const v of values) addValue(rows, sp, v, localBases);
+    if (sp.type === 'string') addNameWords(rows, sp, values);
   }
   return rows;
+}
+
+/**
+ * Marks a row that holds one word of a longer name, not a whole value: `:exact` compares whole
+ * values only and `_sort` ignores these rows. FHIR strings are never empty, so it is unambiguous.
+ */
+export const WORD_ROW = '';
+
+const NAME_PART = /\.name\.(given|family)$/;
+const namePartParam = new WeakMap<SearchParam, boolean>();
+const isNamePartParam = (sp: SearchParam): boolean => {
+  let yes = namePartParam.get(sp);
+  if (yes === undefined) namePartParam.set(sp, (yes = splitUnion(sp.expression).every((part) => NAME_PART.test(part))));
+  return yes;
+};
+const isHumanName = (v: unknown): v is Obj => isObj(v) && ('family' in v || 'given' in v) && !('line' in v || 'city' in v);
+
+/**
+ * People are called by the last word of their given name ("Thị Thu Hương" → "Hương"), so every
+ * word of a HumanName (and of a `given`/`family` value) gets a row of its own: `name=huong` and
+ * `given=thu` match any word start, still case- and accent-insensitively. One row per distinct word.
+ * The migration that back-fills stored names applies the same rule in SQL: keep them together.
+ */
+function addNameWords(rows: IndexRows, sp: SearchParam, values: unknown[]): void {
+  const parts = isNamePartParam(sp)
+    ? values.filter((v): v is string => typeof v === 'string')
+    : values.filter(isHumanName).flatMap((v) => stringsOf(v));
+  const seen = new Set<string>();
+  for (const s of parts) {
+    const norm = normalizeText(s);
+    if (!norm.includes(' ')) continue; // a one-word value is already its own whole-value row
+    for (const w of norm.split(' ')) {
+      if (seen.has(w)) continue;
+      seen.add(w);
+      rows.string.push([sp.code, cap(w), WORD_ROW]);
+    }
+  }
 }
 
 function addValue(rows: IndexRows, sp: SearchParam, v: unknown, localBases: string[]): void {
