@@ -29,6 +29,8 @@ export interface Config {
   dicomWadoRsBase?: string;
   /** Seconds a cached read stays valid even without an invalidation (a safety net, not the mechanism). */
   cacheTtlSeconds: number;
+  /** Host header values trusted to name the gateway in links when BASE_URL is unset (ALLOWED_HOSTS, comma-separated). */
+  allowedHosts: string[];
 }
 
 function int(v: string | undefined, fallback: number, name: string): number {
@@ -72,5 +74,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hl7: json<Hl7SourceConfig>(env.HL7_CONFIG, 'HL7_CONFIG') ?? {},
     dicomWadoRsBase: env.DICOM_WADO_RS_BASE || undefined,
     cacheTtlSeconds: int(env.CACHE_TTL_SECONDS, 300, 'CACHE_TTL_SECONDS'),
+    allowedHosts: (env.ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
   };
 }

@@ -71,8 +71,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
     bodyLimit: config.bodyLimit,
     defaultFacility: config.defaultFacility,
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
+    allowedHosts: config.allowedHosts,
     ready: () => repo.ping(),
-    extraRouters: [ingestRouter({ intake, messages, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
+    extraRouters: [ingestRouter({ intake, messages, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
   const server: Server = createServer(app);
   server.requestTimeout = 120_000;

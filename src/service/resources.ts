@@ -35,6 +35,9 @@ export function checkType(type: string): void {
 
 export function checkId(id: string): void {
   if (!ID_RE.test(id)) throw badRequest(`'${id}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .)`);
+  // FHIR's id pattern allows them, but as URL path segments they mean "this" and "parent":
+  // `Patient/..` cannot be linked to, and a proxy or client normalises it to another resource.
+  if (id === '.' || id === '..') throw badRequest(`'${id}' is not accepted as a resource id: it is a relative path segment`);
 }
 
 /**
