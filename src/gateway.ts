@@ -20,7 +20,7 @@ import { openDb, type Db } from './store/db';
 import { Repository } from './store/repository';
 import { hasCodeSystem } from './fhir/conceptmap';
 import { searchParamsFor } from './fhir/search-parameters';
-import { validateResource, warmUpValidator } from './validation';
+import { MAPPED_POLICY, validateResource, warmUpValidator } from './validation';
 
 /** A running gateway: its parts, for tests and the CLI, and a way to stop it cleanly. */
 export interface Gateway {
@@ -42,7 +42,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : []);
   const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log);
-  const resources = new ResourceService(repo, cache, (r) => validateResource(r), config.cacheTtlSeconds);
+  const resources = new ResourceService(repo, cache, (r, { mapped }) => validateResource(r, mapped ? MAPPED_POLICY : undefined), config.cacheTtlSeconds);
   // Load the R4 definitions now rather than inside the first request.
   const warmMs = warmUpValidator();
   searchParamsFor('Patient');
