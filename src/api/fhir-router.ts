@@ -13,7 +13,7 @@ import { countReducedIssue, type RawParams } from '../store/search/query';
 import type { AnyResource, StoredVersion } from '../store/types';
 import { fhirBase, type PublicBase } from './base-url';
 import { capabilityStatement } from './capability';
-import { parseXmlBody, requestIsXml, sendResource } from './format';
+import { parseXmlBody, requestFormat, sendResource } from './format';
 
 export interface FhirRouterDeps extends PublicBase {
   resources: ResourceService;
@@ -49,8 +49,9 @@ function utf8(buf: Buffer): string {
 
 function body(req: Request): unknown {
   const buf = req.body as Buffer | undefined;
+  const format = requestFormat(req);
   if (!Buffer.isBuffer(buf) || buf.length === 0) throw badRequest('the request has no body');
-  return requestIsXml(req) ? parseXmlBody(utf8(buf)) : parseJsonBody(utf8(buf));
+  return format === 'xml' ? parseXmlBody(utf8(buf)) : parseJsonBody(utf8(buf));
 }
 
 function context(req: Request, deps: FhirRouterDeps): WriteContext {
