@@ -11,6 +11,8 @@ export interface Sniffed {
   kind: SourceKind;
   /** For people: "an HL7 v2 ER7 message (ADT^A01)". */
   description: string;
+  /** Bundle.type of a FHIR JSON Bundle, when its head says. */
+  bundleType?: string;
 }
 
 const HEAD = 8192;
@@ -37,7 +39,7 @@ export function sniff(bytes: Uint8Array): Sniffed {
     const rt = /"resourceType"\s*:\s*"([A-Za-z]+)"/.exec(text)?.[1];
     if (rt) {
       const bundleType = rt === 'Bundle' ? /"type"\s*:\s*"([a-z-]+)"/.exec(text)?.[1] : undefined;
-      return { kind: 'fhir-json', description: `a FHIR JSON ${rt}${bundleType ? ` (${bundleType})` : ''}` };
+      return { kind: 'fhir-json', description: `a FHIR JSON ${rt}${bundleType ? ` (${bundleType})` : ''}`, ...(bundleType ? { bundleType } : {}) };
     }
     // DICOM JSON (QIDO-RS): objects keyed by 8-hex-digit tags with a "vr".
     if (/^\[?\s*\{\s*"[0-9A-Fa-f]{8}"\s*:\s*\{\s*"vr"/.test(text)) return { kind: 'dicom-json', description: 'DICOM JSON (QIDO-RS results)' };

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { Bundle } from 'fhir/r4';
 import { toOperationOutcome } from '../../fhir/outcome';
 import type { Issue } from '../../fhir/outcome';
@@ -7,6 +7,7 @@ import { convertHl7v2Batch } from '../../ingest/hl7v2';
 import { sniff, type SourceKind } from '../../ingest/sniff';
 import { convertClaim } from '../../ingest/vn-claim';
 import type { CommandSpec, ParsedArgs } from '../args';
+import { readHead } from '../head';
 
 
 /** What a source format turns a file into: one result per source record (e.g. per HOSO). */
@@ -46,16 +47,6 @@ export const spec: CommandSpec = {
   notes: ['Bundles go to stdout, one JSON document per line (unless --pretty); what went wrong goes to stderr, per record.'],
 };
 
-function head(file: string): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(8192);
-    return b.subarray(0, readSync(fd, b, 0, b.length, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export async function run({ positional: file, values }: ParsedArgs): Promise<number> {
   const facility = values.facility as string | undefined;
   const pretty = values.pretty === true;
@@ -63,7 +54,7 @@ export async function run({ positional: file, values }: ParsedArgs): Promise<num
     process.stderr.write(`no such file: ${file}\n`);
     return 2;
   }
-  const looks = sniff(head(file));
+  const looks = sniff(readHead(file));
   let format = values.format as string | undefined;
   if (!format) {
     format = FORMAT_OF[looks.kind];

@@ -1,8 +1,10 @@
-import { openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { MultiBar, Presets } from 'cli-progress';
 import type { CommandSpec, ParsedArgs } from '../args';
+import { sniff } from '../../ingest/sniff';
 import { fileVerdict, orderHint } from '../answers';
+import { readHead } from '../head';
 
 /**
  * Which intake endpoint a file goes to, by its extension: claim XML, HL7 v2, DICOM, or a
@@ -56,17 +58,7 @@ function filesUnder(path: string): string[] {
 }
 
 /** A FHIR JSON file's Bundle.type, from its head (a Synthea bundle is megabytes). */
-function bundleType(file: string): string | undefined {
-  if (extname(file).toLowerCase() !== '.json') return undefined;
-  const fd = openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(4096);
-    const head = b.subarray(0, readSync(fd, b, 0, b.length, 0)).toString('utf8');
-    return /"resourceType"\s*:\s*"Bundle"/.test(head) ? /"type"\s*:\s*"([a-z-]+)"/.exec(head)?.[1] : undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
+const bundleType = (file: string) => (extname(file).toLowerCase() === '.json' ? sniff(readHead(file)).bundleType : undefined);
 
 /** Batch bundles (reference data) first, then the rest in name order. */
 export function loadOrder(files: string[]): string[] {
