@@ -1,6 +1,6 @@
 import { dateRange, MAX_TIME, MIN_TIME, iso } from '../fhir/dates';
 import { parseReference } from '../fhir/reference';
-import { searchParamsFor, splitUnion, type SearchParam } from '../fhir/search-parameters';
+import { searchParamsFor, type SearchParam } from '../fhir/search-parameters';
 import { normalizeText } from '../fhir/text';
 
 /**
@@ -43,7 +43,7 @@ export function indexResource(resource: Obj, localBases: string[] = []): IndexRo
       continue;
     }
     for (const v of values) addValue(rows, sp, v, localBases);
-    if (sp.type === 'string') addNameWords(rows, sp, values);
+    if (sp.type === 'string' && NAME_PARAMS.has(sp.code) && PERSON_TYPES.has(type)) addNameWords(rows, sp, values);
   }
   return rows;
 }
@@ -52,16 +52,11 @@ export function indexResource(resource: Obj, localBases: string[] = []): IndexRo
  * Marks a row that holds one word of a longer name, not a whole value: `:exact` compares whole
  * values only and `_sort` ignores these rows. FHIR strings are never empty, so it is unambiguous.
  */
-export const WORD_ROW = '';
+const WORD_ROW = '';
 
-const NAME_PART = /\.name\.(given|family)$/;
-const namePartParam = new WeakMap<SearchParam, boolean>();
-const isNamePartParam = (sp: SearchParam): boolean => {
-  let yes = namePartParam.get(sp);
-  if (yes === undefined) namePartParam.set(sp, (yes = splitUnion(sp.expression).every((part) => NAME_PART.test(part))));
-  return yes;
-};
-const isHumanName = (v: unknown): v is Obj => isObj(v) && ('family' in v || 'given' in v) && !('line' in v || 'city' in v);
+/** Where names are people's names: these types' HumanName parameters (the migration names the same). */
+const PERSON_TYPES = new Set(['Patient', 'Person', 'Practitioner', 'RelatedPerson']);
+const NAME_PARAMS = new Set(['name', 'phonetic', 'given', 'family']);
 
 /**
  * People are called by the last word of their given name ("Thị Thu Hương" → "Hương"), so every
@@ -70,9 +65,7 @@ const isHumanName = (v: unknown): v is Obj => isObj(v) && ('family' in v || 'giv
  * The migration that back-fills stored names applies the same rule in SQL: keep them together.
  */
 function addNameWords(rows: IndexRows, sp: SearchParam, values: unknown[]): void {
-  const parts = isNamePartParam(sp)
-    ? values.filter((v): v is string => typeof v === 'string')
-    : values.filter(isHumanName).flatMap((v) => stringsOf(v));
+  const parts = values.flatMap(stringsOf);
   const seen = new Set<string>();
   for (const s of parts) {
     const norm = normalizeText(s);

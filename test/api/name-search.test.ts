@@ -21,6 +21,7 @@ describe.each(STORES)('searching Vietnamese names by any word (%s store)', (stor
     // As another system (or an older mapper) sends it: the whole given name in one entry.
     expect((await call('PUT', '/Patient/huong', { resourceType: 'Patient', id: 'huong', name: [{ family: 'Trần', given: ['Thị Thu Hương'] }] })).status).toBe(201);
     expect((await call('PUT', '/Patient/other', { resourceType: 'Patient', id: 'other', name: [{ family: 'Lê', given: ['Văn Thu'] }] })).status).toBe(201);
+    expect((await call('PUT', '/Practitioner/bs', { resourceType: 'Practitioner', id: 'bs', name: [{ text: 'Phạm Minh Châu' }] })).status).toBe(201);
     expect((await call('PUT', '/Organization/bv', { resourceType: 'Organization', id: 'bv', name: 'Bệnh viện Bạch Mai' })).status).toBe(201);
   });
   afterAll(() => gw.stop());
@@ -43,6 +44,9 @@ describe.each(STORES)('searching Vietnamese names by any word (%s store)', (stor
     // only people's names are split into words
     ['Organization?name=mai', []],
     ['Organization?name=benh vien', ['bv']],
+    // a name given only as text
+    ['Practitioner?name=chau', ['bs']],
+    ['Practitioner?name:exact=Châu', []],
   ])('%s', async (q, expected) => {
     expect(ids(await call('GET', `/${q}`))).toEqual(expected);
   });
@@ -66,11 +70,12 @@ describe.each(STORES)('searching Vietnamese names by any word (%s store)', (stor
   });
 
   test('the migration step gives stored names the same word rows a write gives them', async () => {
-    const rows = () => gw.db.query<{ id: string; param: string; norm: string }>(
-      `SELECT id, param, norm FROM sp_string WHERE resource_type = 'Patient' AND exact = '' ORDER BY id, param, norm`,
+    const rows = () => gw.db.query<{ resource_type: string; id: string; param: string; norm: string }>(
+      `SELECT resource_type, id, param, norm FROM sp_string WHERE exact = '' ORDER BY resource_type, id, param, norm`,
     );
     const written = await rows();
-    expect(written).toContainEqual({ id: 'huong', param: 'given', norm: 'huong' });
+    expect(written).toContainEqual({ resource_type: 'Patient', id: 'huong', param: 'given', norm: 'huong' });
+    expect(written).toContainEqual({ resource_type: 'Practitioner', id: 'bs', param: 'name', norm: 'chau' });
     await gw.db.query(`DELETE FROM sp_string WHERE exact = ''`);
     expect(await rows()).toEqual([]);
     await gw.db.query(NAME_WORD_ROWS);
