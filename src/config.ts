@@ -92,6 +92,8 @@ const schema = z.object({
   /** How long a message may stay `received` (and unclaimed) before a recovery pass takes it up. */
   recoveryGraceSeconds: fromEnv('RECOVERY_GRACE_SECONDS', uint().default(60)),
   /** Attempts after which a message that keeps failing is quarantined with the reason. */
+  /** Host header values trusted to name the gateway in links when BASE_URL is unset (comma-separated). */
+  allowedHosts: fromEnv('ALLOWED_HOSTS', z.string().default('').transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))),
   ingestMaxAttempts: fromEnv('INGEST_MAX_ATTEMPTS', uint().refine((n) => n >= 1, 'must be at least 1').default(5)),
 });
 

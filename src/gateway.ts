@@ -26,7 +26,7 @@ import { useIdScheme } from './ingest/ids';
 import { Repository } from './store/repository';
 import { hasCodeSystem } from './fhir/conceptmap';
 import { searchParamsFor } from './fhir/search-parameters';
-import { validateResource, warmUpValidator } from './validation';
+import { MAPPED_POLICY, validateResource, warmUpValidator } from './validation';
 
 /** A running gateway: its parts, for tests and the CLI, and a way to stop it cleanly. */
 export interface Gateway {
@@ -59,7 +59,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : [], config.searchLimits);
   useIdScheme(await idSchemeOf(db));
   const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log, lostInvalidationsIn(db));
-  const resources = new ResourceService(repo, cache, (r) => validateResource(r), config.cacheTtlSeconds);
+  const resources = new ResourceService(repo, cache, (r, { mapped }) => validateResource(r, mapped ? MAPPED_POLICY : undefined), config.cacheTtlSeconds);
   // Load the R4 definitions now rather than inside the first request.
   const warmMs = warmUpValidator();
   searchParamsFor('Patient');
@@ -90,8 +90,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
     bodyLimit: config.bodyLimit,
     defaultFacility: config.defaultFacility,
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
+    allowedHosts: config.allowedHosts,
     ready: () => repo.ping(),
-    extraRouters: [ingestRouter({ intake, messages, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
+    extraRouters: [ingestRouter({ intake, messages, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
   const server: Server = createServer(app);
   server.requestTimeout = 120_000;

@@ -7,18 +7,18 @@ import { findOperation } from '../operations';
 import { parseOperationInput, type OperationServices } from '../operations/operation';
 import type { BundleProcessor } from '../service/bundle';
 import type { WriteContext } from '../service/provenance';
-import { checkType, parseQueryString, type ResourceService, type WriteOutcome } from '../service/resources';
+import { checkId, checkType, parseQueryString, type ResourceService, type WriteOutcome } from '../service/resources';
 import type { SearchResult } from '../store/repository';
-import type { RawParams } from '../store/search/query';
+import { countReducedIssue, type RawParams } from '../store/search/query';
 import type { AnyResource, StoredVersion } from '../store/types';
+import { fhirBase, type PublicBase } from './base-url';
 import { capabilityStatement } from './capability';
-import { parseXmlBody, requestIsXml, sendResource } from './format';
+import { parseXmlBody, requestFormat, sendResource } from './format';
 
-export interface FhirRouterDeps {
+export interface FhirRouterDeps extends PublicBase {
   resources: ResourceService;
   bundles: BundleProcessor;
   defaultFacility: string;
-  baseUrl?: string;
 }
 
 const etag = (v: number) => `W/"${v}"`;
@@ -49,8 +49,9 @@ function utf8(buf: Buffer): string {
 
 function body(req: Request): unknown {
   const buf = req.body as Buffer | undefined;
+  const format = requestFormat(req);
   if (!Buffer.isBuffer(buf) || buf.length === 0) throw badRequest('the request has no body');
-  return requestIsXml(req) ? parseXmlBody(utf8(buf)) : parseJsonBody(utf8(buf));
+  return format === 'xml' ? parseXmlBody(utf8(buf)) : parseJsonBody(utf8(buf));
 }
 
 function context(req: Request, deps: FhirRouterDeps): WriteContext {
@@ -60,9 +61,7 @@ function context(req: Request, deps: FhirRouterDeps): WriteContext {
   return { facility: f ?? deps.defaultFacility, feed: 'rest' };
 }
 
-function base(req: Request, deps: FhirRouterDeps): string {
-  return deps.baseUrl ?? `${req.protocol}://${req.get('host')}${req.baseUrl}`;
-}
+const base = fhirBase;
 
 function versionHeaders(res: Response, v: { versionId: number; lastUpdated: string }): void {
   res.setHeader('ETag', etag(v.versionId));
@@ -98,9 +97,10 @@ function sendWrite(req: Request, res: Response, deps: FhirRouterDeps, o: WriteOu
 function searchBundle(req: Request, deps: FhirRouterDeps, path: string, r: SearchResult): Bundle {
   const q = r.query;
   const b = base(req, deps);
-  const params = rawParams(req).filter(([k]) => k !== '_offset' && !q.ignored.includes(k));
+  // Links carry the page size actually used, so following them gives what this page promised.
+  const params = rawParams(req).filter(([k]) => k !== '_offset' && k !== '_count' && !q.ignored.includes(k));
   const link = (offset: number) => {
-    const qs = [...params, ['_offset', String(offset)]].map(([k, v]) => `${encodeURIComponent(k!)}=${encodeURIComponent(v!)}`).join('&');
+    const qs = [...params, ['_count', String(q.count)], ['_offset', String(offset)]].map(([k, v]) => `${encodeURIComponent(k!)}=${encodeURIComponent(v!)}`).join('&');
     return `${b}/${path}?${qs}`;
   };
   const links: Bundle['link'] = [{ relation: 'self', url: link(q.offset) }];
@@ -111,12 +111,11 @@ function searchBundle(req: Request, deps: FhirRouterDeps, path: string, r: Searc
     ...r.matches.map((m) => ({ fullUrl: `${b}/${m.resourceType}/${m.id}`, resource: shape(m), search: { mode: 'match' as const } })),
     ...r.included.map((m) => ({ fullUrl: `${b}/${m.resourceType}/${m.id}`, resource: shape(m), search: { mode: 'include' as const } })),
   ];
-  if (q.ignored.length > 0) {
-    entry.push({
-      resource: toOperationOutcome(q.ignored.map((n) => issue('warning', 'not-supported', `search parameter '${n}' is not known and was ignored`, n))),
-      search: { mode: 'outcome' },
-    });
-  }
+  const warnings = [
+    ...q.ignored.map((n) => issue('warning', 'not-supported', `search parameter '${n}' is not known and was ignored`, n)),
+    ...(q.countAsked !== undefined ? [countReducedIssue(q.countAsked)] : []),
+  ];
+  if (warnings.length > 0) entry.push({ resource: toOperationOutcome(warnings), search: { mode: 'outcome' } });
   return { resourceType: 'Bundle', type: 'searchset', ...(r.total !== undefined ? { total: r.total } : {}), link: links, ...(entry.length ? { entry } : {}) };
 }
 
@@ -155,6 +154,7 @@ export function fhirRouter(deps: FhirRouterDeps): express.Router {
     if (!Number.isInteger(count) || count < 0 || !Number.isInteger(offset) || offset < 0) throw badRequest('_count and _offset must be non-negative integers');
     if (since !== undefined && Number.isNaN(Date.parse(since))) throw badRequest(`_since '${since}' is not an instant`, '_since');
     if (type) checkType(type);
+    if (id) checkId(id);
     const h = await resources.repo.history({ ...(type ? { type } : {}), ...(id ? { id } : {}), ...(since ? { since } : {}), count, offset });
     if (id && h.total === 0) throw new FhirError(404, `${type}/${id} is not known`, 'not-found');
     sendResource(req, res, 200, historyBundle(req, deps, h.versions, h.total));

@@ -35,9 +35,20 @@ export function responseFormat(req: Request): Format {
   return 'json';
 }
 
-export function requestIsXml(req: Request): boolean {
+/**
+ * The format of a FHIR request body, from its Content-Type. Anything that is not FHIR JSON or
+ * XML is refused (415) rather than guessed at: `curl -d @patient.json` sends a form, and text
+ * sent as JSON would fail later with a less useful message. No Content-Type at all is JSON,
+ * FHIR's own default.
+ */
+export function requestFormat(req: Request): Format {
   const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  return XML_TYPES.includes(ct);
+  if (ct === '' || (ct.includes('/') && JSON_TYPES.includes(ct))) return 'json';
+  if (ct.includes('/') && XML_TYPES.includes(ct)) return 'xml';
+  const hint = ct === 'application/x-www-form-urlencoded' || ct === 'multipart/form-data'
+    ? ` (a form upload: send the resource itself as the body, e.g. curl --data-binary @file.json -H 'Content-Type: application/fhir+json')`
+    : '';
+  throw new FhirError(415, `Content-Type '${ct}' is not accepted here: send application/fhir+json or application/fhir+xml${hint}`, 'not-supported');
 }
 
 /** Parses a FHIR body in the request's content type (JSON is checked by the caller's parser). */

@@ -1,16 +1,18 @@
 import express, { type Request, type Response } from 'express';
 import type { Bundle, BundleEntry, OperationOutcome } from 'fhir/r4';
-import { badRequest, FhirError } from '../fhir/outcome';
+import { badRequest, FhirError, toOperationOutcome } from '../fhir/outcome';
 import { receiveHl7v2 } from '../ingest/feeds';
 import type { Hl7SourceConfig } from '../ingest/hl7v2';
 import type { Intake, IntakeResult } from '../ingest/intake';
-import type { MessageLog } from '../store/message-log';
+import { MESSAGE_STATUSES, type MessageLog } from '../store/message-log';
+import { countReducedIssue, MAX_COUNT } from '../store/search/query';
+import { publicOrigin, type PublicBase } from './base-url';
 
 /**
  * The intake over HTTP: `POST /ingest/<feed>` for pushed messages, and the message log
  * (`GET /ingest/messages`, `GET /ingest/messages/{id}`, `POST /ingest/messages/{id}/replay`).
  */
-export interface IngestRouterDeps {
+export interface IngestRouterDeps extends PublicBase {
   intake: Intake;
   messages: MessageLog;
   bodyLimit: number;
@@ -136,16 +138,29 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
     answer(res, result, unitsResponse(result));
   });
 
+  // Paged as FHIR search is: the same largest page, reduced with a warning rather than refused.
   r.get('/ingest/messages', async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
-    const list = await deps.messages.list({
-      ...(q.status ? { status: q.status } : {}),
-      ...(q.facility ? { facility: q.facility } : {}),
-      ...(q.feed ? { feed: q.feed } : {}),
-      count: int(q._count, '_count', 50, 1000),
-      offset: int(q._offset, '_offset', 0, 1_000_000),
+    if (q.status !== undefined && !(MESSAGE_STATUSES as readonly string[]).includes(q.status)) {
+      throw badRequest(`status '${q.status}' is not a message status; use one of ${MESSAGE_STATUSES.join(', ')}`, 'status');
+    }
+    const asked = int(q._count, '_count', 50, Number.MAX_SAFE_INTEGER);
+    const count = Math.min(asked, MAX_COUNT);
+    const offset = int(q._offset, '_offset', 0, 1_000_000);
+    const filter = { ...(q.status ? { status: q.status } : {}), ...(q.facility ? { facility: q.facility } : {}), ...(q.feed ? { feed: q.feed } : {}) };
+    const list = await deps.messages.list({ ...filter, count, offset });
+    const link = (at: number) => `${publicOrigin(req, deps)}/ingest/messages?${new URLSearchParams({ ...filter, _count: String(count), _offset: String(at) })}`;
+    res.json({
+      total: list.total,
+      count,
+      link: [
+        { relation: 'self', url: link(offset) },
+        ...(offset + count < list.total && count > 0 ? [{ relation: 'next', url: link(offset + count) }] : []),
+        ...(offset > 0 ? [{ relation: 'previous', url: link(Math.max(0, offset - count)) }] : []),
+      ],
+      ...(asked > count ? { outcome: toOperationOutcome([countReducedIssue(asked)]) } : {}),
+      messages: list.messages,
     });
-    res.json(list);
   });
 
   r.get('/ingest/messages/:id', async (req, res) => {

@@ -37,3 +37,11 @@ export function storableJson(value: unknown): string {
 export function unstorableIssue(where: string): Issue {
   return issue('error', 'value', `${where} holds a character that cannot be stored (NUL or an unpaired UTF-16 surrogate)`, where);
 }
+
+/**
+ * A name field's words. Vietnamese given names are several words ("Thị Thu Hương") and
+ * HumanName.given is one word per entry, so mappers split them here.
+ */
+export function splitWords(s: string): string[] {
+  return s.split(/\s+/).filter(Boolean);
+}

@@ -279,7 +279,7 @@ export class Intake {
       entries.push({ resource: prov, request: { method: 'PUT', url: `Provenance/${prov.id}` } });
       // The raw message is already durable and replays to the same result, so this commit need
       // not wait for the disk: after a crash, start-up recovery redoes it.
-      return this.bundles.process({ ...bundle, type: 'transaction', entry: entries }, { facility: unit.facility || 'unknown', feed }, { relaxedCommit: true });
+      return this.bundles.process({ ...bundle, type: 'transaction', entry: entries }, { facility: unit.facility || 'unknown', feed, mapped: true }, { relaxedCommit: true });
     };
     try {
       // A concurrent message that wrote the same resource first (409) is no fault in the data: try again.

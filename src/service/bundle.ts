@@ -151,7 +151,9 @@ export class BundleProcessor {
         const [type, query] = ref.split('?', 2) as [string, string];
         checkType(type);
         const ids = await this.service.repo.matchIds(type, parseQueryString(query), tx);
-        if (ids.length !== 1) throw new FhirError(ids.length === 0 ? 404 : 412, [{ severity: 'error', code: ids.length === 0 ? 'not-found' : 'multiple-matches', diagnostics: `conditional reference '${ref}' matched ${ids.length} resources; it must match exactly one` }]);
+        // Nothing found is most often load order: the bundle came before the reference data it points to.
+        const why = ids.length === 0 ? `; store what it points to first (shared reference data such as ${type} before the bundles that refer to it)` : '';
+        if (ids.length !== 1) throw new FhirError(ids.length === 0 ? 404 : 412, [{ severity: 'error', code: ids.length === 0 ? 'not-found' : 'multiple-matches', diagnostics: `conditional reference '${ref}' matched ${ids.length} resources; it must match exactly one${why}` }]);
         fullUrls.set(ref, `${type}/${ids[0]}`);
       }
 

@@ -6,6 +6,8 @@ export interface WriteContext {
   facility: string;
   /** `rest`, `vn-claim`, `hl7v2`, `dicom`, … */
   feed: string;
+  /** The resources were mapped by the gateway from a source message, not written by a client. */
+  mapped?: boolean;
 }
 
 export const FACILITY_TAG_SYSTEM = 'http://fhir.ehealth.gov.vn/core/sid/provider-code';

@@ -10,7 +10,8 @@ import type { AnyResource, StoredVersion, WriteResult } from '../store/types';
 import type { PendingWrite } from '../store/writer';
 import { stampProvenance, type WriteContext } from './provenance';
 
-export type Validator = (resource: unknown) => Issue[];
+/** `mapped`: the gateway produced the resource itself (see WriteContext). */
+export type Validator = (resource: unknown, origin: { mapped: boolean }) => Issue[];
 
 /** What a write answers with: the stored version and any warnings the validator had. */
 export interface WriteOutcome {
@@ -35,6 +36,9 @@ export function checkType(type: string): void {
 
 export function checkId(id: string): void {
   if (!ID_RE.test(id)) throw badRequest(`'${id}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .)`);
+  // FHIR's id pattern allows them, but as URL path segments they mean "this" and "parent":
+  // `Patient/..` cannot be linked to, and a proxy or client normalises it to another resource.
+  if (id === '.' || id === '..') throw badRequest(`'${id}' is not accepted as a resource id: it is a relative path segment`);
 }
 
 /**
@@ -103,7 +107,7 @@ export class ResourceService {
     // Inside a bundle, `Patient.name[0]` is reported as `Bundle.entry[3].resource.name[0]`.
     const type = resource.resourceType;
     const at = (e: string) => location.replace(/\.$/, '') + (e.startsWith(type) ? e.slice(type.length) : `.${e}`);
-    const issues = this.validate(resource).map((i) => (location && i.expression ? { ...i, expression: at(i.expression) } : i));
+    const issues = this.validate(resource, { mapped: ctx.mapped === true }).map((i) => (location && i.expression ? { ...i, expression: at(i.expression) } : i));
     if (hasErrors(issues)) throw new FhirError(422, issues);
     return { resource: stampProvenance(resource, ctx), issues };
   }

@@ -43,8 +43,39 @@ export function indexResource(resource: Obj, localBases: string[] = []): IndexRo
       continue;
     }
     for (const v of values) addValue(rows, sp, v, localBases);
+    if (sp.type === 'string' && NAME_PARAMS.has(sp.code) && PERSON_TYPES.has(type)) addNameWords(rows, sp, values);
   }
   return rows;
+}
+
+/**
+ * Marks a row that holds one word of a longer name, not a whole value: `:exact` compares whole
+ * values only and `_sort` ignores these rows. FHIR strings are never empty, so it is unambiguous.
+ */
+const WORD_ROW = '';
+
+/** Where names are people's names: these types' HumanName parameters (the migration names the same). */
+const PERSON_TYPES = new Set(['Patient', 'Person', 'Practitioner', 'RelatedPerson']);
+const NAME_PARAMS = new Set(['name', 'phonetic', 'given', 'family']);
+
+/**
+ * People are called by the last word of their given name ("Thị Thu Hương" → "Hương"), so every
+ * word of a HumanName (and of a `given`/`family` value) gets a row of its own: `name=huong` and
+ * `given=thu` match any word start, still case- and accent-insensitively. One row per distinct word.
+ * The migration that back-fills stored names applies the same rule in SQL: keep them together.
+ */
+function addNameWords(rows: IndexRows, sp: SearchParam, values: unknown[]): void {
+  const parts = values.flatMap(stringsOf);
+  const seen = new Set<string>();
+  for (const s of parts) {
+    const norm = normalizeText(s);
+    if (!norm.includes(' ')) continue; // a one-word value is already its own whole-value row
+    for (const w of norm.split(' ')) {
+      if (seen.has(w)) continue;
+      seen.add(w);
+      rows.string.push([sp.code, cap(w), WORD_ROW]);
+    }
+  }
 }
 
 function addValue(rows: IndexRows, sp: SearchParam, v: unknown, localBases: string[]): void {

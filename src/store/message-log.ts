@@ -9,7 +9,8 @@ import type { Db } from './db';
  * gets any answer; its status then moves from `received` to `accepted`, `quarantined` or
  * `rejected` (or it is recorded as a `duplicate` of an earlier one).
  */
-export type MessageStatus = 'received' | 'accepted' | 'quarantined' | 'rejected' | 'duplicate';
+export const MESSAGE_STATUSES = ['received', 'accepted', 'quarantined', 'rejected', 'duplicate'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export interface MessageMeta {
   id: string;

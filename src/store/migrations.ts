@@ -9,6 +9,19 @@ import type { Db } from './db';
  * The `sp_*` tables are the search index, one row per indexed value, filled at write time from
  * the R4 SearchParameter definitions.
  */
+/**
+ * Each word of a stored person's name gets its own search row (exact = '' marks a word row), as
+ * `addNameWords` in index-rows.ts writes them: same types, parameters and rule. Exported for its test.
+ */
+export const NAME_WORD_ROWS = `
+  INSERT INTO sp_string (resource_type, id, param, norm, exact)
+  SELECT DISTINCT s.resource_type, s.id, s.param, w.word, ''
+  FROM sp_string s CROSS JOIN LATERAL regexp_split_to_table(s.norm, ' ') AS w(word)
+  WHERE s.resource_type IN ('Patient', 'Person', 'Practitioner', 'RelatedPerson')
+    AND s.param IN ('name', 'phonetic', 'given', 'family')
+    AND s.exact <> '' AND s.norm LIKE '% %'
+`;
+
 const STEPS: string[] = [
   `
   CREATE TABLE resources (
@@ -104,6 +117,7 @@ const STEPS: string[] = [
   `
   ALTER TABLE ingest_messages ADD COLUMN raw_file text
   `,
+  NAME_WORD_ROWS,
 ];
 
 export async function migrate(db: Db): Promise<void> {

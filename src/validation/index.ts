@@ -55,6 +55,9 @@ export interface ValidateOptions extends Partial<ValidationPolicy> {
  * Synchronous; definitions are compiled on first use per type and kept.
  * Issues follow the HL7 Java validator: severity, code, message, FHIRPath location.
  */
+/** The policy for resources the gateway maps from source messages itself (see ValidationPolicy). */
+export const MAPPED_POLICY: ValidateOptions = { narrativeExpected: false };
+
 export function validateResource(resource: unknown, options?: ValidateOptions): Issue[] {
   ensureLocalProfiles();
   const w = new Walk();

@@ -25,13 +25,21 @@ const GRAMMARS: Record<string, { name: string; pattern: RegExp }> = {
 function checkGrammar(w: Walk, valueSet: string, value: string): void {
   const g = GRAMMARS[valueSet.split('|')[0]!];
   if (!g || g.pattern.test(value)) return;
-  reportCodeNotInSet(w, value, g.name, valueSet);
+  reportCodeNotInSet(w, value, g.name, valueSet, '');
 }
 
 /** As the Java validator words it: it first fails to place the code in any system of the set. */
-function reportCodeNotInSet(w: Walk, value: string, name: string, valueSet: string): void {
+/** Value sets this small are listed in full when a code is not in them ("male | female | other | unknown"). */
+const LISTED_CODES = 20;
+
+/**
+ * The same two issues the Java validator raises, but what a sender can act on first: the code
+ * is wrong, and (for a short list like `gender`) which codes there are. The code-system
+ * message is for those who read further.
+ */
+function reportCodeNotInSet(w: Walk, value: string, name: string, valueSet: string, allowed: string): void {
+  w.report('error', 'code-invalid', `The value provided ('${value.slice(0, 100)}') was not found in the value set ${vsLabel(name, valueSet)}, and a code is required from this value set${allowed}`);
   w.report('error', 'code-invalid', `The System URI could not be determined for the code '${value.slice(0, 100)}' in the ValueSet '${valueSet}'`);
-  w.report('error', 'code-invalid', `The value provided ('${value.slice(0, 100)}') was not found in the value set ${vsLabel(name, valueSet)}, and a code is required from this value set`);
 }
 
 /**
@@ -50,7 +58,7 @@ export function checkCodedValue(w: Walk, r: ElementRule, value: unknown): void {
     return;
   }
   if (typeof value === 'string') {
-    if (!set.codes.has(value)) reportCodeNotInSet(w, value, set.name, b.valueSet);
+    if (!set.codes.has(value)) reportCodeNotInSet(w, value, set.name, b.valueSet, set.codes.size <= LISTED_CODES ? `; allowed codes: ${[...set.codes].join(' | ')}` : '');
     return;
   }
   const v = value as Record<string, unknown>;

@@ -39,6 +39,12 @@ export interface ValidationPolicy {
    * for systems that carry other parties' contained copies as received.
    */
   validateContained: boolean;
+  /**
+   * Report dom-6 ("a resource should have a narrative"). A best-practice warning for whoever
+   * authors a resource; off for resources the gateway maps from claims and HL7 itself, where
+   * it would repeat once per resource and tell the sender nothing they could act on.
+   */
+  narrativeExpected: boolean;
   /** What an HTML tag in markdown is: renderers escape it, so by default only a warning. */
   htmlInMarkdown: 'ignore' | 'warning' | 'error';
   /** Bundle entries to check against a profile besides their own (see references.ts). */
@@ -61,6 +67,7 @@ export const DEFAULT_POLICY: ValidationPolicy = {
   assumeValidRestReferences: true,
   allowExampleUrls: true,
   validateContained: true,
+  narrativeExpected: true,
   htmlInMarkdown: 'warning',
   bundleRules: [],
 };
@@ -164,6 +171,7 @@ export function walkResource(w: Walk, res: unknown, nested: boolean, requested?:
 function runInvariants(w: Walk, list: Invariant[], value: unknown): void {
   for (const inv of list) {
     if (!w.policy.validateContained && inv.key === 'dom-3') continue;
+    if (!w.policy.narrativeExpected && inv.key === 'dom-6') continue;
     if (holds(inv, value, w.vars) === false) {
       w.report(inv.severity, 'invariant', `Constraint failed: ${inv.key}: '${inv.human}'${inv.source ? ` (defined in ${inv.source})` : ''}`);
     }

@@ -69,6 +69,8 @@ describe.each(STORES)('transaction and batch bundles (%s store)', (store) => {
     });
     expect(bad.status).toBe(404);
     expect(bad.body.issue[0].diagnostics).toMatch(/matched 0/);
+    // the likely cause, loading in the wrong order, is named
+    expect(bad.body.issue[0].diagnostics).toMatch(/store what it points to first \(shared reference data such as Patient before the bundles that refer to it\)$/);
   });
 
   test('batch: entries succeed or fail independently', async () => {

@@ -73,7 +73,7 @@ test('PID identifiers map to MA_BN / CCCD / BHYT by configured assigning authori
     ['http://fhir.ehealth.gov.vn/core/sid/national_id', '079123456789'],
     ['http://fhir.ehealth.gov.vn/core/sid/insurance_number', 'DN4797912345678'],
   ]);
-  expect(p.name![0]).toMatchObject({ family: 'Nguyễn', given: ['Văn An'] });
+  expect(p.name![0]).toMatchObject({ family: 'Nguyễn', given: ['Văn', 'An'] });
   expect(p.gender).toBe('male');
   expect(p.birthDate).toBe('1980-01-15');
   const e = byType<Encounter>(c.bundle!, 'Encounter')[0]!;

@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../src/cli/commands/validate';
+import { main } from '../../src/cli/main';
+
+const run = (args: string[]) => main(['validate', ...args]);
 
 /** `fhir-gateway validate`: OperationOutcome on stdout, exit 0 / 1 / 2. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {

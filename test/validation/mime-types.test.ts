@@ -8,5 +8,5 @@ test.each(['application/xml', 'text/plain; charset=utf-8', 'application/pdf;name
 });
 
 test.each(['xml-export', '[%payloadFormat%]', 'text/', 'pdf'])('%s is not', (ct) => {
-  expect(errors(ct).map((i) => i.diagnostics)).toEqual([expect.stringMatching(/System URI could not be determined/), expect.stringMatching(/not found in the value set 'MimeType'/)]);
+  expect(errors(ct).map((i) => i.diagnostics)).toEqual([expect.stringMatching(/not found in the value set 'MimeType'/), expect.stringMatching(/System URI could not be determined/)]);
 });

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle, DocumentReference, Encounter } from 'fhir/r4';
-import { run } from '../../src/cli/commands/convert';
+import { main } from '../../src/cli/main';
+
+const run = (args: string[]) => main(['convert', ...args]);
 import { hasCodeSystem } from '../../src/fhir/conceptmap';
 import { convertClaim } from '../../src/ingest/vn-claim';
 import { validateResource } from '../../src/validation';
@@ -89,7 +91,7 @@ describe('fhir-gateway convert', () => {
     const bad = await capture([f, '--format', 'vn-claim']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('"XML1[0].NGAY_VAO"');
-    expect((await capture([f])).code).toBe(2);
+    expect((await capture([])).code).toBe(2);
     expect((await capture([join(dir, 'missing.xml'), '--format', 'vn-claim'])).code).toBe(2);
     expect((await capture([f, '--format', 'dicom-sr'])).code).toBe(2);
   });

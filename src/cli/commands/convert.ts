@@ -1,12 +1,14 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { Bundle } from 'fhir/r4';
 import { toOperationOutcome } from '../../fhir/outcome';
 import type { Issue } from '../../fhir/outcome';
 import { convertDicom } from '../../ingest/dicom';
 import { convertHl7v2Batch } from '../../ingest/hl7v2';
+import { sniff, type SourceKind } from '../../ingest/sniff';
 import { convertClaim } from '../../ingest/vn-claim';
+import type { CommandSpec, ParsedArgs } from '../args';
+import { readHead } from '../head';
 
-export const summary = 'convert <file> --format <vn-claim|hl7v2|dicom> [--facility MA_CSKCB] [--pretty]: print the FHIR Bundle(s) a source file becomes, without storing';
 
 /** What a source format turns a file into: one result per source record (e.g. per HOSO). */
 interface Converted { sourceKey: string; bundle?: Bundle; issues: Issue[] }
@@ -30,32 +32,54 @@ const FORMATS: Record<string, Converter> = {
   },
 };
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+/** The kinds of file (see sniff) each format reads. */
+const READS: Record<string, SourceKind[]> = { 'vn-claim': ['vn-claim'], hl7v2: ['hl7v2'], dicom: ['dicom', 'dicom-json'] };
+const FORMAT_OF: Partial<Record<SourceKind, string>> = { 'vn-claim': 'vn-claim', hl7v2: 'hl7v2', dicom: 'dicom', 'dicom-json': 'dicom' };
 
-export async function run(args: string[]): Promise<number> {
-  const format = option(args, '--format');
-  const facility = option(args, '--facility');
-  const pretty = args.includes('--pretty');
-  const valued = new Set([format, facility].filter(Boolean));
-  const file = args.find((a, i) => !a.startsWith('--') && !(valued.has(a) && args[i - 1]?.startsWith('--')));
-  if (!file || !format || !FORMATS[format]) {
-    process.stderr.write(`usage: fhir-gateway ${summary}\nformats: ${Object.keys(FORMATS).join(', ')}\n`);
-    return 2;
-  }
-  if (!existsSync(file)) {
+export const spec: CommandSpec = {
+  summary: 'print the FHIR Bundle(s) a source file becomes, without storing; exit 1 if nothing (or not everything) converted',
+  positional: '<file>',
+  options: {
+    format: { type: 'string', value: 'format', choices: Object.keys(FORMATS), help: 'the source format, by default the one the file looks like' },
+    facility: { type: 'string', value: 'MA_CSKCB', help: 'facility code the resources are recorded under' },
+    pretty: { type: 'boolean', help: 'indent the JSON' },
+  },
+  notes: ['Bundles go to stdout, one JSON document per line (unless --pretty); what went wrong goes to stderr, per record.'],
+};
+
+export async function run({ positional: file, values }: ParsedArgs): Promise<number> {
+  const facility = values.facility as string | undefined;
+  const pretty = values.pretty === true;
+  if (!existsSync(file) || !statSync(file).isFile()) {
     process.stderr.write(`no such file: ${file}\n`);
     return 2;
   }
+  const looks = sniff(readHead(file));
+  let format = values.format as string | undefined;
+  if (!format) {
+    format = FORMAT_OF[looks.kind];
+    if (!format) {
+      process.stderr.write(`${file} looks like ${looks.description}: not a format convert reads (${Object.keys(FORMATS).join(', ')})\n`);
+      return 1;
+    }
+  } else if (FORMAT_OF[looks.kind] && !READS[format]!.includes(looks.kind)) {
+    // Only a file that clearly is another format is refused up front; anything unclear is left to the converter.
+    process.stderr.write(`${file} looks like ${looks.description}, not ${format}: use --format ${FORMAT_OF[looks.kind]}\n`);
+    return 1;
+  }
   const convert = FORMATS[format]!;
+  let converted = 0;
   let rejected = 0;
-  // Bundles go to stdout (one JSON document per line unless --pretty); what went wrong to stderr, per record.
   for await (const r of convert(createReadStream(file), { file, ...(facility ? { facility } : {}) })) {
-    if (r.bundle) process.stdout.write(`${JSON.stringify(r.bundle, null, pretty ? 2 : undefined)}\n`);
-    else rejected++;
+    if (r.bundle) {
+      process.stdout.write(`${JSON.stringify(r.bundle, null, pretty ? 2 : undefined)}\n`);
+      converted++;
+    } else rejected++;
     if (r.issues.length) process.stderr.write(`${JSON.stringify({ sourceKey: r.sourceKey, outcome: toOperationOutcome(r.issues) }, null, pretty ? 2 : undefined)}\n`);
+  }
+  if (converted === 0) {
+    process.stderr.write(`nothing converted: ${file} looks like ${looks.description}${rejected ? ` (${rejected} record(s) refused, see above)` : ''}\n`);
+    return 1;
   }
   return rejected ? 1 : 0;
 }

@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-
-export const summary = 'ingest <file|dir> --url <gateway> [--facility MA_CSKCB]: send source files to a running gateway, with a progress bar';
+import { MultiBar, Presets } from 'cli-progress';
+import type { CommandSpec, ParsedArgs } from '../args';
+import { sniff } from '../../ingest/sniff';
+import { fileVerdict, orderHint } from '../answers';
+import { readHead } from '../head';
 
 /**
  * Which intake endpoint a file goes to, by its extension: claim XML, HL7 v2, DICOM, or a
@@ -15,46 +18,102 @@ const ROUTES: Record<string, { path: string; contentType: string }> = {
   '.json': { path: '/fhir', contentType: 'application/fhir+json' },
 };
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+export const spec: CommandSpec = {
+  summary: 'send source files (or every file in a folder) to a running gateway; exit 1 if any was not accepted',
+  positional: '<file|folder>',
+  options: {
+    url: { type: 'string', value: 'gateway', required: true, help: 'the gateway: http://host:8080, http://host:8080/fhir or host:8080' },
+    facility: { type: 'string', value: 'MA_CSKCB', help: 'facility code sent as X-Facility-Code' },
+  },
+  notes: [
+    `Files by extension: ${Object.entries(ROUTES).map(([e, r]) => `${e} → ${r.path}`).join(', ')}.`,
+    'In a folder, FHIR batch bundles (shared reference data: Organization, Location, Practitioner) are sent before',
+    'transaction bundles, whose conditional references point at them; other files follow in name order.',
+    'A file counts as accepted only when the gateway stored it: 4xx/5xx, a refused entry and an HL7 ACK AE/AR are failures.',
+  ],
+};
+
+/**
+ * The gateway's root from what a user is likely to type: the root itself, the FHIR base
+ * (`…/fhir`), or `host:port` without a scheme. `undefined` when it is no http(s) URL at all.
+ */
+export function gatewayRoot(input: string): string | undefined {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `http://${input}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+  const path = u.pathname.replace(/\/+$/, '').replace(/\/fhir$/, '');
+  return `${u.protocol}//${u.host}${path}`;
 }
 
 function filesUnder(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
   return readdirSync(path, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .flatMap((e) => filesUnder(join(path, e.name)));
 }
 
-/** The outcome of one file as the gateway reported it. */
-function verdict(status: number, headers: Headers, body: string): 'ok' | 'failed' {
-  if (status >= 400) return 'failed';
-  const ingest = headers.get('x-ingest-status');
-  if (ingest && ingest !== 'accepted' && ingest !== 'duplicate') return 'failed';
-  if (/\rMSA\|A[ER]\|/.test(body) || /^MSA\|A[ER]\|/m.test(body)) return 'failed';
-  return 'ok';
+/** A FHIR JSON file's Bundle.type, from its head (a Synthea bundle is megabytes). */
+const bundleType = (file: string) => (extname(file).toLowerCase() === '.json' ? sniff(readHead(file)).bundleType : undefined);
+
+/** Batch bundles (reference data) first, then the rest in name order. */
+export function loadOrder(files: string[]): string[] {
+  const batch = files.filter((f) => bundleType(f) === 'batch');
+  return [...batch, ...files.filter((f) => !batch.includes(f))];
 }
 
-function bar(done: number, total: number, failed: number): string {
-  const width = 30;
-  const filled = Math.round((done / Math.max(total, 1)) * width);
-  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} sent, ${failed} not accepted`;
+/** Why a request could not be made at all (refused, unknown host, …), from fetch's cause chain. */
+function networkCause(e: unknown): string {
+  const c = (e as { cause?: { code?: string; message?: string } }).cause;
+  return c?.message ?? c?.code ?? (e as Error).message;
 }
 
-export async function run(args: string[]): Promise<number> {
-  const url = option(args, '--url');
-  const facility = option(args, '--facility');
-  const target = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
-  if (!target || !url) {
-    process.stderr.write(`usage: fhir-gateway ${summary}\n`);
+/** Output: a cli-progress bar with rate and ETA on a terminal, plain lines otherwise. */
+function progress(total: number) {
+  const started = Date.now();
+  let lastLine = started;
+  if (!process.stderr.isTTY) {
+    return {
+      log: (line: string) => process.stderr.write(`${line}\n`),
+      update(done: number, failed: number) {
+        if (Date.now() - lastLine < 5000 && done < total) return;
+        lastLine = Date.now();
+        process.stderr.write(`${done}/${total} files sent, ${failed} not accepted, ${(done / Math.max((Date.now() - started) / 1000, 0.001)).toFixed(1)} files/s\n`);
+      },
+      stop() {},
+    };
+  }
+  const multi = new MultiBar({ stream: process.stderr, hideCursor: true, clearOnComplete: false, etaBuffer: 50, format: '[{bar}] {value}/{total} files | {failed} not accepted | {rate} files/s | ETA {eta_formatted}' }, Presets.shades_classic);
+  const bar = multi.create(total, 0, { failed: 0, rate: '0.0' });
+  let stopped = false;
+  return {
+    log: (line: string) => multi.log(`${line}\n`),
+    update: (done: number, failed: number) => bar.update(done, { failed, rate: (done / Math.max((Date.now() - started) / 1000, 0.001)).toFixed(1) }),
+    stop() {
+      if (!stopped) multi.stop();
+      stopped = true;
+    },
+  };
+}
+
+export async function run({ positional: target, values }: ParsedArgs): Promise<number> {
+  const given = values.url as string;
+  const facility = values.facility as string | undefined;
+  const root = gatewayRoot(given);
+  if (!root) {
+    process.stderr.write(`--url '${given}' is not an http(s) address; give the gateway as http://host:8080, http://host:8080/fhir or host:8080\n`);
     return 2;
   }
+  if (root !== given) process.stderr.write(`sending to ${root} (from --url ${given})\n`);
   let files: string[];
   try {
-    files = filesUnder(target).filter((f) => ROUTES[extname(f).toLowerCase()]);
-  } catch {
-    process.stderr.write(`cannot read ${target}\n`);
+    files = loadOrder(filesUnder(target).filter((f) => ROUTES[extname(f).toLowerCase()]));
+  } catch (e) {
+    process.stderr.write(`cannot read ${target}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     return 2;
   }
   if (files.length === 0) {
@@ -62,26 +121,39 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   let failed = 0;
-  const tty = process.stderr.isTTY;
-  for (const [i, file] of files.entries()) {
-    const route = ROUTES[extname(file).toLowerCase()]!;
-    try {
-      const res = await fetch(url.replace(/\/$/, '') + route.path, {
-        method: 'POST',
-        headers: { 'content-type': route.contentType, ...(facility ? { 'x-facility-code': facility } : {}) },
-        body: readFileSync(file),
-      });
-      const body = await res.text();
-      if (verdict(res.status, res.headers, body) === 'failed') {
-        failed++;
-        process.stderr.write(`${tty ? '\r\x1b[K' : ''}${file}: HTTP ${res.status}${res.headers.get('x-ingest-status') ? ` (${res.headers.get('x-ingest-status')})` : ''}\n`);
+  let sent = 0;
+  const out = progress(files.length);
+  try {
+    for (const file of files) {
+      const route = ROUTES[extname(file).toLowerCase()]!;
+      const url = root + route.path;
+      let res: Response;
+      let body: string;
+      try {
+        res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': route.contentType, ...(facility ? { 'x-facility-code': facility } : {}) },
+          body: readFileSync(file),
+        });
+        body = await res.text();
+      } catch (e) {
+        // Nothing else will get through either: stop here and say where and why.
+        out.stop();
+        process.stderr.write(`cannot reach the gateway at ${url}: ${networkCause(e)}\n${sent} of ${files.length} file(s) sent before that, ${failed} not accepted\n`);
+        return 1;
       }
-    } catch (e) {
-      failed++;
-      process.stderr.write(`${tty ? '\r\x1b[K' : ''}${file}: ${(e as Error).message}\n`);
+      sent++;
+      const v = fileVerdict(res.status, res.headers, body);
+      if (!v.ok) {
+        failed++;
+        const hint = orderHint(v.reason ?? '');
+        out.log(`${file}: ${v.reason}${hint ? `\n  ${hint}` : ''}`);
+      }
+      out.update(sent, failed);
     }
-    if (tty) process.stderr.write(bar(i + 1, files.length, failed));
+  } finally {
+    out.stop();
   }
-  process.stderr.write(`${tty ? '\n' : ''}${files.length} file(s) sent, ${files.length - failed} accepted, ${failed} not accepted\n`);
+  process.stderr.write(`${files.length} file(s) sent, ${files.length - failed} accepted, ${failed} not accepted\n`);
   return failed ? 1 : 0;
 }

@@ -2,10 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { FhirError, hasErrors, issue, toOperationOutcome, type Issue } from '../../fhir/outcome';
 import { parseFhirXml } from '../../fhir/xml';
 import { validateResource } from '../../validation';
+import type { CommandSpec, ParsedArgs } from '../args';
 
-export const summary = 'validate <file.json|file.xml> [--profile URL]...: print an OperationOutcome; exit 1 on errors';
-
-const USAGE = 'usage: fhir-gateway validate <file.json|file.xml> [--profile URL]...\n';
+export const spec: CommandSpec = {
+  summary: 'validate a FHIR resource (JSON or XML) and print an OperationOutcome; exit 0 clean, 1 errors',
+  positional: '<file.json|file.xml>',
+  options: { profile: { type: 'string', value: 'URL', multiple: true, help: 'also check against this profile (repeatable)' } },
+};
 
 /** Offset of the first byte that breaks UTF-8 (overlongs, surrogates and truncation included), or -1. */
 function firstBadUtf8(b: Uint8Array): number {
@@ -46,31 +49,16 @@ export function readResource(text: string): { resource?: unknown; issues: Issue[
   }
 }
 
-export async function run(args: string[]): Promise<number> {
-  const profiles: string[] = [];
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--profile') {
-      const url = args[++i];
-      if (!url) return usage('--profile needs a URL');
-      profiles.push(url);
-    } else if (a.startsWith('--profile=')) profiles.push(a.slice('--profile='.length));
-    else if (a.startsWith('-')) return usage(`unknown option ${a}`);
-    else files.push(a);
+export async function run({ positional: file, values }: ParsedArgs): Promise<number> {
+  const profiles = (values.profile as string[] | undefined) ?? [];
+  if (!existsSync(file)) {
+    process.stderr.write(`no such file: ${file}\n`);
+    return 2;
   }
-  if (files.length !== 1) return usage('exactly one file is needed');
-  const file = files[0]!;
-  if (!existsSync(file)) return usage(`no such file: ${file}`);
   const decoded = decodeUtf8(readFileSync(file));
   const { resource, issues } = decoded.text === undefined ? { resource: undefined, issues: decoded.issues } : readResource(decoded.text);
   const all = resource === undefined ? issues : validateResource(resource, { profiles });
   const outcome = toOperationOutcome(all.length ? all : [issue('information', 'informational', 'All OK')]);
   process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
   return hasErrors(all) ? 1 : 0;
-}
-
-function usage(why: string): number {
-  process.stderr.write(`${why}\n${USAGE}`);
-  return 2;
 }

@@ -1,5 +1,6 @@
 import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Quantity, Reference } from 'fhir/r4';
 import { issue, type Issue } from '../../fhir/outcome';
+import { splitWords } from '../../fhir/text';
 import { compact } from './compact';
 import { codeV2, translateV2 } from './tables';
 
@@ -86,7 +87,8 @@ export function concept(rep: Rep | undefined): CodeableConcept | undefined {
 /** XPN. Vietnamese names arrive family-first (`NGUYEN^VAN A`), which is XPN's own order. */
 export function humanName(rep: Rep): HumanName | undefined {
   const family = c(rep, 1);
-  const given = [c(rep, 2), c(rep, 3)].filter(Boolean);
+  // XPN.2 given and XPN.3 second names, one word per HumanName.given entry as the claim mapper writes them.
+  const given = [c(rep, 2), c(rep, 3)].flatMap((g) => splitWords(g));
   if (!family && !given.length) return undefined;
   const prefix = c(rep, 5);
   return compact<HumanName>({

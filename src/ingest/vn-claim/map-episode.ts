@@ -1,5 +1,6 @@
 import type { Condition, Coverage, Encounter, EncounterDiagnosis, Extension, Identifier, Location, Patient, Reference } from 'fhir/r4';
 import { lookup } from '../../fhir/conceptmap';
+import { splitWords } from '../../fhir/text';
 import { deterministicId } from '../ids';
 import { CS, MapContext, SD, SID, compact, decimal, multi, present, translated, vnConcept } from './context';
 import { claimDate, claimDateTime } from './dates';
@@ -51,7 +52,7 @@ export function mapPatient(ctx: MapContext, x1: Row, facilityRef: Reference): Re
   if (x1.MA_QUOCTICH) extension.push({ url: 'http://hl7.org/fhir/StructureDefinition/patient-nationality', extension: [{ url: 'code', valueCodeableConcept: vnConcept('vn-nationality', x1.MA_QUOCTICH) }] });
 
   // HO_TEN (full name): Vietnamese order is family name first
-  const words = (x1.HO_TEN ?? '').split(/\s+/).filter(Boolean);
+  const words = splitWords(x1.HO_TEN ?? '');
   // GIOI_TINH (sex) → AdministrativeGender
   const gender = translated('vn-gioi-tinh-to-administrative-gender', 'vn-claim-gioi-tinh', x1.GIOI_TINH ?? '').target?.code as Patient['gender'];
   // DIA_CHI (address text) with MATINH/MAHUYEN/MAXA_CU_TRU (province/district/commune codes)

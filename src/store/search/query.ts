@@ -1,5 +1,5 @@
 import { isResourceType } from '../../fhir/definitions';
-import { badRequest, FhirError, issue } from '../../fhir/outcome';
+import { badRequest, FhirError, issue, type Issue } from '../../fhir/outcome';
 import { searchParam, searchParamsFor, type SearchParam } from '../../fhir/search-parameters';
 
 /**
@@ -36,6 +36,8 @@ export interface SearchQuery {
   criteria: Criterion[];
   sort: SortKey[];
   count: number;
+  /** The `_count` asked for when it was more than MAX_COUNT (count is then MAX_COUNT). */
+  countAsked?: number;
   offset: number;
   total: 'none' | 'estimate' | 'accurate';
   summary?: 'true' | 'false' | 'count' | 'data' | 'text';
@@ -48,6 +50,11 @@ export interface SearchQuery {
 
 export const DEFAULT_COUNT = 20;
 export const MAX_COUNT = 1000;
+
+/** The warning a page carries when `_count` asked for more than one page may hold. */
+export function countReducedIssue(asked: number): Issue {
+  return issue('warning', 'informational', `_count=${asked} is more than the largest page (${MAX_COUNT}); ${MAX_COUNT} per page were returned`, '_count');
+}
 const RESULT_PARAMS = new Set(['_sort', '_count', '_offset', '_total', '_summary', '_elements', '_include', '_revinclude', '_include:iterate', '_revinclude:iterate', '_format', '_pretty', '_contained', '_containedType']);
 const PREFIXES = new Set<Prefix>(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
 const MODIFIERS: Record<string, Set<string>> = {
@@ -143,6 +150,7 @@ function parseResultParam(q: SearchQuery, name: string, value: string): void {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0) throw badRequest(`_count must be a non-negative integer`, '_count');
       q.count = Math.min(n, MAX_COUNT);
+      if (n > MAX_COUNT) q.countAsked = n;
       return;
     }
     case '_offset': {

@@ -82,7 +82,8 @@ function paramSql(sp: SearchParam, modifier: string | undefined, values: string[
       return exists('string', sp, p, alias, (x) =>
         or(values.map((raw) => {
           const v = unescapeValue(raw);
-          if (modifier === 'exact') return `${x}.exact = ${p.add(v)}`;
+          // Whole values only: an empty value would otherwise hit the word rows (exact = '').
+          if (modifier === 'exact') return v ? `${x}.exact = ${p.add(v)}` : 'false';
           const n = LIKE_ESCAPE(normalizeText(v));
           return modifier === 'contains' ? `${x}.norm LIKE ${p.add(`%${n}%`)}` : `${x}.norm LIKE ${p.add(`${n}%`)}`;
         })),
@@ -231,7 +232,8 @@ function numberCond(raw: string, col: string, p: Params): string {
 }
 
 const SORT_COLUMN: Record<string, [table: string, asc: string, desc: string]> = {
-  string: ['string', 'min(s.norm)', 'max(s.norm)'],
+  // Whole values only: the word rows of a name (exact = '') would sort "Thị Thu Hương" under "huong".
+  string: ['string', "min(s.norm) FILTER (WHERE s.exact <> '')", "max(s.norm) FILTER (WHERE s.exact <> '')"],
   token: ['token', 'min(s.code)', 'max(s.code)'],
   date: ['date', 'min(s.lo)', 'max(s.hi)'],
   number: ['number', 'min(s.value)', 'max(s.value)'],
