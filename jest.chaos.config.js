@@ -10,4 +10,6 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   testTimeout: 180000,
   maxWorkers: 1,
+  // A scenario may leave a socket to a killed or paused process half-open; do not wait for it.
+  forceExit: true,
 };
