@@ -114,7 +114,7 @@ describe('PostgreSQL stopped and paused under write load', () => {
     await load;
 
     const died = gw.exit();
-    const why = died ? gw.stderrTail().trim().split('\n').find((l) => /^\w*Error: /.test(l)) ?? died : '';
+    const why = died ? gw.stderrTail().trim().split('\n').find((l) => /^\s*\w*Error: /.test(l))?.trim() ?? died : '';
     if (died) gw = await start(); // to count what the dead process had acknowledged
     const settled = await eventually(async () => (await messageCount(gw.url, 'received')) === 0, RECOVERY_MS);
     const stuck = settled ? 0 : await messageCount(gw.url, 'received');
