@@ -40,7 +40,7 @@ export async function startChildGateway(env: Record<string, string>, opts: { rea
     resolve();
   }));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (ended !== undefined) throw new Error(`gateway process exited (${ended}): ${tail.trim().split('\n').pop() ?? ''}`);
     const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
