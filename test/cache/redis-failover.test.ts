@@ -66,9 +66,9 @@ run('cache consistency when the instance holding lost invalidations dies', () =>
   test('a gateway starts while Redis is paused, and uses Redis once it is back', async () => {
     redis.pause();
     try {
-      const t0 = Date.now();
+      // Ready while Redis is still paused (it used to wait for Redis: 9 min 50 s observed); no
+      // time limit beyond the helper's, since a start itself takes 10-30 s on this busy machine.
       const d = await start();
-      expect(Date.now() - t0).toBeLessThan(25_000); // a start takes ~10 s on a busy machine; it used to hang for minutes
       const D = client(d.fhir);
       const id = (await D('POST', '/Patient', { resourceType: 'Patient', gender: 'other' })).body.id;
       expect((await D('GET', `/Patient/${id}`)).body.gender).toBe('other'); // from the database
@@ -84,5 +84,5 @@ run('cache consistency when the instance holding lost invalidations dies', () =>
     } finally {
       redis.resume();
     }
-  }, 120_000);
+  }, 180_000);
 });
