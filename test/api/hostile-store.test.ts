@@ -4,7 +4,7 @@ import { client, type Call } from '../helpers/http';
 import { startTestGateway, STORES, type TestGateway } from '../helpers/gateway';
 
 /** Input the store cannot take, or that would cost it without bound: a 4xx saying where, never a 500. */
-describe.each(STORES)('hostile input to the REST writes and searches (%s)', (store) => {
+describe.each(STORES)('hostile input to REST writes, and query cost limits (%s)', (store) => {
   let gw: TestGateway;
   let call: Call;
   beforeAll(async () => {
@@ -60,18 +60,8 @@ describe.each(STORES)('hostile input to the REST writes and searches (%s)', (sto
       expect(t.status).toBe(400);
     }
   });
-});
 
-/** Searches and conditions are bounded before they reach the store: 400 `too-costly` naming the limit. */
-describe.each(STORES)('query cost limits (%s)', (store) => {
-  let gw: TestGateway;
-  let call: Call;
-  beforeAll(async () => {
-    gw = await startTestGateway(store);
-    call = client(gw.fhir);
-  });
-  afterAll(() => gw.stop());
-
+  // Searches and conditions are bounded before they reach the store: 400 `too-costly` naming the limit.
   const tooCostly = (r: { status: number; body: any }, limit: string) => {
     expect(r.status).toBe(400);
     expect(r.body.issue[0].code).toBe('too-costly');
