@@ -29,6 +29,28 @@ export interface Config {
   dicomWadoRsBase?: string;
   /** Seconds a cached read stays valid even without an invalidation (a safety net, not the mechanism). */
   cacheTtlSeconds: number;
+  /** Insurance card lookup (`Coverage/$lookup`): the VSS portal account and the lookup cache. */
+  lookup: LookupConfig;
+}
+
+export interface LookupConfig {
+  /** VSS_BASE_URL; without it lookups answer from the Coverage resources the gateway holds. */
+  vssBaseUrl?: string;
+  vssUsername: string;
+  vssPassword: string;
+  /** The staff member the portal records as doing the lookup (hoTenCb, cccdCb; mandatory since 08/2024). */
+  officerName: string;
+  officerCccd: string;
+  /** Production portals take both; the history endpoint takes form only. */
+  body: 'json' | 'form';
+  /** Whole budget of one portal call (token, retries, history included). */
+  timeoutMs: number;
+  /** Portal calls in flight at once, across all facilities. */
+  maxConcurrent: number;
+  freshSeconds: number;
+  staleSeconds: number;
+  /** LOOKUP_CACHE_KEY: 32 bytes (64 hex digits or base64); encrypts cached card data in Redis. */
+  cacheKey?: Buffer;
 }
 
 function int(v: string | undefined, fallback: number, name: string): number {
@@ -72,5 +94,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hl7: json<Hl7SourceConfig>(env.HL7_CONFIG, 'HL7_CONFIG') ?? {},
     dicomWadoRsBase: env.DICOM_WADO_RS_BASE || undefined,
     cacheTtlSeconds: int(env.CACHE_TTL_SECONDS, 300, 'CACHE_TTL_SECONDS'),
+    lookup: {
+      vssBaseUrl: env.VSS_BASE_URL || undefined,
+      vssUsername: env.VSS_USERNAME ?? '',
+      vssPassword: env.VSS_PASSWORD ?? '',
+      officerName: env.VSS_OFFICER_NAME ?? '',
+      officerCccd: env.VSS_OFFICER_CCCD ?? '',
+      body: vssBody(env.VSS_BODY),
+      timeoutMs: int(env.VSS_TIMEOUT_MS, 3000, 'VSS_TIMEOUT_MS'),
+      maxConcurrent: int(env.VSS_MAX_CONCURRENT, 10, 'VSS_MAX_CONCURRENT'),
+      freshSeconds: int(env.LOOKUP_FRESH_SECONDS, 6 * 3600, 'LOOKUP_FRESH_SECONDS'),
+      staleSeconds: int(env.LOOKUP_STALE_SECONDS, 7 * 86400, 'LOOKUP_STALE_SECONDS'),
+      cacheKey: cacheKey(env.LOOKUP_CACHE_KEY),
+    },
   };
+}
+
+function vssBody(v: string | undefined): 'json' | 'form' {
+  if (v === undefined || v === '' || v === 'json') return 'json';
+  if (v === 'form') return 'form';
+  throw new Error('VSS_BODY must be json or form');
+}
+
+function cacheKey(v: string | undefined): Buffer | undefined {
+  if (!v) return undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  if (key.length !== 32) throw new Error('LOOKUP_CACHE_KEY must be 32 bytes: 64 hex digits or base64');
+  return key;
 }

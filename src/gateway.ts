@@ -21,6 +21,9 @@ import { Repository } from './store/repository';
 import { hasCodeSystem } from './fhir/conceptmap';
 import { searchParamsFor } from './fhir/search-parameters';
 import { validateResource, warmUpValidator } from './validation';
+import { openLookupCache } from './lookup/cache';
+import { CardLookupService } from './lookup/service';
+import { VssClient } from './lookup/vss-client';
 
 /** A running gateway: its parts, for tests and the CLI, and a way to stop it cleanly. */
 export interface Gateway {
@@ -48,6 +51,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
   searchParamsFor('Patient');
   hasCodeSystem('http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn'); // loads profiles/ for the mappers
   const bundles = new BundleProcessor(resources);
+  const lookupCache = await openLookupCache(config.redisUrl, config.lookup.cacheKey);
+  const { vssBaseUrl, ...vss } = config.lookup;
+  const lookup = new CardLookupService({ ...(vssBaseUrl ? { client: new VssClient({ ...vss, baseUrl: vssBaseUrl }) } : {}), cache: lookupCache, resources, config: config.lookup, log });
   const messages = new MessageLog(db);
   const intake = new Intake(
     messages,
@@ -66,6 +72,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const app = createApp({
     resources,
     bundles,
+    lookup,
     log,
     metrics,
     bodyLimit: config.bodyLimit,
@@ -106,6 +113,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
         server.closeAllConnections();
       });
       await cache.close();
+      await lookupCache.close();
       await db.close();
     },
   };
