@@ -113,7 +113,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
         server.closeAllConnections();
       });
       await cache.close();
-      await lookupCache.close();
+      await lookup.close();
       await db.close();
     },
   };

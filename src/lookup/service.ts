@@ -38,6 +38,11 @@ export class CardLookupService {
     private readonly deps: { client?: VssClient; cache: LookupCache; resources: ResourceService; config: LookupConfig; log: Logger },
   ) {}
 
+  async close(): Promise<void> {
+    this.deps.client?.close();
+    await this.deps.cache.close();
+  }
+
   async lookup(q: LookupQuery): Promise<LookupResult> {
     const { client, cache, config } = this.deps;
     if (!client) return this.local(q);

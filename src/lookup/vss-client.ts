@@ -84,9 +84,11 @@ export class VssClient {
   private tokenFlight: Promise<Token> | undefined;
   private readonly policy;
   private readonly passwordHash: string;
+  private readonly agents: Agent[];
 
   constructor(private readonly opts: VssClientOptions) {
     this.passwordHash = md5Upper(opts.vssPassword);
+    this.agents = [new Agent({ keepAlive: true, maxSockets: opts.maxConcurrent * 2 }), new HttpsAgent({ keepAlive: true, maxSockets: opts.maxConcurrent * 2 })];
     this.http = axios.create({
       baseURL: opts.baseUrl.replace(/\/$/, ''),
       responseType: 'text',
@@ -94,16 +96,22 @@ export class VssClient {
       validateStatus: () => true,
       maxRedirects: 0,
       maxContentLength: 5 * 1024 * 1024,
-      httpAgent: new Agent({ keepAlive: true, maxSockets: opts.maxConcurrent * 2 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: opts.maxConcurrent * 2 }),
+      httpAgent: this.agents[0],
+      httpsAgent: this.agents[1],
     });
     // Outermost first: the whole budget (queueing included), then the bulkhead, the breaker, the retries.
     this.policy = wrap(
       timeout(opts.timeoutMs, TimeoutStrategy.Aggressive),
       bulkhead(opts.maxConcurrent, 10_000),
       circuitBreaker(handleWhen(failing), { halfOpenAfter: opts.breakerPauseMs ?? 10_000, breaker: new ConsecutiveBreaker(opts.breakerFailures ?? 5) }),
-      retry(handleWhen(retryable), { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 400 }) }),
+      // One retry (maxAttempts counts retries): a second failure inside the budget is as good as a verdict.
+      retry(handleWhen(retryable), { maxAttempts: 1, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 400 }) }),
     );
+  }
+
+  /** Drops the kept-alive connections to the portal. */
+  close(): void {
+    for (const a of this.agents) a.destroy();
   }
 
   /** The card (and with `history` its visits), or a PortalError / PortalConfigError. */

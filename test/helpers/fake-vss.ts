@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { loadConfig, type LookupConfig } from '../../src/config';
 
 /**
  * A stand-in for the VSS insurance portal on loopback, speaking the protocol of
@@ -174,7 +175,8 @@ function visits(p: FakePerson) {
   ];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Unref'd: a slow answer still pending when a test ends must not keep the process alive.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /** A person with a card in force, numbered so tests and benchmarks can make many. */
 export function person(n: number, over: Partial<FakePerson> = {}): FakePerson {
@@ -192,6 +194,24 @@ export function person(n: number, over: Partial<FakePerson> = {}): FakePerson {
     gtTheDen: '31/12/2026',
     maKV: 'K2',
     ngayDu5Nam: '01/01/2024',
+    ...over,
+  };
+}
+
+export const TIMEOUT_MS = 800;
+
+/** The gateway's lookup settings for the fake: its account, a short time budget, 1 s freshness. */
+export function lookupConfig(url: string | undefined, over: Partial<LookupConfig> = {}): LookupConfig {
+  return {
+    ...loadConfig({}).lookup,
+    ...(url ? { vssBaseUrl: url } : {}),
+    vssUsername: FAKE_USER,
+    vssPassword: FAKE_PASSWORD,
+    officerName: 'Trần Văn Bình',
+    officerCccd: '079085000123',
+    timeoutMs: TIMEOUT_MS,
+    freshSeconds: 1,
+    staleSeconds: 3600,
     ...over,
   };
 }
