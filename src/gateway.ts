@@ -112,8 +112,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await cache.close();
       await lookup.close();
+      await cache.close();
       await db.close();
     },
   };

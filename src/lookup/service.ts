@@ -33,12 +33,15 @@ function age(seconds: number): string {
  */
 export class CardLookupService {
   private readonly inflight = new Map<string, Promise<CachedAnswer>>();
+  private readonly pending = new Map<string, AnyResource>();
+  private writing: Promise<void> | undefined;
 
   constructor(
     private readonly deps: { client?: VssClient; cache: LookupCache; resources: ResourceService; config: LookupConfig; log: Logger },
   ) {}
 
   async close(): Promise<void> {
+    await this.flush();
     this.deps.client?.close();
     await this.deps.cache.close();
   }
@@ -77,7 +80,8 @@ export class CardLookupService {
       p = (async () => {
         const answer = await client.lookup(q);
         const entry = { answer, fetchedAt: Date.now() };
-        await Promise.all([this.deps.cache.put(key, entry, this.deps.config.staleSeconds), this.keep(q, answer)]);
+        this.keep(q, answer);
+        await this.deps.cache.put(key, entry, this.deps.config.staleSeconds);
         return entry;
       })().finally(() => this.inflight.delete(k));
       this.inflight.set(k, p);
@@ -85,18 +89,44 @@ export class CardLookupService {
     return p;
   }
 
-  /** The card as Coverage (with its Patient and branch), upserted by deterministic id, so summaries and claims see it. */
-  private async keep(q: LookupQuery, answer: PortalAnswer): Promise<void> {
+  /**
+   * The card as Coverage (with its Patient and branch), upserted by deterministic id through the
+   * write road, so summaries and claims see it. Written after the answer, in batches: the
+   * reception desk does not wait for the store, and many lookups share one transaction.
+   */
+  private keep(q: LookupQuery, answer: PortalAnswer): void {
     const res = cardResources(q, answer.card, inForce(outcomeOf(answer.card.maKetQua)) ? 'active' : 'cancelled');
     if (res.coverages.length === 0) return;
-    try {
-      const all = [res.payor, res.patient, ...res.coverages].filter((r): r is NonNullable<typeof r> => !!r) as unknown as AnyResource[];
-      const writes = all.map((r) => ({ method: 'update' as const, resourceType: r.resourceType, id: r.id!, resource: this.deps.resources.prepare(r, WRITE_CONTEXT).resource }));
-      await this.deps.resources.commit(writes);
-    } catch (e) {
-      // The answer still goes out; the card is kept at the next lookup.
-      this.deps.log.warn({ status: (e as FhirError).status, resourceType: 'Coverage' }, 'could not keep the looked-up card');
-    }
+    for (const r of [res.payor, res.patient, ...res.coverages]) if (r) this.pending.set(`${r.resourceType}/${r.id}`, r as unknown as AnyResource);
+    this.drain();
+  }
+
+  private drain(): void {
+    if (this.writing) return;
+    this.writing = (async () => {
+      while (this.pending.size > 0) {
+        const batch = [...this.pending.values()].slice(0, 300);
+        for (const r of batch) this.pending.delete(`${r.resourceType}/${r.id}`);
+        const writes = [];
+        for (const r of batch) {
+          try {
+            writes.push({ method: 'update' as const, resourceType: r.resourceType, id: r.id!, resource: this.deps.resources.prepare(r, WRITE_CONTEXT).resource });
+          } catch (e) {
+            this.deps.log.warn({ status: (e as FhirError).status, resourceType: r.resourceType }, 'a looked-up card did not pass validation');
+          }
+        }
+        // The answer went out already; a card not kept now is kept at its next lookup.
+        await this.deps.resources.commit(writes).catch((e: unknown) => this.deps.log.warn({ status: (e as FhirError).status, resources: writes.length }, 'could not keep looked-up cards'));
+      }
+    })().finally(() => {
+      this.writing = undefined;
+      if (this.pending.size > 0) this.drain();
+    });
+  }
+
+  /** Resolves once every looked-up card so far is in the store. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
   }
 
   private answer(q: LookupQuery, entry: CachedAnswer, ageSeconds: number | undefined, notes: Issue[]): LookupResult {

@@ -17,6 +17,16 @@ const of = <T>(b: Bundle, type: string): T[] => (b.entry ?? []).map((e) => e.res
 const eligibility = (b: Bundle) => b.entry![0]!.resource as CoverageEligibilityResponse;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Cards are kept after the answer goes out: search until the card is there. */
+async function kept(call: Call, card: string): Promise<Coverage[]> {
+  for (let i = 0; i < 100; i++) {
+    const r = await call('GET', `/Coverage?identifier=${SID}/insurance_number|${card}`);
+    if (r.body.entry?.length) return r.body.entry.map((e: { resource: Coverage }) => e.resource);
+    await sleep(50);
+  }
+  return [];
+}
+
 let n = 0;
 /** A new person for each test, so answers cached by one test never serve another. */
 const fresh = (fake: FakeVss, over: Partial<FakePerson> = {}) => {
@@ -81,12 +91,14 @@ describe('Coverage/$lookup against the VSS portal (fake on loopback, JSON bodies
     ]));
     expect(fake.formats).toEqual(['lookup:json']);
     // Kept through the write road: searchable, with the same deterministic id.
-    const s = await call('GET', `/Coverage?identifier=${SID}/insurance_number|${p.maThe}`);
-    expect(s.body.entry.map((e: { resource: Coverage }) => e.resource.id)).toEqual([cov!.id]);
-    expect(s.body.entry[0].resource.meta.source).toBe('urn:fhir-gateway:vss-lookup:vss');
+    const stored = await kept(call, p.maThe);
+    expect(stored.map((c) => c.id)).toEqual([cov!.id]);
+    expect(stored[0]!.meta!.source).toBe('urn:fhir-gateway:vss-lookup:vss');
+    expect((await call('GET', `/Patient/${pat!.id}`)).body.identifier).toEqual(pat!.identifier);
     const again = await call('GET', q(p, 'card'));
     expect(again.status).toBe(200);
-    expect((await call('GET', `/Coverage?identifier=${SID}/insurance_number|${p.maThe}`)).body.entry).toHaveLength(1);
+    await sleep(300);
+    expect(await kept(call, p.maThe)).toHaveLength(1);
   });
 
   it('card code and BHXH number work too; the token is reused; a fresh answer comes from the cache with an Age header', async () => {
@@ -154,8 +166,7 @@ describe('Coverage/$lookup against the VSS portal (fake on loopback, JSON bodies
     const p = fresh(fake);
     fake.codes.set(p.maThe, '010');
     await call('GET', q(p));
-    const kept = await call('GET', `/Coverage?identifier=${SID}/insurance_number|${p.maThe}`);
-    expect(kept.body.entry[0].resource.status).toBe('cancelled');
+    expect((await kept(call, p.maThe))[0]!.status).toBe('cancelled');
     // Unknown person: no card to show, still an answer.
     const nobody = await call('GET', '/Coverage/$lookup?identifier=079199999999&name=Ai%20Do&birthdate=1990');
     expect(eligibility(nobody.body).insurance![0]).toEqual({ coverage: { identifier: { system: `${SID}/national_id`, value: '079199999999' } }, inforce: false });
