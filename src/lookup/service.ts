@@ -61,7 +61,9 @@ export class CardLookupService {
         throw new FhirError(502, [issue('error', 'exception', `${e.message}: the gateway's portal account is not accepted. The operator must fix VSS_USERNAME / VSS_PASSWORD and the officer registered with VSS (VSS_OFFICER_NAME, VSS_OFFICER_CCCD).`)]);
       }
       const why = e instanceof PortalError ? e.message : 'the portal call failed';
-      this.deps.log.warn({ failure: e instanceof PortalError ? e.kind : 'unknown' }, 'insurance portal lookup failed');
+      const kind = e instanceof PortalError ? e.kind : 'unknown';
+      // While the circuit is open every lookup would say so; the failures that opened it were logged.
+      this.deps.log[kind === 'circuit-open' ? 'debug' : 'warn']({ failure: kind }, 'insurance portal lookup failed');
       if (cached && ageOf(cached) < config.staleSeconds) {
         const a = ageOf(cached);
         const notes = [issue('warning', 'transient', `Stale answer: the insurance portal could not answer (${why}); this is the portal's answer of ${new Date(cached.fetchedAt).toISOString()}, ${age(a)} old, from the gateway's cache.`)];
