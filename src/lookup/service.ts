@@ -18,6 +18,7 @@ export interface LookupResult {
 
 /** Where the kept cards are written from: the portal, through the same road as every write. */
 const WRITE_CONTEXT = { facility: 'vss', feed: 'vss-lookup' };
+const KEEP_LINGER_MS = 200;
 
 function age(seconds: number): string {
   if (seconds < 120) return `${Math.round(seconds)} s`;
@@ -107,6 +108,9 @@ export class CardLookupService {
     if (this.writing) return;
     this.writing = (async () => {
       while (this.pending.size > 0) {
+        // Linger so that the cards of many lookups share one transaction and its fixed cost
+        // (measured: 3 resources ~40 ms, 33 resources ~140 ms on the embedded store).
+        await new Promise((r) => setTimeout(r, KEEP_LINGER_MS));
         const batch = [...this.pending.values()].slice(0, 300);
         for (const r of batch) this.pending.delete(`${r.resourceType}/${r.id}`);
         const writes = [];
@@ -118,7 +122,7 @@ export class CardLookupService {
           }
         }
         // The answer went out already; a card not kept now is kept at its next lookup.
-        await this.deps.resources.commit(writes).catch((e: unknown) => this.deps.log.warn({ status: (e as FhirError).status, resources: writes.length }, 'could not keep looked-up cards'));
+        if (writes.length) await this.deps.resources.commit(writes).catch((e: unknown) => this.deps.log.warn({ status: (e as FhirError).status, resources: writes.length }, 'could not keep looked-up cards'));
       }
     })().finally(() => {
       this.writing = undefined;
