@@ -117,7 +117,7 @@ async function main() {
     await fake.stop();
     await cannon(stale.gw.url + path(cached), 2); // the breaker opens in the first requests
     const down = await cannon(stale.gw.url + path(cached));
-    // A Redis read slower than its 250 ms bound is a miss, and with the portal down a 503: counted, not hidden.
+    // A Redis read slower than its 500 ms bound is a miss, and with the portal down a 503: counted, not hidden.
     console.log(`portal down, cache warm (stale answers): ${round(down.requests.average)} req/s, p50 ${down.latency.p50} ms, p99 ${down.latency.p99} ms, non-2xx ${down.non2xx}`);
 
     // 4. Portal hanging, nothing cached: 503 within the budget (the breaker opens after a few).

@@ -70,7 +70,8 @@ export class RedisLookupCache implements LookupCache {
   constructor(
     url: string,
     private readonly secret: Buffer | undefined,
-    private readonly commandTimeoutMs = 250,
+    // Longer than the read cache's 250 ms: a miss here costs a portal call of seconds, or a 503 when it is down.
+    private readonly commandTimeoutMs = 500,
   ) {
     this.client = createClient({
       url,
