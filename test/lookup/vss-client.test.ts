@@ -41,7 +41,7 @@ const query = (p: FakePerson) => parseLookupQuery(p.cccd, p.hoTen, '1985-03-15')
 
 describe('VSS client (against the fake portal over HTTP)', () => {
   it('fetches one token for many concurrent first lookups, and sends the password as upper-case MD5', async () => {
-    const c = mk(options());
+    const c = mk(options({ timeoutMs: 10_000 })); // a cold first call on a loaded machine; timing is not the point here
     const ps = Array.from({ length: 8 }, someone);
     const answers = await Promise.all(ps.map((p) => c.lookup(query(p))));
     expect(answers.map((a) => a.card.maKetQua)).toEqual(Array(8).fill('000'));
@@ -64,7 +64,7 @@ describe('VSS client (against the fake portal over HTTP)', () => {
   });
 
   it('the bulkhead bounds portal calls in flight', async () => {
-    const c = mk(options({ maxConcurrent: 3, timeoutMs: 3000 }));
+    const c = mk(options({ maxConcurrent: 3, timeoutMs: 10_000 }));
     fake.latencyMs = 100;
     const ps = Array.from({ length: 12 }, someone);
     const answers = await Promise.all(ps.map((p) => c.lookup(query(p))));
