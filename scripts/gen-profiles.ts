@@ -73,6 +73,14 @@ const CSST_CONCEPTS: Json[] = [
   ['SP', 'SpO2', 'oxygen saturation, %'], ['HL', 'Cấp hộ lý', 'nursing care level'], ['CN', 'Cân nặng', 'weight, kg (XML1 CAN_NANG)'],
 ].map(([code, display, en]) => ({ code, display, designation: [{ language: 'en', value: en }] }));
 
+const LOOKUP_OUTCOMES: Json[] = [
+  ['in-force', 'Card in force'],
+  ['in-force-check-papers', 'Card in force; check the ID papers (card managed by the MoD / MPS branch)'],
+  ['not-in-force', 'Card not in force or not matching the person'],
+  ['gateway-configuration', 'The gateway\'s portal account or officer is not accepted: fix the configuration'],
+  ['upstream-failure', 'The portal could not answer'],
+].map(([code, display]) => ({ code, display }));
+
 /** VN Core already publishes the ethnic-group CodeSystem; keep its canonical. */
 const ETHNIC_CS = `${CS}/vn-core-race`;
 
@@ -186,7 +194,17 @@ const SNOMED = 'http://snomed.info/sct';
 
 function conceptMaps(): Json[] {
   const amb = (s: string, comment?: string): MapRow => ({ source: s, target: 'AMB', display: 'ambulatory', equivalence: 'wider', comment });
+  const outcome = (target: string, codes: string[], comment?: string): MapRow[] => codes.map((source) => ({ source, target, equivalence: 'wider', comment }));
   return [
+    // Vendors treat 003/010/05x/06x/070/11x/12x/130 as "invalid card" (reference §5.3).
+    conceptMap('vn-vss-card-lookup-result-to-outcome', 'VSS maKetQua → what the gateway answers', `${CS}/vn-vss-card-lookup-result`, `${CS}/vn-vss-card-lookup-outcome`, [
+      ...outcome('in-force', ['000', '004']),
+      ...outcome('in-force-check-papers', ['001', '002']),
+      ...outcome('not-in-force', ['003', '010', '050', '051', '052', '053', '060', '061', '070', '110', '120', '121', '122', '123', '124', '130']),
+      ...outcome('gateway-configuration', ['054', '055', '401']),
+      ...outcome('gateway-configuration', ['205'], 'the portal rejected the format of the parameters the gateway sent'),
+      ...outcome('upstream-failure', ['100', '101']),
+    ]),
     conceptMap('vn-gioi-tinh-to-administrative-gender', 'GIOI_TINH → AdministrativeGender', `${CS}/vn-claim-gioi-tinh`, 'http://hl7.org/fhir/administrative-gender', [
       { source: '1', target: 'male', display: 'Male' },
       { source: '2', target: 'female', display: 'Female' },
@@ -358,6 +376,8 @@ function structureDefinitions(): Json[] {
     simpleExtension('vn-visit-entitlement', 'Visit entitlement (MA_DOITUONG_KCB)', ['Encounter'], 'Coding'),
     simpleExtension('vn-registered-facility', 'Registered primary-care facility on the card (MA_DKBD)', ['Coverage'], 'Reference', undefined, `${SD}/vn-organization`),
     simpleExtension('vn-issuing-province', 'Province that issued the card (characters 4–5 of the card code)', ['Coverage'], 'Coding'),
+    simpleExtension('vn-five-years-continuous', 'Date from which the card holder has five consecutive years of cover (ngayDu5Nam)', ['Coverage'], 'date'),
+    simpleExtension('vn-living-area', 'Living-area code printed on the card (maKV / MA_KHUVUC)', ['Coverage'], 'Coding', `${VS}/vn-claim-ma-khuvuc`),
     ...([['insured', 'Amount within insurance scope (THANH_TIEN_BH / T_TONGCHI_BH)'], ['payable', 'Amount claimed from VSS (T_BHTT)'], ['copay', 'Patient co-payment within scope (T_BNCCT)'], ['self-pay', 'Patient self-pay outside scope (T_BNTT)']] as const)
       .map(([kind, title]) => simpleExtension(`vn-claim-amount-${kind}`, title, ['Claim', 'Claim.item'], 'Money')),
     adminUnitExtension(),
@@ -500,9 +520,16 @@ export function buildProfiles(corporaDir: string): Map<string, string> {
   for (const [key, { id, title }] of Object.entries(CLAIM_TABLES)) {
     const t = tables[key];
     if (!t) throw new Error(`vn-code-tables.json has no table ${key}`);
-    resources.push(codeSystem(id, title, tableConcepts(t.values), { description: `Source: ${t.source}. Confidence: ${t.confidence}.` }));
+    const concepts = tableConcepts(t.values);
+    // The benefit level's share paid by the fund, as a number a Coverage can carry ("95%" → 95).
+    const extra = id === 'vn-bhyt-benefit-level' ? { property: [{ code: 'percentage', description: 'Share of the covered cost paid by the fund, in percent', type: 'integer' }] } : {};
+    if (id === 'vn-bhyt-benefit-level') for (const c of concepts) c.property = [{ code: 'percentage', valueInteger: Number(/^(\d+)%/.exec(c.display as string)![1]) }];
+    resources.push(codeSystem(id, title, concepts, { description: `Source: ${t.source}. Confidence: ${t.confidence}.`, ...extra }));
     resources.push(valueSetAll(id, title, `${CS}/${id}`));
   }
+  resources.push(codeSystem('vn-vss-card-lookup-outcome', 'What the gateway makes of a VSS card lookup result', LOOKUP_OUTCOMES, {
+    description: 'Groups the portal\'s maKetQua codes by what the gateway answers: the card is in force, in force but the ID papers must be checked, not in force, the gateway\'s own portal account is misconfigured, or the portal failed.',
+  }), valueSetAll('vn-vss-card-lookup-outcome', 'VSS card lookup outcome', `${CS}/vn-vss-card-lookup-outcome`));
   // Card groups (first two characters of the card code) with the benefit levels they are issued at.
   const groups = (tables.BHYT_CARD_OBJECT_CODE_BY_DIGIT as unknown as { source: string; confidence: string; values: Record<string, string[]> });
   const levels = new Map<string, string[]>();

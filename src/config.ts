@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Hl7SourceConfig } from './ingest/hl7v2/config';
 import type { SearchLimits } from './store/search/query';
+import { loadSecurityConfig, type SecurityConfig } from './auth/config';
+import { DEFAULT_WEIGHTS, type MatchWeights } from './mpi/score';
 
 /** Accepts `10mb`, `512kb`, or a byte count. */
 export function parseSize(v: string): number {
@@ -95,14 +97,80 @@ const schema = z.object({
   /** Host header values trusted to name the gateway in links when BASE_URL is unset (comma-separated). */
   allowedHosts: fromEnv('ALLOWED_HOSTS', z.string().default('').transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))),
   ingestMaxAttempts: fromEnv('INGEST_MAX_ATTEMPTS', uint().refine((n) => n >= 1, 'must be at least 1').default(5)),
+  // Insurance card lookup (`Coverage/$lookup`): the VSS portal account and the lookup cache.
+  /** Without it lookups answer from the Coverage resources the gateway holds. */
+  vssBaseUrl: fromEnv('VSS_BASE_URL', url(['http', 'https']).optional()),
+  vssUsername: fromEnv('VSS_USERNAME', z.string().default('')),
+  vssPassword: fromEnv('VSS_PASSWORD', z.string().default('')),
+  /** The staff member the portal records as doing the lookup (hoTenCb, cccdCb; mandatory since 08/2024). */
+  vssOfficerName: fromEnv('VSS_OFFICER_NAME', z.string().default('')),
+  vssOfficerCccd: fromEnv('VSS_OFFICER_CCCD', z.string().default('')),
+  /** Production portals take both; the history endpoint takes form only. */
+  vssBody: fromEnv('VSS_BODY', z.enum(['json', 'form']).default('json')),
+  /** Whole budget of one portal call (token, retries, history included). */
+  vssTimeoutMs: fromEnv('VSS_TIMEOUT_MS', uint().default(3000)),
+  /** Portal calls in flight at once, across all facilities. */
+  vssMaxConcurrent: fromEnv('VSS_MAX_CONCURRENT', uint().refine((n) => n >= 1, 'must be at least 1').default(10)),
+  lookupFreshSeconds: fromEnv('LOOKUP_FRESH_SECONDS', uint().default(6 * 3600)),
+  lookupStaleSeconds: fromEnv('LOOKUP_STALE_SECONDS', uint().default(7 * 86400)),
+  /** 32 bytes (64 hex digits or base64); encrypts cached card data in Redis. */
+  lookupCacheKey: fromEnv('LOOKUP_CACHE_KEY', z.string().optional().transform((v, ctx) => {
+    if (!v) return undefined;
+    const key = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+    if (key.length === 32) return key;
+    ctx.addIssue({ code: 'custom', message: 'must be 32 bytes: 64 hex digits or base64' });
+    return z.NEVER;
+  })),
+  // Master patient index (src/mpi/).
+  /** Match Patients on every write and keep a Person per individual (`off` turns it off). */
+  mpi: fromEnv('MPI', z.enum(['on', 'off']).default('on').transform((v) => v === 'on')),
+  /** Fellegi–Sunter weights and thresholds, merged over the defaults. */
+  mpiWeights: fromEnv('MPI_WEIGHTS', json<Partial<MatchWeights>>().default({}).transform((w): MatchWeights => ({ ...DEFAULT_WEIGHTS, ...w }))),
 });
 
 type Settings = z.output<typeof schema>;
-export type Config = Settings & { searchLimits: SearchLimits };
+export type Config = Settings & {
+  searchLimits: SearchLimits;
+  lookup: LookupConfig;
+  /** AUTH, AUTH_CLIENTS_FILE, AUTH_SIGNING_KEY_FILE, AUTH_READ, AUDIT_QUEUE_MAX, RATE_LIMIT_*, CORS_ORIGINS, MLLP_TLS_* (src/auth/config.ts). */
+  security: SecurityConfig;
+};
+
+/** What the insurance lookup (src/lookup/) reads, grouped. */
+export interface LookupConfig {
+  vssBaseUrl?: string;
+  vssUsername: string;
+  vssPassword: string;
+  officerName: string;
+  officerCccd: string;
+  body: 'json' | 'form';
+  timeoutMs: number;
+  maxConcurrent: number;
+  freshSeconds: number;
+  staleSeconds: number;
+  cacheKey?: Buffer;
+}
 
 /** Settings several parts read together, grouped once here. */
-function derive(s: Settings): Config {
-  return { ...s, searchLimits: { maxParams: s.searchMaxParams, maxValues: s.searchMaxValues, maxChain: s.searchMaxChain, maxIncludes: s.searchMaxIncludes } };
+function derive(s: Settings, env: NodeJS.ProcessEnv): Config {
+  return {
+    ...s,
+    searchLimits: { maxParams: s.searchMaxParams, maxValues: s.searchMaxValues, maxChain: s.searchMaxChain, maxIncludes: s.searchMaxIncludes },
+    lookup: {
+      ...(s.vssBaseUrl ? { vssBaseUrl: s.vssBaseUrl } : {}),
+      vssUsername: s.vssUsername,
+      vssPassword: s.vssPassword,
+      officerName: s.vssOfficerName,
+      officerCccd: s.vssOfficerCccd,
+      body: s.vssBody,
+      timeoutMs: s.vssTimeoutMs,
+      maxConcurrent: s.vssMaxConcurrent,
+      freshSeconds: s.lookupFreshSeconds,
+      staleSeconds: s.lookupStaleSeconds,
+      ...(s.lookupCacheKey ? { cacheKey: s.lookupCacheKey } : {}),
+    },
+    security: loadSecurityConfig(env),
+  };
 }
 
 /** Reads and checks the environment; one error lists every variable that is wrong. */
@@ -110,7 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const shape = schema.shape as Record<string, z.ZodType>;
   const input = Object.fromEntries(Object.entries(shape).map(([key, s]) => [key, env[variables.get(s)!]]));
   const parsed = schema.safeParse(input);
-  if (parsed.success) return derive(parsed.data);
+  if (parsed.success) return derive(parsed.data, env);
   const lines = parsed.error.issues.map((i) => {
     const name = variables.get(shape[String(i.path[0])]!) ?? String(i.path[0]);
     return `  ${name}: ${i.message}`; // not the value: a URL can carry a password

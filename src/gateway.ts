@@ -27,6 +27,9 @@ import { Repository } from './store/repository';
 import { hasCodeSystem } from './fhir/conceptmap';
 import { searchParamsFor } from './fhir/search-parameters';
 import { MAPPED_POLICY, validateResource, warmUpValidator } from './validation';
+import { openLookupCache } from './lookup/cache';
+import { CardLookupService } from './lookup/service';
+import { VssClient } from './lookup/vss-client';
 
 /** A running gateway: its parts, for tests and the CLI, and a way to stop it cleanly. */
 export interface Gateway {
@@ -65,6 +68,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
   searchParamsFor('Patient');
   hasCodeSystem('http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn'); // loads profiles/ for the mappers
   const bundles = new BundleProcessor(resources);
+  const lookupCache = await openLookupCache(config.redisUrl, config.lookup.cacheKey);
+  const { vssBaseUrl, ...vss } = config.lookup;
+  const lookup = new CardLookupService({ ...(vssBaseUrl ? { client: new VssClient({ ...vss, baseUrl: vssBaseUrl }) } : {}), cache: lookupCache, resources, config: config.lookup, log });
   const rawDir = db.kind === 'embedded' ? rawFolder(config.dataDir) : undefined;
   const messages = new MessageLog(db, rawDir ? { dir: rawDir, threshold: RAW_FILE_THRESHOLD } : undefined);
   const intake = new Intake(
@@ -85,6 +91,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const app = createApp({
     resources,
     bundles,
+    lookup,
     log,
     metrics,
     bodyLimit: config.bodyLimit,
@@ -126,6 +133,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await lookup.close();
       await cache.close();
       await db.close();
       // An in-memory store's raw files go with it.

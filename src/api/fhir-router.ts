@@ -5,6 +5,7 @@ import { badRequest, FhirError, issue, toOperationOutcome } from '../fhir/outcom
 import { applySummary } from '../fhir/summary';
 import { findOperation } from '../operations';
 import { parseOperationInput, type OperationServices } from '../operations/operation';
+import type { CardLookupService } from '../lookup/service';
 import type { BundleProcessor } from '../service/bundle';
 import type { WriteContext } from '../service/provenance';
 import { checkId, checkType, parseQueryString, type ResourceService, type WriteOutcome } from '../service/resources';
@@ -18,6 +19,7 @@ import { parseXmlBody, requestFormat, sendResource } from './format';
 export interface FhirRouterDeps extends PublicBase {
   resources: ResourceService;
   bundles: BundleProcessor;
+  lookup?: CardLookupService;
   defaultFacility: string;
 }
 
@@ -138,7 +140,7 @@ function historyBundle(req: Request, deps: FhirRouterDeps, versions: StoredVersi
 export function fhirRouter(deps: FhirRouterDeps): express.Router {
   const r = express.Router();
   const { resources, bundles } = deps;
-  const services: OperationServices = { resources };
+  const services: OperationServices = { resources, ...(deps.lookup ? { lookup: deps.lookup } : {}) };
 
   const doSearch = async (req: Request, res: Response, type: string | undefined, params: RawParams) => {
     const strict = prefer(req).handling === 'strict';
@@ -162,12 +164,13 @@ export function fhirRouter(deps: FhirRouterDeps): express.Router {
 
   const operation = async (req: Request, res: Response, code: string, type?: string, id?: string) => {
     const level = id ? 'instance' : type ? 'type' : 'system';
-    const op = findOperation(code, level);
+    const op = findOperation(code, level, type);
     if (!op) throw new FhirError(404, `operation $${code} is not supported at ${level} level${type ? ` on ${type}` : ''}`, 'not-supported');
     if (type) checkType(type);
     const hasBody = Buffer.isBuffer(req.body) && (req.body as Buffer).length > 0;
     const input = parseOperationInput(op.definition, rawParams(req), req.method === 'POST' && hasBody ? body(req) : undefined);
     const out = await op.handle({ ...input, ...(type ? { resourceType: type } : {}), ...(id ? { id } : {}) }, services);
+    for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
     sendResource(req, res, out.status ?? 200, out.resource);
   };
 

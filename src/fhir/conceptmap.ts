@@ -122,3 +122,10 @@ export function coding(system: string, code: string): Coding {
   const display = lookup(system, code)?.display;
   return { system, code, ...(display ? { display } : {}) };
 }
+
+/** The code whose display is this text (e.g. the portal's `Nữ` → GIOI_TINH `2`); Unicode forms compared alike. */
+export function codeByDisplay(system: string, display: string): string | undefined {
+  const want = display.normalize('NFC').trim().toLowerCase();
+  for (const c of load().systems.get(system)?.values() ?? []) if (c.display?.normalize('NFC').toLowerCase() === want) return c.code;
+  return undefined;
+}

@@ -1,9 +1,11 @@
 import type { FhirOperation } from './operation';
+import { coverageLookupOperation } from './coverage-lookup';
 import { validateOperation } from './validate';
 
 /** Every operation the gateway implements; the router and the CapabilityStatement read this list. */
-export const OPERATIONS: FhirOperation[] = [validateOperation];
+export const OPERATIONS: FhirOperation[] = [validateOperation, coverageLookupOperation];
 
-export function findOperation(code: string, level: 'system' | 'type' | 'instance'): FhirOperation | undefined {
-  return OPERATIONS.find((o) => o.definition.code === code && o.definition[level]);
+export function findOperation(code: string, level: 'system' | 'type' | 'instance', type?: string): FhirOperation | undefined {
+  const on = (o: FhirOperation) => !type || (o.definition.resource as string[] | undefined)?.some((r) => r === 'Resource' || r === type);
+  return OPERATIONS.find((o) => o.definition.code === code && o.definition[level] && on(o));
 }

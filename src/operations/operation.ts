@@ -1,6 +1,7 @@
 import type { OperationDefinition, OperationDefinitionParameter, Parameters, ParametersParameter, Resource } from 'fhir/r4';
 import { badRequest } from '../fhir/outcome';
 import type { RawParams } from '../store/search/query';
+import type { CardLookupService } from '../lookup/service';
 import type { ResourceService } from '../service/resources';
 
 /**
@@ -20,11 +21,12 @@ export type ParamValue = string | number | boolean | Resource | Record<string, u
 
 export interface OperationServices {
   resources: ResourceService;
+  lookup?: CardLookupService;
 }
 
 export interface FhirOperation {
   definition: OperationDefinition;
-  handle(input: OperationInput, services: OperationServices): Promise<{ status?: number; resource: Resource }>;
+  handle(input: OperationInput, services: OperationServices): Promise<{ status?: number; resource: Resource; headers?: Record<string, string> }>;
 }
 
 function valueOf(p: ParametersParameter, def: OperationDefinitionParameter): ParamValue | undefined {

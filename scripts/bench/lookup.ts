@@ -1,0 +1,165 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { createClient } from 'redis';
+import { loadConfig, type LookupConfig } from '../../src/config';
+import { lookupKey } from '../../src/lookup/cache';
+import { parseLookupQuery } from '../../src/lookup/map';
+import { FAKE_PASSWORD, FAKE_USER, FakeVss, person, type FakePerson } from '../../test/helpers/fake-vss';
+import { benchGateway, percentile, round } from './common';
+
+/**
+ * npm run bench:lookup — the insurance card lookup (needs REDIS_URL):
+ *   1. cached lookups (autocannon in its own process, 50 connections) against a baseline in the
+ *      same run: a bare node:http handler answering with one Redis GET of the same entry;
+ *   2. 200 distinct uncached lookups, 50 at a time, against the fake portal answering in 50 ms:
+ *      throughput against the bulkhead's bound (VSS_MAX_CONCURRENT / 50 ms);
+ *   3. p99 with the portal down (connection refused) and the answer cached (stale);
+ *   4. p99 with the portal hanging and nothing cached (503 within VSS_TIMEOUT_MS).
+ */
+const run = promisify(execFile);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const TIMEOUT_MS = 3000;
+
+interface Cannon {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+
+async function cannon(url: string, seconds = DURATION): Promise<Cannon> {
+  const bin = require.resolve('autocannon/autocannon.js');
+  const { stdout } = await run(process.execPath, [bin, '-c', '50', '-d', String(seconds), '-j', url], { maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout) as Cannon;
+}
+
+/** `total` requests from `concurrency` workers; latencies in ms and the wall time. */
+async function load(urls: string[], concurrency: number): Promise<{ ms: number[]; statuses: Map<number, number>; wallMs: number }> {
+  const ms: number[] = [];
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < urls.length) {
+        const url = urls[next++]!;
+        const t = performance.now();
+        const r = await fetch(url);
+        await r.arrayBuffer();
+        ms.push(performance.now() - t);
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      }
+    }),
+  );
+  return { ms, statuses, wallMs: performance.now() - t0 };
+}
+
+const path = (p: FakePerson) => `/fhir/Coverage/$lookup?identifier=${p.cccd}&name=${encodeURIComponent(p.hoTen)}&birthdate=1985-03-15`;
+
+async function main() {
+  const redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) throw new Error('bench:lookup compares with Redis GETs: set REDIS_URL');
+  const fake = await new FakeVss().start();
+  const cacheKey = randomBytes(32);
+  const lookup = (over: Partial<LookupConfig>): LookupConfig => ({
+    ...loadConfig({}).lookup,
+    vssBaseUrl: fake.url,
+    vssUsername: FAKE_USER,
+    vssPassword: FAKE_PASSWORD,
+    officerName: 'Trần Văn Bình',
+    officerCccd: '079085000123',
+    timeoutMs: TIMEOUT_MS,
+    cacheKey,
+    ...over,
+  });
+  const { gw, stop } = await benchGateway('embedded', { redisUrl, lookup: lookup({}) });
+  const redis = createClient({ url: redisUrl });
+  await redis.connect();
+  const base = Math.floor(Math.random() * 80_000_000); // the Redis server outlives runs: fresh people each run
+  try {
+    // 1. Cached lookups against one Redis GET of the same (sealed) entry behind bare node:http.
+    const cached = person(base);
+    fake.persons.push(cached);
+    const first = await fetch(gw.url + path(cached));
+    if (first.status !== 200) throw new Error(`warm-up lookup answered ${first.status}`);
+    const key = `fhir:lookup:${lookupKey(parseLookupQuery(cached.cccd, cached.hoTen, '1985-03-15'), cacheKey)}`;
+    if (!(await redis.get(key))) throw new Error('the lookup did not reach Redis');
+    const bare = createServer((_req, res) => {
+      redis.get(key).then((v) => res.writeHead(200, { 'content-type': 'application/json' }).end(v));
+    });
+    await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
+    const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+    await cannon(gw.url + path(cached), 2); // warm-up
+    const baseline = await cannon(bareUrl);
+    const hits = await cannon(gw.url + path(cached));
+    bare.close();
+    if (hits.non2xx || hits.errors) throw new Error('non-2xx answers or errors during the cached run');
+    console.log(`baseline (bare node:http + one Redis GET of the entry): ${round(baseline.requests.average)} req/s, p99 ${baseline.latency.p99} ms`);
+    console.log(`cached lookups: ${round(hits.requests.average)} req/s, p50 ${hits.latency.p50} ms, p99 ${hits.latency.p99} ms`);
+
+    // 2. 200 distinct uncached lookups, 50 at a time, portal answering in 50 ms.
+    const cold = Array.from({ length: 200 }, (_, i) => person(base + 1 + i));
+    fake.persons.push(...cold);
+    fake.latencyMs = 50;
+    const maxConcurrent = loadConfig({}).lookup.maxConcurrent;
+    const u = await load(cold.map((p) => gw.url + path(p)), 50);
+    const uRate = (u.ms.length / u.wallMs) * 1000;
+    const bound = maxConcurrent / (fake.latencyMs / 1000);
+    if (u.statuses.get(200) !== 200) throw new Error(`uncached run: ${JSON.stringify([...u.statuses])}`);
+    console.log(`uncached lookups (portal 50 ms, bulkhead ${maxConcurrent}): ${round(uRate)} lookups/s (bulkhead bound ${bound}/s), p50 ${round(percentile(u.ms, 50))} ms, p99 ${round(percentile(u.ms, 99))} ms, most portal calls in flight ${fake.maxInFlight}`);
+    fake.latencyMs = 0;
+
+    // 3. Portal down (connection refused), answers cached but no longer fresh: stale answers.
+    const stale = await benchGateway('embedded', { redisUrl, lookup: lookup({ freshSeconds: 0 }) });
+    await fake.stop();
+    await cannon(stale.gw.url + path(cached), 2); // the breaker opens in the first requests
+    const down = await cannon(stale.gw.url + path(cached));
+    // A Redis read slower than its 500 ms bound is a miss, and with the portal down a 503: counted, not hidden.
+    console.log(`portal down, cache warm (stale answers): ${round(down.requests.average)} req/s, p50 ${down.latency.p50} ms, p99 ${down.latency.p99} ms, non-2xx ${down.non2xx}`);
+
+    // 4. Portal hanging, nothing cached: 503 within the budget (the breaker opens after a few).
+    const hanging = await new FakeVss().start();
+    hanging.fault = 'slow';
+    hanging.slowMs = 60_000;
+    const coldGw = await benchGateway('embedded', { lookup: lookup({ vssBaseUrl: hanging.url }) });
+    const strangers = Array.from({ length: 100 }, (_, i) => person(base + 1000 + i));
+    const c = await load(strangers.map((p) => coldGw.gw.url + path(p)), 20);
+    if (c.statuses.get(503) !== 100) throw new Error(`cold run: ${JSON.stringify([...c.statuses])}`);
+    console.log(`portal hanging, cache cold (503): p50 ${round(percentile(c.ms, 50))} ms, p99 ${round(percentile(c.ms, 99))} ms, max ${round(Math.max(...c.ms))} ms (VSS_TIMEOUT_MS ${TIMEOUT_MS})`);
+    await coldGw.stop();
+    await stale.stop();
+    await hanging.stop();
+
+    console.log(
+      JSON.stringify({
+        bench: 'lookup',
+        cached_rps: round(hits.requests.average),
+        cached_p99_ms: hits.latency.p99,
+        redis_get_rps: round(baseline.requests.average),
+        redis_get_p99_ms: baseline.latency.p99,
+        ratio: round(hits.requests.average / baseline.requests.average, 3),
+        uncached_rps: round(uRate),
+        bulkhead_bound_rps: bound,
+        uncached_p99_ms: round(percentile(u.ms, 99)),
+        down_warm_p99_ms: down.latency.p99,
+        down_warm_non2xx: down.non2xx,
+        down_cold_p99_ms: round(percentile(c.ms, 99)),
+        down_cold_max_ms: round(Math.max(...c.ms)),
+      }),
+    );
+  } finally {
+    redis.destroy();
+    await stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
