@@ -167,7 +167,8 @@ export function fhirRouter(deps: FhirRouterDeps): express.Router {
     if (type) checkType(type);
     const hasBody = Buffer.isBuffer(req.body) && (req.body as Buffer).length > 0;
     const input = parseOperationInput(op.definition, rawParams(req), req.method === 'POST' && hasBody ? body(req) : undefined);
-    const out = await op.handle({ ...input, ...(type ? { resourceType: type } : {}), ...(id ? { id } : {}) }, services);
+    const lang = req.header('accept-language');
+    const out = await op.handle({ ...input, ...(type ? { resourceType: type } : {}), ...(id ? { id } : {}), base: base(req, deps), ...(lang ? { acceptLanguage: lang } : {}) }, services);
     sendResource(req, res, out.status ?? 200, out.resource);
   };
 

@@ -14,6 +14,10 @@ export interface OperationInput {
   id?: string;
   /** The POST body when it was a resource rather than Parameters (e.g. `$validate` with a bare resource). */
   bodyResource?: Resource;
+  /** The FHIR base URL, for fullUrls and paging links. */
+  base?: string;
+  /** The request's Accept-Language header (`$summary` narrative language). */
+  acceptLanguage?: string;
 }
 
 export type ParamValue = string | number | boolean | Resource | Record<string, unknown>;
