@@ -45,7 +45,7 @@ export function checkId(id: string): void {
 export class ResourceService {
   constructor(
     readonly repo: Repository,
-    private readonly cache: Cache,
+    readonly cache: Cache,
     private readonly validate: Validator,
     private readonly cacheTtlSeconds = 300,
   ) {}

@@ -77,7 +77,7 @@ export async function compartmentResources(db: Queryable, patientIds: string[], 
  * member, a delete removes one): cached summaries are keyed by it, so every gateway process
  * sees a write at once without any invalidation message.
  */
-export async function compartmentFingerprint(db: Queryable, patientIds: string[]): Promise<string> {
+export async function compartmentFingerprint(db: Queryable, patientIds: string[]): Promise<{ fingerprint: string; newest: string }> {
   const p = new Params();
   const rows = await db.query<{ n: number; v: string; t: Date | string | null }>(
     `SELECT count(*)::int AS n, coalesce(sum(r.version_id), 0)::text AS v, max(r.last_updated) AS t
@@ -85,7 +85,8 @@ export async function compartmentFingerprint(db: Queryable, patientIds: string[]
     p.values,
   );
   const r = rows[0]!;
-  return `${r.n}.${r.v}.${r.t ? new Date(r.t).getTime() : 0}`;
+  const newest = new Date(r.t ?? 0).toISOString();
+  return { fingerprint: `${r.n}.${r.v}.${newest}`, newest };
 }
 
 /** Resources the given ones reference that are not themselves patient data (Practitioner, Organization, Medication, …). */
