@@ -108,6 +108,8 @@ export function buildSummary(input: SummaryInput): Bundle {
   const composition: Composition = {
     resourceType: 'Composition',
     id: input.documentId,
+    // Declared so that any validator checks the sections' rules (ips-comp-1) by name.
+    meta: { profile: ['http://hl7.org/fhir/uv/ips/StructureDefinition/Composition-uv-ips'] },
     language: lang,
     status: 'final',
     type: { coding: [{ system: LOINC, code: '60591-5', display: 'Patient summary Document' }] },
