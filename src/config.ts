@@ -1,4 +1,5 @@
 import type { Hl7SourceConfig } from './ingest/hl7v2/config';
+import { DEFAULT_WEIGHTS, type MatchWeights } from './mpi/score';
 
 /**
  * Everything the gateway reads from its environment, in one place. Defaults give a working
@@ -29,6 +30,11 @@ export interface Config {
   dicomWadoRsBase?: string;
   /** Seconds a cached read stays valid even without an invalidation (a safety net, not the mechanism). */
   cacheTtlSeconds: number;
+  // ---- master patient index (issue #12) ----
+  /** Match Patients on every write and keep a Person per individual (MPI=off turns it off). */
+  mpi: boolean;
+  /** Fellegi–Sunter weights and thresholds (JSON in MPI_WEIGHTS, merged over the defaults). */
+  mpiWeights: MatchWeights;
 }
 
 function int(v: string | undefined, fallback: number, name: string): number {
@@ -72,5 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hl7: json<Hl7SourceConfig>(env.HL7_CONFIG, 'HL7_CONFIG') ?? {},
     dicomWadoRsBase: env.DICOM_WADO_RS_BASE || undefined,
     cacheTtlSeconds: int(env.CACHE_TTL_SECONDS, 300, 'CACHE_TTL_SECONDS'),
+    // ---- master patient index (issue #12) ----
+    mpi: env.MPI !== 'off',
+    mpiWeights: { ...DEFAULT_WEIGHTS, ...json<Partial<MatchWeights>>(env.MPI_WEIGHTS, 'MPI_WEIGHTS') },
   };
 }

@@ -21,6 +21,7 @@ import { Repository } from './store/repository';
 import { hasCodeSystem } from './fhir/conceptmap';
 import { searchParamsFor } from './fhir/search-parameters';
 import { validateResource, warmUpValidator } from './validation';
+import { PatientLinker } from './mpi/linker';
 
 /** A running gateway: its parts, for tests and the CLI, and a way to stop it cleanly. */
 export interface Gateway {
@@ -47,6 +48,11 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const warmMs = warmUpValidator();
   searchParamsFor('Patient');
   hasCodeSystem('http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn'); // loads profiles/ for the mappers
+  if (config.mpi) {
+    const linker = new PatientLinker(resources, config.mpiWeights);
+    // The write is committed whatever happens here: a failed link is logged (no patient data) and retried on the next write.
+    resources.afterCommit = (results) => linker.afterCommit(results).catch((e: Error) => log.warn({ err: e.message }, 'patient linking failed'));
+  }
   const bundles = new BundleProcessor(resources);
   const messages = new MessageLog(db);
   const intake = new Intake(
