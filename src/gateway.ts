@@ -48,8 +48,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const warmMs = warmUpValidator();
   searchParamsFor('Patient');
   hasCodeSystem('http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn'); // loads profiles/ for the mappers
-  if (config.mpi) {
-    const linker = new PatientLinker(resources, config.mpiWeights);
+  const linker = config.mpi ? new PatientLinker(resources, config.mpiWeights) : undefined;
+  if (linker) {
     // The write is committed whatever happens here: a failed link is logged (no patient data) and retried on the next write.
     resources.afterCommit = (results) => linker.afterCommit(results).catch((e: Error) => log.warn({ err: e.message }, 'patient linking failed'));
   }
@@ -78,6 +78,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     defaultFacility: config.defaultFacility,
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     ready: () => repo.ping(),
+    ...(linker ? { linker } : {}),
     extraRouters: [ingestRouter({ intake, messages, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
   const server: Server = createServer(app);

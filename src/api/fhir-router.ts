@@ -5,6 +5,7 @@ import { badRequest, FhirError, issue, toOperationOutcome } from '../fhir/outcom
 import { applySummary } from '../fhir/summary';
 import { findOperation } from '../operations';
 import { parseOperationInput, type OperationServices } from '../operations/operation';
+import type { PatientLinker } from '../mpi/linker';
 import type { BundleProcessor } from '../service/bundle';
 import type { WriteContext } from '../service/provenance';
 import { checkType, parseQueryString, type ResourceService, type WriteOutcome } from '../service/resources';
@@ -19,6 +20,7 @@ export interface FhirRouterDeps {
   bundles: BundleProcessor;
   defaultFacility: string;
   baseUrl?: string;
+  linker?: PatientLinker;
 }
 
 const etag = (v: number) => `W/"${v}"`;
@@ -139,7 +141,7 @@ function historyBundle(req: Request, deps: FhirRouterDeps, versions: StoredVersi
 export function fhirRouter(deps: FhirRouterDeps): express.Router {
   const r = express.Router();
   const { resources, bundles } = deps;
-  const services: OperationServices = { resources };
+  const services: OperationServices = { resources, ...(deps.linker ? { linker: deps.linker } : {}) };
 
   const doSearch = async (req: Request, res: Response, type: string | undefined, params: RawParams) => {
     const strict = prefer(req).handling === 'strict';

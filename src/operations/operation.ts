@@ -1,6 +1,7 @@
 import type { OperationDefinition, OperationDefinitionParameter, Parameters, ParametersParameter, Resource } from 'fhir/r4';
 import { badRequest } from '../fhir/outcome';
 import type { RawParams } from '../store/search/query';
+import type { PatientLinker } from '../mpi/linker';
 import type { ResourceService } from '../service/resources';
 
 /**
@@ -24,6 +25,8 @@ export type ParamValue = string | number | boolean | Resource | Record<string, u
 
 export interface OperationServices {
   resources: ResourceService;
+  /** The master patient index, when it runs (`Patient/$match`). */
+  linker?: PatientLinker;
 }
 
 export interface FhirOperation {

@@ -90,4 +90,21 @@ describe.each(STORES)('patient linking (%s store)', (store) => {
     expect(await together(y.id, z.id)).toBe(true);
     expect(await together(x.id, z.id)).toBe(false);
   });
+
+  test('Patient/$match: candidates best first with search.score and match-grade; onlyCertainMatches; bad input 400/422', async () => {
+    const cccd = { system: `${SID}/national_id`, value: '079199000009' };
+    const a = await patient('Bùi Thị Xuân', '1999-09-09', '79001', { identifier: [cccd], address: commune('33333') });
+    const probe = { resourceType: 'Patient', name: [{ text: 'Bui Thi Xuan' }], gender: 'female', birthDate: '1999-09-09', address: commune('33333') };
+    const r = await call('POST', '/Patient/$match', { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: probe }] });
+    expect(r.status).toBe(200);
+    expect(r.body.type).toBe('searchset');
+    const hit = r.body.entry.find((e: any) => e.resource.id === a.id);
+    expect(hit.search.extension).toEqual([{ url: 'http://hl7.org/fhir/StructureDefinition/match-grade', valueCode: 'probable' }]);
+    expect(hit.search.score).toBeGreaterThan(0.5);
+    expect(hit.search.score).toBeLessThan(1);
+    const certain = await call('POST', '/Patient/$match', { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { ...probe, identifier: [cccd] } }, { name: 'onlyCertainMatches', valueBoolean: true }] });
+    expect(certain.body.entry.map((e: any) => [e.resource.id, e.search.score, e.search.extension[0].valueCode])).toEqual([[a.id, 1, 'certain']]);
+    expect((await call('POST', '/Patient/$match', { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { resourceType: 'Patient', gender: 'nope' } }] })).status).toBe(422);
+    expect((await call('POST', '/Patient/$match', { resourceType: 'Parameters', parameter: [{ name: 'count', valueInteger: 2 }] })).status).toBe(400);
+  });
 });
