@@ -171,7 +171,8 @@ export function fhirRouter(deps: FhirRouterDeps): express.Router {
     const input = parseOperationInput(op.definition, rawParams(req), req.method === 'POST' && hasBody ? body(req) : undefined);
     const lang = req.header('accept-language');
     const out = await op.handle({ ...input, ...(type ? { resourceType: type } : {}), ...(id ? { id } : {}), base: base(req, deps), ...(lang ? { acceptLanguage: lang } : {}) }, services);
-    sendResource(req, res, out.status ?? 200, out.resource);
+    if ('json' in out) sendResource(req, res, out.status ?? 200, undefined, out.json);
+    else sendResource(req, res, out.status ?? 200, out.resource);
   };
 
   r.get('/metadata', (req, res) => sendResource(req, res, 200, capabilityStatement(base(req, deps))));

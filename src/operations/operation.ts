@@ -31,7 +31,8 @@ export interface OperationServices {
 
 export interface FhirOperation {
   definition: OperationDefinition;
-  handle(input: OperationInput, services: OperationServices): Promise<{ status?: number; resource: Resource }>;
+  /** The answer as a resource, or as its JSON text when the operation already has it (a cached `$summary`). */
+  handle(input: OperationInput, services: OperationServices): Promise<{ status?: number; resource: Resource } | { status?: number; json: string }>;
 }
 
 function valueOf(p: ParametersParameter, def: OperationDefinitionParameter): ParamValue | undefined {

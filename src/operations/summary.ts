@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Bundle, OperationDefinition } from 'fhir/r4';
+import type { OperationDefinition } from 'fhir/r4';
 import { v5 as uuidv5 } from 'uuid';
 import { badRequest, FhirError, notFound } from '../fhir/outcome';
 import { linkedPatientIds } from '../mpi/links';
@@ -61,12 +61,13 @@ export const summaryOperation: FhirOperation = {
     const documentId = uuidv5(`${patient.id}|${patientIds.join(',')}|${lang}|${fingerprint}`, DOCUMENT_NS);
     const cacheKey = `summary/${createHash('sha256').update(`${documentId}|${base}`).digest('base64url')}`;
     const hit = await resources.cache.get(cacheKey);
-    if (hit?.payload) return { resource: JSON.parse(hit.payload) as Bundle };
+    if (hit?.payload) return { json: hit.payload };
     const data = await compartmentResources(db, patientIds, SECTION_TYPES);
     const referenced = await referencedResources(db, [patient, ...data], new Set());
     const bundle = buildSummary({ patient, patientIds, resources: data, referenced, lang, base, documentId, timestamp: newest, now: Date.now() });
-    await resources.cache.put(cacheKey, 1, JSON.stringify(bundle), SUMMARY_TTL_SECONDS);
-    return { resource: bundle };
+    const json = JSON.stringify(bundle);
+    await resources.cache.put(cacheKey, 1, json, SUMMARY_TTL_SECONDS);
+    return { json };
   },
 };
 

@@ -12,7 +12,7 @@ describe.each(STORES)('patient linking (%s store)', (store) => {
   beforeAll(async () => {
     gw = await startTestGateway(store);
     call = client(gw.fhir);
-  });
+  }, 300_000);
   afterAll(() => gw.stop());
 
   let n = 0;

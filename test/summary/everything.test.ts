@@ -25,7 +25,7 @@ describe.each(STORES)('Patient/$everything (%s store)', (store) => {
     await create('mr', { resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject: { reference: `Patient/${p}` }, medicationReference: { reference: `Medication/${ids.med}` } });
     await create('undated', { resourceType: 'AllergyIntolerance', patient: { reference: `Patient/${p}` }, clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] }, code: { text: 'penicillin' } });
     await create('otherObs', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${other}` } });
-  });
+  }, 300_000);
   afterAll(() => gw.stop());
 
   const everything = (q = '') => call('GET', `/Patient/${ids.p}/$everything${q}`);

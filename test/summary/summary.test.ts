@@ -47,7 +47,7 @@ describe.each(STORES)('Patient/$summary (%s store)', (store) => {
       create({ resourceType: 'Observation', status: 'final', category: [status('observation-category', 'laboratory')], code: { coding: [{ system: 'http://loinc.org', code: '2345-7' }], text: 'Glucose' }, ...subj(id), effectiveDateTime: date, valueQuantity: { value, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' } }, facility);
     ref.glucoseOld = `Observation/${await glucose(old, 9.1, '79001', a)}`;
     ref.glucoseNew = `Observation/${await glucose(recent, 7.2, '01002', b)}`;
-  });
+  }, 300_000);
   afterAll(() => gw.stop());
 
   test('one document from two facilities\' linked records, valid IPS, each row naming its facility', async () => {
