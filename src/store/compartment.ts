@@ -1,4 +1,5 @@
 import { patientCompartmentParams, patientCompartmentTypes } from '../fhir/compartment';
+import { MAX_TIME, MIN_TIME } from '../fhir/dates';
 import type { Queryable } from './db';
 import { Params } from './search/sql';
 import type { AnyResource } from './types';
@@ -38,8 +39,8 @@ function filters(q: CompartmentQuery, p: Params): string {
   if (q.since) conds.push(`r.last_updated >= ${p.add(q.since)}::timestamptz`);
   if (q.careFrom !== undefined || q.careTo !== undefined) {
     const params = p.add(CARE_DATE_PARAMS);
-    const lo = p.add(new Date(q.careFrom ?? -62135596800000).toISOString());
-    const hi = p.add(new Date(q.careTo ?? Date.UTC(9999, 11, 31)).toISOString());
+    const lo = p.add(new Date(q.careFrom ?? MIN_TIME).toISOString());
+    const hi = p.add(new Date(q.careTo ?? MAX_TIME).toISOString());
     conds.push(`(NOT EXISTS (SELECT 1 FROM sp_date d WHERE d.resource_type = r.resource_type AND d.id = r.id AND d.param = ANY(${params}::text[]))
       OR EXISTS (SELECT 1 FROM sp_date d WHERE d.resource_type = r.resource_type AND d.id = r.id AND d.param = ANY(${params}::text[]) AND d.lo < ${hi}::timestamptz AND d.hi > ${lo}::timestamptz))`);
   }
