@@ -5,7 +5,8 @@ import type { BirthDate, Features } from './features';
  * log2(m/u), its disagreement log2((1-m)/(1-u)), with u taken from how common the value is
  * (a third of the population is called Nguyễn). Deterministic rules come first: one CCCD or one
  * BHXH number is one person (level4); two different CCCDs are never one person. A different
- * given name (the last word, "tên") never links automatically: twins share everything else.
+ * given name (the last word, "tên") or family name never links automatically: twins share
+ * everything else, and a Vietnamese family name does not change.
  */
 export interface MatchWeights {
   familyMiss: number;
@@ -103,7 +104,7 @@ function word(a: string, b: string): Cmp {
 
 interface NameScore {
   score: number;
-  givenConflict: boolean;
+  nameConflict: boolean;
   reasons: string[];
 }
 
@@ -125,12 +126,13 @@ function nameScore(a: string[], b: string[], w: MatchWeights, swapped: boolean):
     score += hit ? w.middleAgree : w.middleMiss;
     reasons.push(`middle:${hit ? 'agree' : 'miss'}`);
   }
-  // A one-letter difference in the given name is as often a twin (Khôi/Khoa) as a typo: reviewed, not linked.
-  return { score, givenConflict: given !== 'agree', reasons };
+  // A one-letter difference in the given name is as often a twin (Khôi/Khoa) as a typo; a family
+  // name does not change in Vietnam (not at marriage either): either way reviewed, not linked.
+  return { score, nameConflict: given !== 'agree' || fam === 'miss', reasons };
 }
 
 function names(a: string[], b: string[], w: MatchWeights): NameScore {
-  if (a.length < 2 || b.length < 2) return { score: 0, givenConflict: false, reasons: ['name:missing'] };
+  if (a.length < 2 || b.length < 2) return { score: 0, nameConflict: false, reasons: ['name:missing'] };
   const direct = nameScore(a, b, w, false);
   // Family name written last ("Văn An Nguyễn", western order): rotate it back to the front.
   const rotated = nameScore(a, [b[b.length - 1]!, ...b.slice(0, -1)], w, true);
@@ -170,7 +172,7 @@ export function compare(a: Features, b: Features, w: MatchWeights = DEFAULT_WEIG
   if (a.cmnd && b.cmnd) (score += a.cmnd === b.cmnd ? w.cmndAgree : w.cmndMiss), reasons.push(`cmnd:${a.cmnd === b.cmnd ? 'agree' : 'miss'}`);
   if (a.bhxh && b.bhxh) (score += w.bhxhMiss), reasons.push('bhxh:miss');
   score = Math.round(score * 100) / 100;
-  if (score >= w.autoLink && !n.givenConflict) return { score, grade: 'probable', assurance: 'level3', rule: 'probabilistic', reasons };
+  if (score >= w.autoLink && !n.nameConflict) return { score, grade: 'probable', assurance: 'level3', rule: 'probabilistic', reasons };
   if (score >= w.possible) return { score, grade: 'possible', assurance: 'level2', rule: 'probabilistic', reasons };
   return { score, rule: 'probabilistic', reasons };
 }

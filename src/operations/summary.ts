@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { OperationDefinition } from 'fhir/r4';
 import { v5 as uuidv5 } from 'uuid';
 import { badRequest, FhirError, notFound } from '../fhir/outcome';
+import { SYSTEMS } from '../mpi/features';
 import { linkedPatientIds } from '../mpi/links';
 import type { ResourceService } from '../service/resources';
 import { compartmentFingerprint, compartmentResources, referencedResources } from '../store/compartment';
@@ -36,8 +37,12 @@ async function findPatient(resources: ResourceService, input: OperationInput): P
   }
   if (identifier === undefined) throw badRequest('Patient/$summary needs an identifier (system|value)', 'identifier');
   if (!identifier.includes('|') || identifier.endsWith('|')) throw badRequest(`identifier '${identifier}' must be system|value`, 'identifier');
-  const found = await resources.search('Patient', [['identifier', identifier], ['_count', '20']]);
-  const matches = found.matches;
+  let matches = (await resources.search('Patient', [['identifier', identifier], ['_count', '20']])).matches;
+  // A BHYT card changes with the beneficiary group; its last 10 characters (the BHXH number) do not.
+  const [system, value] = [identifier.slice(0, identifier.indexOf('|')), identifier.slice(identifier.indexOf('|') + 1)];
+  if (matches.length === 0 && system === SYSTEMS.bhyt && value.length >= 10) {
+    matches = (await resources.search('Patient', [['identifier', `${SYSTEMS.bhxh}|${value.slice(-10)}`], ['_count', '20']])).matches;
+  }
   if (matches.length === 0) throw notFound(`no Patient has identifier ${identifier}`);
   // Several records are fine when they are one person (linked); otherwise the caller must choose.
   const first = [...matches].sort((a, b) => String(a.id).localeCompare(String(b.id)))[0]!;

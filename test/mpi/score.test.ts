@@ -74,6 +74,10 @@ describe('never merged on too little', () => {
     const r = cmp(p('Trần Minh Khôi', '2015-06-01', home), p('Trần Minh Khoa', '2015-06-01', home));
     expect(r.assurance === 'level3' || r.assurance === 'level4').toBe(false);
   });
+  test('a different family name with everything else equal → not linked automatically', () => {
+    const r = cmp(p('Trần Văn An', '1956-03-04'), p('Nguyễn Văn An', '1956-03-04'));
+    expect(r.assurance === 'level3' || r.assurance === 'level4').toBe(false);
+  });
   test('different birth years and gender → nothing', () => {
     expect(cmp(p('Nguyễn Văn An', '1956-01-01'), p('Nguyễn Văn An', '1980-01-01', { gender: 'female' })).assurance).toBeUndefined();
   });

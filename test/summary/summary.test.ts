@@ -4,7 +4,8 @@ import { STORES, startTestGateway, type TestGateway } from '../helpers/gateway';
 
 const IPS_BUNDLE = 'http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips';
 const CCCD = 'http://fhir.ehealth.gov.vn/core/sid/national_id';
-const MA_BN = 'http://fhir.ehealth.gov.vn/core/sid/patient-internal-id';
+const SID = 'http://fhir.ehealth.gov.vn/core/sid';
+const MA_BN = `${SID}/patient-internal-id`;
 const ICD10 = 'http://fhir.ehealth.gov.vn/core/CodeSystem/vn-icd10';
 const status = (system: string, code: string) => ({ coding: [{ system: `http://terminology.hl7.org/CodeSystem/${system}`, code }] });
 const errorsOf = (b: unknown) => validateResource(b, { profiles: [IPS_BUNDLE] }).filter((i) => i.severity === 'error').map((i) => `${i.expression?.[0]}: ${i.diagnostics}`);
@@ -32,7 +33,7 @@ describe.each(STORES)('Patient/$summary (%s store)', (store) => {
     gw = await startTestGateway(store);
     call = client(gw.fhir);
     a = await create(patient('Nguyễn', [{ system: CCCD, value: '079056001234' }, { system: MA_BN, value: 'BN-1' }]), '79001');
-    b = await create(patient('NGUYEN', [{ system: MA_BN, value: 'HN-77' }]), '01002');
+    b = await create(patient('NGUYEN', [{ system: MA_BN, value: 'HN-77' }, { system: `${SID}/insurance_number`, value: 'HT2790123456789' }, { system: `${SID}/social_insurance_number`, value: '0123456789' }]), '01002');
     empty = await create(patient('Trần', [{ system: MA_BN, value: 'BN-2' }]));
     await create({ resourceType: 'Person', link: [{ target: { reference: `Patient/${a}` }, assurance: 'level4' }, { target: { reference: `Patient/${b}` }, assurance: 'level3' }] });
     const subj = (id: string) => ({ subject: { reference: `Patient/${id}` } });
@@ -113,6 +114,10 @@ describe.each(STORES)('Patient/$summary (%s store)', (store) => {
     const byMaBn = await call('POST', '/Patient/$summary', { resourceType: 'Parameters', parameter: [{ name: 'identifier', valueString: `${MA_BN}|HN-77` }] });
     expect(byMaBn.status).toBe(200);
     expect(entryIds(byMaBn.body, '11450-4')).toEqual(entryIds(byCccd.body, '11450-4'));
+    // a newer BHYT card (another beneficiary group) of the same BHXH number finds the record
+    const byCard = await call('GET', `/Patient/$summary?identifier=${encodeURIComponent(`${SID}/insurance_number|GD4790123456789`)}`);
+    expect(byCard.status).toBe(200);
+    expect(entryIds(byCard.body, '11450-4')).toEqual(entryIds(byCccd.body, '11450-4'));
     expect((await call('GET', `/Patient/$summary?identifier=${encodeURIComponent(`${CCCD}|000000000000`)}`)).status).toBe(404);
     expect((await call('GET', '/Patient/$summary?identifier=nobar')).status).toBe(400);
     expect((await call('GET', '/Patient/$summary')).status).toBe(400);
