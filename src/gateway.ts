@@ -30,6 +30,7 @@ import { MAPPED_POLICY, validateResource, warmUpValidator } from './validation';
 import { openLookupCache } from './lookup/cache';
 import { CardLookupService } from './lookup/service';
 import { VssClient } from './lookup/vss-client';
+import { PatientLinker } from './mpi/linker';
 
 /** A running gateway: its parts, for tests and the CLI, and a way to stop it cleanly. */
 export interface Gateway {
@@ -67,6 +68,11 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const warmMs = warmUpValidator();
   searchParamsFor('Patient');
   hasCodeSystem('http://fhir.ehealth.gov.vn/core/CodeSystem/icd10-vn'); // loads profiles/ for the mappers
+  const linker = config.mpi ? new PatientLinker(resources, config.mpiWeights) : undefined;
+  if (linker) {
+    // The write is committed whatever happens here: a failed link is logged (no patient data) and retried on the next write.
+    resources.afterCommit = (results) => linker.afterCommit(results).catch((e: Error) => log.warn({ err: e.message }, 'patient linking failed'));
+  }
   const bundles = new BundleProcessor(resources);
   const lookupCache = await openLookupCache(config.redisUrl, config.lookup.cacheKey);
   const { vssBaseUrl, ...vss } = config.lookup;
@@ -99,6 +105,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     allowedHosts: config.allowedHosts,
     ready: () => repo.ping(),
+    ...(linker ? { linker } : {}),
     extraRouters: [ingestRouter({ intake, messages, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
   const server: Server = createServer(app);

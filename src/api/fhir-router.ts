@@ -6,6 +6,7 @@ import { applySummary } from '../fhir/summary';
 import { findOperation } from '../operations';
 import { parseOperationInput, type OperationServices } from '../operations/operation';
 import type { CardLookupService } from '../lookup/service';
+import type { PatientLinker } from '../mpi/linker';
 import type { BundleProcessor } from '../service/bundle';
 import type { WriteContext } from '../service/provenance';
 import { checkId, checkType, parseQueryString, type ResourceService, type WriteOutcome } from '../service/resources';
@@ -21,6 +22,7 @@ export interface FhirRouterDeps extends PublicBase {
   bundles: BundleProcessor;
   lookup?: CardLookupService;
   defaultFacility: string;
+  linker?: PatientLinker;
 }
 
 const etag = (v: number) => `W/"${v}"`;
@@ -140,7 +142,7 @@ function historyBundle(req: Request, deps: FhirRouterDeps, versions: StoredVersi
 export function fhirRouter(deps: FhirRouterDeps): express.Router {
   const r = express.Router();
   const { resources, bundles } = deps;
-  const services: OperationServices = { resources, ...(deps.lookup ? { lookup: deps.lookup } : {}) };
+  const services: OperationServices = { resources, ...(deps.lookup ? { lookup: deps.lookup } : {}), ...(deps.linker ? { linker: deps.linker } : {}) };
 
   const doSearch = async (req: Request, res: Response, type: string | undefined, params: RawParams) => {
     const strict = prefer(req).handling === 'strict';
@@ -169,9 +171,11 @@ export function fhirRouter(deps: FhirRouterDeps): express.Router {
     if (type) checkType(type);
     const hasBody = Buffer.isBuffer(req.body) && (req.body as Buffer).length > 0;
     const input = parseOperationInput(op.definition, rawParams(req), req.method === 'POST' && hasBody ? body(req) : undefined);
-    const out = await op.handle({ ...input, ...(type ? { resourceType: type } : {}), ...(id ? { id } : {}) }, services);
+    const lang = req.header('accept-language');
+    const out = await op.handle({ ...input, ...(type ? { resourceType: type } : {}), ...(id ? { id } : {}), base: base(req, deps), ...(lang ? { acceptLanguage: lang } : {}) }, services);
     for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
-    sendResource(req, res, out.status ?? 200, out.resource);
+    if ('json' in out) sendResource(req, res, out.status ?? 200, undefined, out.json);
+    else sendResource(req, res, out.status ?? 200, out.resource);
   };
 
   r.get('/metadata', (req, res) => sendResource(req, res, 200, capabilityStatement(base(req, deps))));

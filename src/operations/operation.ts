@@ -2,6 +2,7 @@ import type { OperationDefinition, OperationDefinitionParameter, Parameters, Par
 import { badRequest } from '../fhir/outcome';
 import type { RawParams } from '../store/search/query';
 import type { CardLookupService } from '../lookup/service';
+import type { PatientLinker } from '../mpi/linker';
 import type { ResourceService } from '../service/resources';
 
 /**
@@ -15,6 +16,10 @@ export interface OperationInput {
   id?: string;
   /** The POST body when it was a resource rather than Parameters (e.g. `$validate` with a bare resource). */
   bodyResource?: Resource;
+  /** The FHIR base URL, for fullUrls and paging links. */
+  base?: string;
+  /** The request's Accept-Language header (`$summary` narrative language). */
+  acceptLanguage?: string;
 }
 
 export type ParamValue = string | number | boolean | Resource | Record<string, unknown>;
@@ -22,11 +27,14 @@ export type ParamValue = string | number | boolean | Resource | Record<string, u
 export interface OperationServices {
   resources: ResourceService;
   lookup?: CardLookupService;
+  /** The master patient index, when it runs (`Patient/$match`). */
+  linker?: PatientLinker;
 }
 
 export interface FhirOperation {
   definition: OperationDefinition;
-  handle(input: OperationInput, services: OperationServices): Promise<{ status?: number; resource: Resource; headers?: Record<string, string> }>;
+  /** The answer as a resource, or as its JSON text when the operation already has it (a cached `$summary`). */
+  handle(input: OperationInput, services: OperationServices): Promise<{ status?: number; resource: Resource; headers?: Record<string, string> } | { status?: number; json: string; headers?: Record<string, string> }>;
 }
 
 function valueOf(p: ParametersParameter, def: OperationDefinitionParameter): ParamValue | undefined {

@@ -49,7 +49,7 @@ export function checkId(id: string): void {
 export class ResourceService {
   constructor(
     readonly repo: Repository,
-    private readonly cache: Cache,
+    readonly cache: Cache,
     private readonly validate: Validator,
     private readonly cacheTtlSeconds = 300,
   ) {}
@@ -122,7 +122,12 @@ export class ResourceService {
   async invalidate(results: WriteResult[]): Promise<void> {
     const entries = results.map((r) => [`${r.version.resourceType}/${r.version.id}`, r.version.versionId] as [string, number]);
     if (entries.length > 0) await this.cache.invalidate(entries, this.cacheTtlSeconds);
+    // ---- MPI hook (issue #12): every committed write, REST or bundle, passes here once ----
+    if (this.afterCommit && results.length > 0) await this.afterCommit(results);
   }
+
+  /** Runs after each committed write (the MPI matches and links Patients here); set by the gateway. */
+  afterCommit?: (results: WriteResult[]) => Promise<void>;
 
   async create(body: unknown, ctx: WriteContext, type: string, ifNoneExist?: string): Promise<WriteOutcome> {
     checkType(type);
