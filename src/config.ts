@@ -1,3 +1,4 @@
+import { loadSecurityConfig, type SecurityConfig } from './auth/config';
 import type { Hl7SourceConfig } from './ingest/hl7v2/config';
 
 /**
@@ -29,6 +30,8 @@ export interface Config {
   dicomWadoRsBase?: string;
   /** Seconds a cached read stays valid even without an invalidation (a safety net, not the mechanism). */
   cacheTtlSeconds: number;
+  /** AUTH, AUTH_CLIENTS_FILE, AUTH_SIGNING_KEY_FILE, AUTH_READ, AUDIT_QUEUE_MAX, RATE_LIMIT_*, CORS_ORIGINS, MLLP_TLS_* (see src/auth/config.ts). */
+  security: SecurityConfig;
 }
 
 function int(v: string | undefined, fallback: number, name: string): number {
@@ -72,5 +75,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     hl7: json<Hl7SourceConfig>(env.HL7_CONFIG, 'HL7_CONFIG') ?? {},
     dicomWadoRsBase: env.DICOM_WADO_RS_BASE || undefined,
     cacheTtlSeconds: int(env.CACHE_TTL_SECONDS, 300, 'CACHE_TTL_SECONDS'),
+    security: loadSecurityConfig(env),
   };
 }

@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
+import { openSecurity, type Security } from './auth';
+import { exposureCheck } from './auth/config';
+import { mllpSecurity } from './auth/mllp';
 import { registerXml } from './api/format';
 import { parseFhirXml, serializeFhirXml } from './fhir/xml';
 import { ingestRouter } from './api/ingest-router';
@@ -33,12 +36,16 @@ export interface Gateway {
   resources: ResourceService;
   intake: Intake;
   log: Logger;
+  /** The security layer (tokens, clients, signing keys, audit trail) when AUTH=smart. */
+  security: Security;
   close(): Promise<void>;
 }
 
 /** Wires the parts together. Side effects (database, cache, sockets) start here and nowhere else. */
 export async function startGateway(config: Config): Promise<Gateway> {
   const log = createLogger(config.logLevel);
+  // Before anything opens: an exposed gateway without authentication does not start.
+  const openWarning = exposureCheck(config.host, config.security);
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : []);
   const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log);
@@ -62,6 +69,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
   intake.register(hl7v2Adapter(config.hl7));
   intake.register(dicomAdapter({ facility: config.defaultFacility, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
   registerXml({ serialize: serializeFhirXml, parse: parseFhirXml });
+  // AuditEvents are the gateway's own records: stored as they are, not validated on the way.
+  const security = await openSecurity(config.security, { db, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), writeAudit: (w) => resources.commit(w), log });
+  const mllpSec = security.enabled && config.mllpPort >= 0 ? mllpSecurity(config.security, security.clients!, security.audit!) : undefined;
   const metrics = createMetrics();
   const app = createApp({
     resources,
@@ -72,6 +82,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
     defaultFacility: config.defaultFacility,
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     ready: () => repo.ping(),
+    security,
+    ...(security.capability ? { capabilitySecurity: security.capability } : {}),
     extraRouters: [ingestRouter({ intake, messages, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
   const server: Server = createServer(app);
@@ -83,10 +95,18 @@ export async function startGateway(config: Config): Promise<Gateway> {
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
-  log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind, warmUpMs: Math.round(warmMs) }, 'gateway started');
+  log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind, auth: security.enabled ? 'smart' : 'open', warmUpMs: Math.round(warmMs) }, 'gateway started');
+  if (openWarning) log.warn(openWarning);
   let mllp: MllpListener | undefined;
   if (config.mllpPort >= 0) {
-    mllp = await startMllpListener({ port: config.mllpPort, host: config.mllpHost, logger: log, handler: (raw) => receiveHl7v2(intake, raw, config.hl7, 'mllp') });
+    const handler = (raw: Buffer) => receiveHl7v2(intake, raw, config.hl7, 'mllp');
+    mllp = await startMllpListener({
+      port: config.mllpPort,
+      host: config.mllpHost,
+      logger: log,
+      handler: mllpSec ? mllpSec.handler(handler) : handler,
+      ...(mllpSec ? { admit: (s) => mllpSec.admit(s), ...(mllpSec.tls ? { tls: mllpSec.tls } : {}) } : {}),
+    });
   }
   const recovered = await intake.recover();
   if (recovered > 0) log.warn({ recovered }, 'finished messages an earlier run had persisted but not processed');
@@ -99,12 +119,14 @@ export async function startGateway(config: Config): Promise<Gateway> {
     resources,
     intake,
     log,
+    security,
     async close() {
       await mllp?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await security.close();
       await cache.close();
       await db.close();
     },

@@ -12,6 +12,8 @@ export interface AppDeps extends FhirRouterDeps {
   ready(): Promise<void>;
   /** Extra routers mounted at the root (ingest endpoints). */
   extraRouters?: express.Router[];
+  /** The security layer (src/auth): edge headers first, then its endpoints and guard before any data route. */
+  security?: { edge: express.RequestHandler[]; routers: express.RequestHandler[] };
 }
 
 /** The route pattern, not the URL: URLs carry ids and search values, which are patient data. */
@@ -45,6 +47,8 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
+  for (const h of deps.security?.edge ?? []) app.use(h);
+
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     try {
@@ -58,6 +62,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  for (const h of deps.security?.routers ?? []) app.use(h);
   // Ingest routers read their own (larger) bodies, so they come before the API's body limit.
   for (const r of deps.extraRouters ?? []) app.use(r);
   // Bodies are read raw (bounded) and parsed by the route that knows what it expects.

@@ -1,5 +1,6 @@
 import express, { type Request, type Response } from 'express';
 import type { Bundle, BundleEntry } from 'fhir/r4';
+import { checkMessageFacility, messageLogFacility, writingFacility } from '../auth/rules';
 import { badRequest, FhirError, toOperationOutcome } from '../fhir/outcome';
 import { receiveHl7v2 } from '../ingest/feeds';
 import type { Hl7SourceConfig } from '../ingest/hl7v2';
@@ -43,7 +44,7 @@ export function unitsResponse(r: IntakeResult): { status: number; body: unknown 
   const accepted = r.units.filter((u) => u.status === 'accepted');
   if (accepted.length === 0) {
     const issues = [...(r.outcome?.issue ?? []), ...r.units.flatMap((u) => u.outcome?.issue ?? [])];
-    return { status: 422, body: { resourceType: 'OperationOutcome', issue: issues } };
+    return { status: issues.some((i) => i.code === 'forbidden') ? 403 : 422, body: { resourceType: 'OperationOutcome', issue: issues } };
   }
   const entry: BundleEntry[] = r.units.flatMap((u) => (u.status === 'accepted' ? (u.response?.entry ?? []) : [{ response: { status: '422', ...(u.outcome ? { outcome: u.outcome } : {}) } }]));
   return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry } as Bundle };
@@ -101,7 +102,7 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
     const result = await deps.intake.receive({
       feed: 'dicom',
       raw: bodyOf(req),
-      facility: facilityHeader(req) ?? deps.defaultFacility,
+      facility: facilityHeader(req) ?? writingFacility(deps.defaultFacility),
       contentType: req.header('content-type') ?? 'application/dicom',
     });
     answer(res, result, unitsResponse(result));
@@ -109,9 +110,10 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
 
   r.get('/ingest/messages', async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
+    const facility = messageLogFacility(q.facility || undefined);
     const list = await deps.messages.list({
       ...(q.status ? { status: q.status } : {}),
-      ...(q.facility ? { facility: q.facility } : {}),
+      ...(facility ? { facility } : {}),
       ...(q.feed ? { feed: q.feed } : {}),
       count: int(q._count, '_count', 50, 1000),
       offset: int(q._offset, '_offset', 0, 1_000_000),
@@ -122,17 +124,21 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
   r.get('/ingest/messages/:id', async (req, res) => {
     const m = await deps.messages.get(req.params.id!);
     if (!m) throw new FhirError(404, `message ${req.params.id} is not known`, 'not-found');
+    checkMessageFacility(m.facility);
     res.json(m);
   });
 
   r.get('/ingest/messages/:id/raw', async (req, res) => {
     const m = await deps.messages.get(req.params.id!);
+    if (m) checkMessageFacility(m.facility);
     const bytes = m ? await deps.messages.raw(m.id) : undefined;
     if (!m || !bytes) throw new FhirError(404, `message ${req.params.id} has no stored content`, 'not-found');
     res.type(m.contentType ?? 'application/octet-stream').send(bytes);
   });
 
   r.post('/ingest/messages/:id/replay', async (req, res) => {
+    const before = await deps.messages.get(req.params.id!);
+    if (before) checkMessageFacility(before.facility);
     const result = await deps.intake.replay(req.params.id!);
     const m = await deps.messages.get(result.messageId);
     res.setHeader('X-Ingest-Status', result.status);

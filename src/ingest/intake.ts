@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome, Provenance } from 'fhir/r4';
 import { FhirError, hasErrors, issue, toOperationOutcome, type Issue } from '../fhir/outcome';
+import { intakeFacilityIssue } from '../auth/rules';
 import type { Logger } from '../logger';
 import type { BundleProcessor } from '../service/bundle';
 import type { MessageLog, MessageRecord, MessageStatus } from '../store/message-log';
@@ -169,6 +170,13 @@ export class Intake {
         }
         unitFacility ??= unit.facility || undefined;
         sourceKey ??= unit.sourceKey || undefined;
+        // Content of another facility than the sender's: the whole message is refused, nothing stored.
+        const foreign = intakeFacilityIssue(unit.facility);
+        if (foreign) {
+          messageIssues.push(foreign);
+          units.length = 0;
+          break;
+        }
         units.push(await this.storeUnit(id, adapter, unit));
       }
     } catch (e) {

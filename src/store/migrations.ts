@@ -90,6 +90,14 @@ const STEPS: string[] = [
   CREATE INDEX ingest_messages_status ON ingest_messages (status, facility, received_at);
   CREATE INDEX ingest_messages_received ON ingest_messages (received_at);
   `,
+  // The keys the gateway signs access tokens with (when AUTH_SIGNING_KEY_FILE gives none).
+  `
+  CREATE TABLE auth_signing_keys (
+    kid text PRIMARY KEY,
+    jwk jsonb NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  `,
 ];
 
 export async function migrate(db: Db): Promise<void> {
