@@ -126,7 +126,9 @@ export class Intake {
     };
     // Without a declared facility the content names it (e.g. MA_CSKCB); match on content alone.
     const previous = await this.log.findDuplicate(input.feed, input.facility, checksum, input.sourceKey);
-    if (previous && previous.status !== 'received') {
+    // A refusal of the sender's authority (403) says nothing about the content: the rightful sender's copy is no duplicate.
+    const refusedSender = previous?.status === 'rejected' && (previous.outcome as OperationOutcome | undefined)?.issue?.some((i) => i.code === 'forbidden');
+    if (previous && previous.status !== 'received' && !refusedSender) {
       // Recorded (for the audit trail) but not processed again: the sender gets the first answer.
       await this.log.append(meta, undefined, 'duplicate', previous.id);
       this.logger?.info({ feed: input.feed, message: meta.id, duplicateOf: previous.id }, 'duplicate message');

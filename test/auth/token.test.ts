@@ -53,7 +53,7 @@ describe(`token endpoint (${STORE} store)`, () => {
   });
 
   test('discovery, JWKS and the capability statement advertise SMART Backend Services', async () => {
-    const sc = await (await fetch(`${gw.url}/.well-known/smart-configuration`)).json();
+    const sc = (await (await fetch(`${gw.url}/.well-known/smart-configuration`)).json()) as any;
     expect(sc).toMatchObject({
       token_endpoint: tokenUrl,
       jwks_uri: `${gw.url}/.well-known/jwks.json`,
@@ -63,10 +63,10 @@ describe(`token endpoint (${STORE} store)`, () => {
       capabilities: expect.arrayContaining(['client-confidential-asymmetric', 'permission-v2']),
     });
     expect(sc.scopes_supported.length).toBeGreaterThan(0);
-    const jwks = await (await fetch(sc.jwks_uri)).json();
+    const jwks = (await (await fetch(sc.jwks_uri)).json()) as any;
     expect(jwks.keys.length).toBeGreaterThanOrEqual(1);
     for (const k of jwks.keys) expect(k.d).toBeUndefined();
-    const cs = await (await fetch(`${gw.url}/fhir/metadata`)).json();
+    const cs = (await (await fetch(`${gw.url}/fhir/metadata`)).json()) as any;
     const sec = cs.rest[0].security;
     expect(sec.service[0].coding[0].code).toBe('SMART-on-FHIR');
     const uris = sec.extension.find((e: any) => e.url.endsWith('oauth-uris'));
@@ -156,7 +156,7 @@ describe(`token endpoint (${STORE} store)`, () => {
     const oldKid = decodeProtectedHeader(before).kid;
     const newKid = await gw.security.keys!.rotate();
     expect(newKid).not.toBe(oldKid);
-    const jwks = await (await fetch(`${gw.url}/.well-known/jwks.json`)).json();
+    const jwks = (await (await fetch(`${gw.url}/.well-known/jwks.json`)).json()) as any;
     expect(jwks.keys.map((k: any) => k.kid)).toEqual([newKid, oldKid]);
     const after = await tokenFor(gw.url, his);
     expect(decodeProtectedHeader(after).kid).toBe(newKid);
