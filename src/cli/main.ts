@@ -11,7 +11,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS = ['serve', 'validate', 'convert', 'ingest'];
+const COMMANDS = ['serve', 'validate', 'convert', 'ingest', 'clients'];
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

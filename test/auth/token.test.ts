@@ -5,6 +5,8 @@ import { downgrade, parseScopes, permits } from '../../src/auth/scopes';
 import { createTestDatabase, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { assertion, ASSERTION_TYPE, makeClient, requestToken, tokenFor, writeClientsFile, type TestClient } from '../helpers/auth';
 import { loadConfig } from '../../src/config';
+import { importPKCS8 } from 'jose';
+import { run as clientsCommand } from '../../src/cli/commands/clients';
 
 const STORE = process.env.DATABASE_URL ? 'postgres' : 'embedded';
 
@@ -170,5 +172,28 @@ describe(`token endpoint (${STORE} store)`, () => {
     const r = await requestToken(gw.url, await form(lab, {}, 'system/Observation.c'));
     expect(r.status).toBe(200);
     expect(r.body.scope).toBe('system/Observation.c');
+  });
+
+  test('`clients add` registers a client and prints its private key once; that key gets a token', async () => {
+    const out: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => (out.push(String(chunk)), true));
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let code: number;
+    try {
+      code = await clientsCommand(['add', '--id', 'ris-20001', '--facility', '20001', '--scope', 'system/ImagingStudy.cruds system/Patient.rs', '--file', file]);
+      expect(await clientsCommand(['add', '--id', 'ris-20001', '--facility', '20001', '--scope', 'system/*.rs', '--file', file])).toBe(1); // already there
+      expect(await clientsCommand(['add', '--id', 'x', '--file', file])).toBe(2);
+    } finally {
+      spy.mockRestore();
+      err.mockRestore();
+    }
+    expect(code).toBe(0);
+    const pem = out.join('');
+    expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    const registered = JSON.parse(require('node:fs').readFileSync(file, 'utf8')).find((c: any) => c.clientId === 'ris-20001');
+    expect(registered.jwks.keys[0].d).toBeUndefined();
+    const ris: TestClient = { entry: registered, privateKey: await importPKCS8(pem, 'ES384'), alg: 'ES384', kid: registered.jwks.keys[0].kid };
+    const r = await requestToken(gw.url, await form(ris, {}, 'system/*.rs'));
+    expect([r.status, r.body.scope]).toEqual([200, 'system/ImagingStudy.rs system/Patient.rs']);
   });
 });
