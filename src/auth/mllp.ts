@@ -72,6 +72,8 @@ export function mllpSecurity(cfg: SecurityConfig, clients: ClientRegistry, audit
       return async (raw, meta) => {
         const principal = meta.admitted as Principal | undefined;
         if (!principal) return inner(raw, meta);
+        // As over HTTP: refused (the listener answers AR, "send it again") rather than taken unaudited.
+        if (audit.full()) throw new Error('the audit trail is behind');
         const state: RequestSecurity = { principal, patients: new Set() };
         let status = 200;
         try {
