@@ -71,7 +71,16 @@ export async function startGateway(config: Config): Promise<Gateway> {
   registerXml({ serialize: serializeFhirXml, parse: parseFhirXml });
   // AuditEvents are the gateway's own records: stored as they are, not validated on the way.
   const security = await openSecurity(config.security, { db, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), writeAudit: (w) => resources.commit(w), log });
-  const mllpSec = security.enabled && config.mllpPort >= 0 ? mllpSecurity(config.security, security.clients!, security.audit!) : undefined;
+  let mllpSec: ReturnType<typeof mllpSecurity> | undefined;
+  try {
+    mllpSec = security.enabled && config.mllpPort >= 0 ? mllpSecurity(config.security, security.clients!, security.audit!) : undefined;
+  } catch (e) {
+    // Refusing to start: leave nothing open behind.
+    await security.close();
+    await cache.close();
+    await db.close();
+    throw e;
+  }
   const metrics = createMetrics();
   const app = createApp({
     resources,

@@ -49,14 +49,7 @@ export function guard(deps: GuardDeps) {
       res.setHeader('Retry-After', '1');
       return refuse(res, 503, 'transient', 'the audit trail is behind; try again shortly');
     }
-    try {
-      if (what.type && what.needs) requirePermission(principal, what.type, what.needs);
-      else if (what.type === 'AuditEvent') requirePermission(principal, what.type, 's');
-      if (req.method !== 'GET' && req.method !== 'HEAD') checkNamedFacility(principal, req.header('x-facility-code'));
-    } catch (e) {
-      return refuse(res, 403, 'forbidden', (e as Error).message);
-    }
-
+    // Registered before the checks: a refusal for want of scope or facility is audited too.
     const state: RequestSecurity = { principal, patients: new Set(patientsInUrl(what, q < 0 ? '' : req.originalUrl.slice(q + 1))) };
     if (!what.unaudited) {
       res.on('finish', () => {
@@ -76,6 +69,14 @@ export function guard(deps: GuardDeps) {
         });
       });
     }
+    try {
+      if (what.type && what.needs) requirePermission(principal, what.type, what.needs);
+      else if (what.type === 'AuditEvent') requirePermission(principal, what.type, 's');
+      if (req.method !== 'GET' && req.method !== 'HEAD') checkNamedFacility(principal, req.header('x-facility-code'));
+    } catch (e) {
+      return refuse(res, 403, 'forbidden', (e as Error).message);
+    }
+
     runAs(principal, next, state);
   };
 }

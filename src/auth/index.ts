@@ -47,7 +47,13 @@ function cors(origins: string[]): express.RequestHandler {
 
 /** `origin`: the public origin derived from BASE_URL (its FHIR base minus `/fhir`). */
 export async function openSecurity(cfg: SecurityConfig, deps: { db: Db; redisUrl?: string; baseUrl?: string; writeAudit: AuditWriter; log: Logger }): Promise<Security> {
-  const edge: express.RequestHandler[] = [helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } })];
+  const edge: express.RequestHandler[] = [
+    helmet({
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      // Browser apps of the listed origins must be allowed to read the answers.
+      crossOriginResourcePolicy: { policy: cfg.corsOrigins.length ? 'cross-origin' : 'same-origin' },
+    }),
+  ];
   if (cfg.corsOrigins.length) edge.push(cors(cfg.corsOrigins));
   if (cfg.mode !== 'smart') return { enabled: false, edge, routers: [], close: async () => undefined };
 

@@ -114,7 +114,7 @@ export class TokenService {
     try {
       const key = await this.o.keys.find(decodeProtectedHeader(token).kid);
       if (!key) return undefined;
-      const { payload } = await jwtVerify(token, key.publicKey, { algorithms: [key.alg], typ: 'at+jwt' });
+      const { payload } = await jwtVerify(token, key.publicKey, { algorithms: [key.alg], typ: 'at+jwt', requiredClaims: ['exp'] });
       const principal: Principal = {
         clientId: String(payload.client_id ?? payload.sub),
         facility: String(payload.facility),

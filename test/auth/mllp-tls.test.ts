@@ -47,7 +47,7 @@ describe('MLLP under AUTH=smart', () => {
     admin = await makeClient('so-y-te', '00000', 'system/*.rs', { admin: true });
     clientsFile = writeClientsFile([lab, admin]);
     gw = await startTestGateway('embedded', smart(clientsFile, { mllpTls: { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') } }));
-  });
+  }, 300_000);
   afterAll(() => gw?.stop());
 
   const connect = (cert?: string) => MllpClient.connectTls(gw.mllpPort!, { ca: file('ca.crt'), ...(cert ? { cert: file(`${cert}.crt`), key: file(`${cert}.key`) } : {}) });

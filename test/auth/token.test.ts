@@ -41,7 +41,7 @@ describe(`token endpoint (${STORE} store)`, () => {
     db = STORE === 'postgres' ? await createTestDatabase() : undefined;
     gw = await startTestGateway(STORE, { mllpPort: -1, security: { ...loadConfig({}).security, mode: 'smart', clientsFile: file } }, db?.url);
     tokenUrl = `${gw.url}/auth/token`;
-  });
+  }, 300_000);
   afterAll(async () => {
     await gw.stop();
     await db?.drop();
