@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
+import { openSecurity, type Security } from './auth';
+import { exposureCheck } from './auth/config';
+import { mllpSecurity } from './auth/mllp';
 import { registerXml } from './api/format';
 import { parseFhirXml, serializeFhirXml } from './fhir/xml';
 import { ingestRouter } from './api/ingest-router';
@@ -43,6 +46,8 @@ export interface Gateway {
   resources: ResourceService;
   intake: Intake;
   log: Logger;
+  /** The security layer (tokens, clients, signing keys, audit trail) when AUTH=smart. */
+  security: Security;
   close(): Promise<void>;
 }
 
@@ -59,6 +64,8 @@ function rawFolder(dataDir: string): string {
 /** Wires the parts together. Side effects (database, cache, sockets) start here and nowhere else. */
 export async function startGateway(config: Config): Promise<Gateway> {
   const log = createLogger(config.logLevel);
+  // Before anything opens: an exposed gateway without authentication does not start.
+  const openWarning = exposureCheck(config.host, config.security);
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: config.dbStatementTimeoutMs, connectTimeoutMs: config.dbConnectTimeoutMs });
   const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : [], config.searchLimits);
   useIdScheme(await idSchemeOf(db));
@@ -93,6 +100,18 @@ export async function startGateway(config: Config): Promise<Gateway> {
   intake.register(hl7v2Adapter(config.hl7));
   intake.register(dicomAdapter({ facility: config.defaultFacility, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
   registerXml({ serialize: serializeFhirXml, parse: parseFhirXml });
+  // AuditEvents are the gateway's own records: stored as they are, not validated on the way.
+  const security = await openSecurity(config.security, { db, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), writeAudit: (w) => resources.commit(w), log });
+  let mllpSec: ReturnType<typeof mllpSecurity> | undefined;
+  try {
+    mllpSec = security.enabled && config.mllpPort >= 0 ? mllpSecurity(config.security, security.clients!, security.audit!) : undefined;
+  } catch (e) {
+    // Refusing to start: leave nothing open behind.
+    await security.close();
+    await cache.close();
+    await db.close();
+    throw e;
+  }
   const metrics = createMetrics();
   const app = createApp({
     resources,
@@ -105,6 +124,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
     ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
     allowedHosts: config.allowedHosts,
     ready: () => repo.ping(),
+    security,
+    ...(security.capability ? { capabilitySecurity: security.capability } : {}),
     ...(linker ? { linker } : {}),
     extraRouters: [ingestRouter({ intake, messages, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
@@ -117,10 +138,18 @@ export async function startGateway(config: Config): Promise<Gateway> {
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
-  log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind, warmUpMs: Math.round(warmMs) }, 'gateway started');
+  log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind, auth: security.enabled ? 'smart' : 'open', warmUpMs: Math.round(warmMs) }, 'gateway started');
+  if (openWarning) log.warn(openWarning);
   let mllp: MllpListener | undefined;
   if (config.mllpPort >= 0) {
-    mllp = await startMllpListener({ port: config.mllpPort, host: config.mllpHost, logger: log, handler: async (raw) => (await receiveHl7v2(intake, raw, config.hl7, 'mllp')).ack });
+    const handler = async (raw: Buffer) => (await receiveHl7v2(intake, raw, config.hl7, 'mllp')).ack;
+    mllp = await startMllpListener({
+      port: config.mllpPort,
+      host: config.mllpHost,
+      logger: log,
+      handler: mllpSec ? mllpSec.handler(handler) : handler,
+      ...(mllpSec ? { admit: (s) => mllpSec.admit(s), ...(mllpSec.tls ? { tls: mllpSec.tls } : {}) } : {}),
+    });
   }
   // Messages an earlier run (or a failed database write) left unfinished: at start, then periodically.
   const stopRecovery = config.recoveryIntervalSeconds > 0 ? intake.startRecovery(config.recoveryIntervalSeconds * 1000) : async () => undefined;
@@ -133,6 +162,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     resources,
     intake,
     log,
+    security,
     async close() {
       await stopRecovery();
       await mllp?.close();
@@ -141,6 +171,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
         server.closeAllConnections();
       });
       await lookup.close();
+      await security.close();
       await cache.close();
       await db.close();
       // An in-memory store's raw files go with it.

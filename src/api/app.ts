@@ -13,6 +13,8 @@ export interface AppDeps extends FhirRouterDeps {
   ready(): Promise<void>;
   /** Extra routers mounted at the root (ingest endpoints). */
   extraRouters?: express.Router[];
+  /** The security layer (src/auth): edge headers first, then its endpoints and guard before any data route. */
+  security?: { edge: express.RequestHandler[]; routers: express.RequestHandler[] };
 }
 
 /** Seconds a client is asked to wait after a 503, about as long as a database restart or failover takes. */
@@ -49,6 +51,8 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
+  for (const h of deps.security?.edge ?? []) app.use(h);
+
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     try {
@@ -62,6 +66,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  for (const h of deps.security?.routers ?? []) app.use(h);
   // Ingest routers read their own (larger) bodies, so they come before the API's body limit.
   for (const r of deps.extraRouters ?? []) app.use(r);
   // Bodies are read raw (bounded) and parsed by the route that knows what it expects.

@@ -1,4 +1,4 @@
-import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestSecurity } from 'fhir/r4';
 import { allResourceTypes } from '../fhir/definitions';
 import { searchParamsFor } from '../fhir/search-parameters';
 import { OPERATIONS } from '../operations';
@@ -10,10 +10,12 @@ import { xmlAvailable } from './format';
  */
 const INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
 
-let cached: { base: string; cs: CapabilityStatement } | undefined;
+let cached: { base: string; security?: string; cs: CapabilityStatement } | undefined;
 
-export function capabilityStatement(base: string): CapabilityStatement {
-  if (cached?.base === base) return cached.cs;
+/** `security`: what the security layer advertises (SMART), when it is on. */
+export function capabilityStatement(base: string, security?: CapabilityStatementRestSecurity): CapabilityStatement {
+  const securityKey = security ? JSON.stringify(security) : undefined;
+  if (cached?.base === base && cached.security === securityKey) return cached.cs;
   const resource: CapabilityStatementRestResource[] = [...allResourceTypes()].sort().map((type) => ({
     type: type as CapabilityStatementRestResource['type'],
     versioning: 'versioned-update',
@@ -50,6 +52,7 @@ export function capabilityStatement(base: string): CapabilityStatement {
     rest: [
       {
         mode: 'server',
+        ...(security ? { security } : {}),
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }, { code: 'search-system' }],
         // FHIR forbids empty arrays: no system-level operation, no element.
@@ -57,6 +60,6 @@ export function capabilityStatement(base: string): CapabilityStatement {
       },
     ],
   };
-  cached = { base, cs };
+  cached = { base, ...(securityKey ? { security: securityKey } : {}), cs };
   return cs;
 }

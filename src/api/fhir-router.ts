@@ -5,6 +5,8 @@ import { badRequest, FhirError, issue, toOperationOutcome } from '../fhir/outcom
 import { applySummary } from '../fhir/summary';
 import { findOperation } from '../operations';
 import { parseOperationInput, type OperationServices } from '../operations/operation';
+import type { CapabilityStatementRestSecurity } from 'fhir/r4';
+import { writingFacility } from '../auth/rules';
 import type { CardLookupService } from '../lookup/service';
 import type { PatientLinker } from '../mpi/linker';
 import type { BundleProcessor } from '../service/bundle';
@@ -23,6 +25,8 @@ export interface FhirRouterDeps extends PublicBase {
   lookup?: CardLookupService;
   defaultFacility: string;
   linker?: PatientLinker;
+  /** `rest.security` of the capability statement, when the security layer is on. */
+  capabilitySecurity?: (req: Request) => CapabilityStatementRestSecurity;
 }
 
 const etag = (v: number) => `W/"${v}"`;
@@ -59,10 +63,10 @@ function body(req: Request): unknown {
 }
 
 function context(req: Request, deps: FhirRouterDeps): WriteContext {
-  // Facility identification will come from client authentication; until then a header may name it.
+  // The header may name the facility (the security layer lets only admins name another than the token's).
   const f = req.header('x-facility-code');
   if (f !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(f)) throw badRequest('X-Facility-Code must be 1-32 letters, digits, - or _');
-  return { facility: f ?? deps.defaultFacility, feed: 'rest' };
+  return { facility: f ?? writingFacility(deps.defaultFacility), feed: 'rest' };
 }
 
 const base = fhirBase;
@@ -178,7 +182,7 @@ export function fhirRouter(deps: FhirRouterDeps): express.Router {
     else sendResource(req, res, out.status ?? 200, out.resource);
   };
 
-  r.get('/metadata', (req, res) => sendResource(req, res, 200, capabilityStatement(base(req, deps))));
+  r.get('/metadata', (req, res) => sendResource(req, res, 200, capabilityStatement(base(req, deps), deps.capabilitySecurity?.(req))));
 
   r.post('/', async (req, res) => {
     sendResource(req, res, 200, await bundles.process(body(req), context(req, deps)));

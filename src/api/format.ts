@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { viewFor, viewNeedsParse } from '../auth/rules';
 import { FhirError } from '../fhir/outcome';
 
 /**
@@ -59,6 +60,9 @@ export function parseXmlBody(text: string): unknown {
 
 /** Sends a resource; `json` may be given already serialised (the cached read path). */
 export function sendResource(req: Request, res: Response, status: number, resource: unknown, json?: string): void {
+  // What this client may see (types outside its scopes leave a Bundle; other facilities' data under own-facility reads).
+  if (json === undefined) resource = viewFor(resource);
+  else if (viewNeedsParse()) viewFor(JSON.parse(json));
   const format = responseFormat(req);
   const pretty = req.query._pretty === 'true';
   if (format === 'xml') {

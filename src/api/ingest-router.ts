@@ -1,5 +1,6 @@
 import express, { type Request, type Response } from 'express';
 import type { Bundle, BundleEntry, OperationOutcome } from 'fhir/r4';
+import { checkMessageFacility, messageLogFacility, writingFacility } from '../auth/rules';
 import { badRequest, FhirError, toOperationOutcome } from '../fhir/outcome';
 import { receiveHl7v2 } from '../ingest/feeds';
 import type { Hl7SourceConfig } from '../ingest/hl7v2';
@@ -34,7 +35,8 @@ interface StoredUnit {
 /** Nothing of the message was stored: one OperationOutcome with the message's issues and each unit's. */
 function nothingStored(outcome: unknown, units: { outcome?: unknown }[]): { status: number; body: unknown } {
   const issues = [outcome, ...units.map((u) => u.outcome)].flatMap((o) => (o as OperationOutcome | undefined)?.issue ?? []);
-  return { status: 422, body: { resourceType: 'OperationOutcome', issue: issues } };
+  // A message refused by the facility rules is a 403, whatever else it held.
+  return { status: issues.some((i) => i.code === 'forbidden') ? 403 : 422, body: { resourceType: 'OperationOutcome', issue: issues } };
 }
 
 /**
@@ -132,7 +134,7 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
     const result = await deps.intake.receive({
       feed: 'dicom',
       raw: bodyOf(req),
-      facility: facilityHeader(req) ?? deps.defaultFacility,
+      facility: facilityHeader(req) ?? writingFacility(deps.defaultFacility),
       contentType: req.header('content-type') ?? 'application/dicom',
     });
     answer(res, result, unitsResponse(result));
@@ -147,7 +149,8 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
     const asked = int(q._count, '_count', 50, Number.MAX_SAFE_INTEGER);
     const count = Math.min(asked, MAX_COUNT);
     const offset = int(q._offset, '_offset', 0, 1_000_000);
-    const filter = { ...(q.status ? { status: q.status } : {}), ...(q.facility ? { facility: q.facility } : {}), ...(q.feed ? { feed: q.feed } : {}) };
+    const facility = messageLogFacility(q.facility || undefined);
+    const filter = { ...(q.status ? { status: q.status } : {}), ...(facility ? { facility } : {}), ...(q.feed ? { feed: q.feed } : {}) };
     const list = await deps.messages.list({ ...filter, count, offset });
     const link = (at: number) => `${publicOrigin(req, deps)}/ingest/messages?${new URLSearchParams({ ...filter, _count: String(count), _offset: String(at) })}`;
     res.json({
@@ -166,11 +169,13 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
   r.get('/ingest/messages/:id', async (req, res) => {
     const m = await deps.messages.get(req.params.id!);
     if (!m) throw new FhirError(404, `message ${req.params.id} is not known`, 'not-found');
+    checkMessageFacility(m.facility);
     res.json(m);
   });
 
   r.get('/ingest/messages/:id/raw', async (req, res) => {
     const m = await deps.messages.get(req.params.id!);
+    if (m) checkMessageFacility(m.facility);
     const bytes = m ? await deps.messages.raw(m.id) : undefined;
     if (!m || !bytes) throw new FhirError(404, `message ${req.params.id} has no stored content`, 'not-found');
     // Whatever the sender claimed, never let a browser render it (a text/html body would be stored XSS).
@@ -181,6 +186,8 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
   });
 
   r.post('/ingest/messages/:id/replay', async (req, res) => {
+    const before = await deps.messages.get(req.params.id!);
+    if (before) checkMessageFacility(before.facility);
     const result = await deps.intake.replay(req.params.id!);
     const m = await deps.messages.get(result.messageId);
     res.setHeader('X-Ingest-Status', result.status);

@@ -10,7 +10,7 @@ export interface Command {
   run(args: ParsedArgs): Promise<number>;
 }
 
-const COMMANDS = ['validate', 'convert', 'ingest'] as const;
+const COMMANDS = ['validate', 'convert', 'ingest', 'clients'] as const;
 
 // require, not import(): the compiled CommonJS resolves the file without an extension.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome, Provenance } from 'fhir/r4';
 import { FhirError, hasErrors, issue, toOperationOutcome, type Issue } from '../fhir/outcome';
+import { intakeFacilityIssue } from '../auth/rules';
 import type { Logger } from '../logger';
 import type { BundleProcessor } from '../service/bundle';
 import type { MessageLog, MessageRecord, MessageStatus } from '../store/message-log';
@@ -140,7 +141,9 @@ export class Intake {
     };
     // Without a declared facility the content names it (e.g. MA_CSKCB); match on content alone.
     const previous = await this.log.findDuplicate(input.feed, input.facility, checksum, input.sourceKey);
-    if (previous && previous.status !== 'received') {
+    // A refusal of the sender's authority (403) says nothing about the content: the rightful sender's copy is no duplicate.
+    const refusedSender = previous?.status === 'rejected' && (previous.outcome as OperationOutcome | undefined)?.issue?.some((i) => i.code === 'forbidden');
+    if (previous && previous.status !== 'received' && !refusedSender) {
       // Recorded (for the audit trail) but not processed again: the sender gets the first answer.
       await this.log.append(meta, undefined, 'duplicate', previous.id);
       this.logger?.info({ feed: input.feed, message: meta.id, duplicateOf: previous.id }, 'duplicate message');
@@ -240,6 +243,13 @@ export class Intake {
         }
         unitFacility ??= unit.facility || undefined;
         sourceKey ??= unit.sourceKey || undefined;
+        // Content of another facility than the sender's: the whole message is refused, nothing stored.
+        const foreign = intakeFacilityIssue(unit.facility);
+        if (foreign) {
+          messageIssues.push(foreign);
+          units.length = 0;
+          break;
+        }
         units.push(await this.storeUnit(id, adapter, unit));
         if (Date.now() - lastTouch > this.recovery.graceMs / 2) {
           // A long file: keep it claimed so no recovery pass takes it up while it is worked on.

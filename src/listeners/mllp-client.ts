@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { frame, MllpFramer } from './mllp-framer';
 
 /**
@@ -25,6 +26,17 @@ export class MllpClient {
   static connect(port: number, host = '127.0.0.1'): Promise<MllpClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({ port, host, noDelay: true }, () => {
+        socket.off('error', reject);
+        resolve(new MllpClient(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  /** MLLP over TLS: `options` carry the CA and, where the listener asks for one, the client certificate. */
+  static connectTls(port: number, options: ConnectionOptions, host = '127.0.0.1'): Promise<MllpClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ port, host, ...options }, () => {
         socket.off('error', reject);
         resolve(new MllpClient(socket));
       });

@@ -1,4 +1,5 @@
 import { createServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import pino from 'pino';
 import { issue } from '../fhir/outcome';
 import { buildAckBytes } from '../ingest/hl7v2/ack';
@@ -11,7 +12,7 @@ import { frame, MllpFramer } from './mllp-framer';
  * overtake the A01 it updates) while the socket keeps reading ahead up to `maxInFlight`;
  * past that the socket is paused, so a fast sender slows down instead of filling memory.
  */
-export type MllpHandler = (raw: Buffer, meta: { remoteAddress: string }) => Promise<Buffer>;
+export type MllpHandler = (raw: Buffer, meta: { remoteAddress: string; admitted?: unknown }) => Promise<Buffer>;
 
 export interface MllpLogger {
   info(obj: object, msg?: string): void;
@@ -34,6 +35,13 @@ export interface MllpListenerOptions {
   maxInFlight?: number;
   maxConnections?: number;
   logger?: MllpLogger;
+  /** MLLP over TLS (client certificates are asked for and checked when `requestCert` is set). */
+  tls?: TlsOptions;
+  /**
+   * Decides, once per connection, who the sender is; undefined closes the connection unanswered.
+   * What it returns reaches the handler as `admitted`.
+   */
+  admit?: (socket: Socket) => unknown;
 }
 
 export interface MllpListener {
@@ -56,8 +64,15 @@ export async function startMllpListener(opts: MllpListenerOptions): Promise<Mllp
   const sockets = new Set<Socket>();
   const drains = new Set<Promise<void>>();
 
-  const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+  const onConnection = (socket: Socket) => {
     const remoteAddress = socket.remoteAddress ?? 'unknown';
+    const admitted = opts.admit?.(socket);
+    if (opts.admit && admitted === undefined) {
+      log.warn({ remoteAddress }, 'mllp connection refused: sender not registered');
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
     const framer = new MllpFramer(maxBytes);
     const queue: (() => Promise<Buffer>)[] = [];
     let working = false;
@@ -113,7 +128,7 @@ export async function startMllpListener(opts: MllpListenerOptions): Promise<Mllp
           const data = ev.data;
           enqueue(async () => {
             try {
-              return await opts.handler(data, { remoteAddress });
+              return await opts.handler(data, { remoteAddress, ...(admitted !== undefined ? { admitted } : {}) });
             } catch (err) {
               log.error({ remoteAddress, err: (err as Error).message }, 'mllp handler failed');
               return reject(data.subarray(0, 4096), 'The message could not be taken in; send it again', 'AR');
@@ -137,7 +152,9 @@ export async function startMllpListener(opts: MllpListenerOptions): Promise<Mllp
       queue.length = 0;
       sockets.delete(socket);
     });
-  });
+  };
+  const server = opts.tls ? createTlsServer({ ...opts.tls, allowHalfOpen: true }, onConnection) : createServer({ noDelay: true, allowHalfOpen: true }, onConnection);
+  server.on('tlsClientError', (err: Error, s: Socket) => log.warn({ remoteAddress: s.remoteAddress, err: err.message }, 'mllp tls handshake refused'));
   server.maxConnections = opts.maxConnections ?? 256;
   server.on('error', (err) => log.error({ err: err.message }, 'mllp server error'));
 

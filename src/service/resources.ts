@@ -8,6 +8,7 @@ import type { Repository, SearchResult } from '../store/repository';
 import type { RawParams } from '../store/search/query';
 import type { AnyResource, StoredVersion, WriteResult } from '../store/types';
 import type { PendingWrite } from '../store/writer';
+import { checkWrites } from '../auth/rules';
 import { stampProvenance, type WriteContext } from './provenance';
 
 /** `mapped`: the gateway produced the resource itself (see WriteContext). */
@@ -114,6 +115,11 @@ export class ResourceService {
 
   /** Writes and, once committed, invalidates the cache on every instance. */
   async commit(writes: PendingWrite[], tx?: Queryable): Promise<WriteResult[]> {
+    // The client's scopes and facility, on every road into the store (no-op without a principal).
+    await checkWrites(writes, async (type, id) => {
+      const v = await this.repo.read(type, id, tx);
+      return v && !v.deleted ? v.resource : undefined;
+    });
     const results = await this.repo.write(writes, tx);
     if (!tx) await this.invalidate(results);
     return results;

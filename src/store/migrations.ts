@@ -118,6 +118,14 @@ const STEPS: string[] = [
   ALTER TABLE ingest_messages ADD COLUMN raw_file text
   `,
   NAME_WORD_ROWS,
+  // The keys the gateway signs access tokens with (when AUTH_SIGNING_KEY_FILE gives none).
+  `
+  CREATE TABLE auth_signing_keys (
+    kid text PRIMARY KEY,
+    jwk jsonb NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  `,
 ];
 
 export async function migrate(db: Db): Promise<void> {

@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { loadConfig } from '../../src/config';
+import { benchGateway, round } from './common';
+
+/**
+ * npm run bench:auth — in one run:
+ *   tokens issued per second (POST /auth/token, a fresh ES384 client assertion each, 16 at a time);
+ *   cached GET /fhir/Patient/{id} req/s (autocannon, 50 connections) with a bearer token under
+ *   AUTH=smart (guard, rate limit and audit trail on), against the same gateway without AUTH.
+ */
+const run = promisify(execFile);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+
+async function cannon(url: string, headers: string[] = []): Promise<{ requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number }> {
+  const bin = require.resolve('autocannon/autocannon.js');
+  const { stdout } = await run(process.execPath, [bin, '-c', '50', '-d', String(DURATION), '-j', ...headers.flatMap((h) => ['-H', h]), url], { maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout);
+}
+
+async function main() {
+  const { publicKey, privateKey } = await generateKeyPair('ES384');
+  const clientsFile = join(mkdtempSync(join(tmpdir(), 'bench-auth-')), 'clients.json');
+  writeFileSync(clientsFile, JSON.stringify([{ clientId: 'bench', facility: '20001', scope: 'system/*.cruds', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'b1', alg: 'ES384' }] } }]));
+  const security = { ...loadConfig({}).security, mode: 'smart' as const, clientsFile, rateBurst: 1e9, ratePerSecond: 1e9 };
+  const open = await benchGateway('embedded', { mllpPort: -1 });
+  const smart = await benchGateway('embedded', { mllpPort: -1, security });
+  try {
+    const tokenUrl = `${smart.gw.url}/auth/token`;
+    const token = async (): Promise<string> => {
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid: 'b1' }).setIssuer('bench').setSubject('bench').setAudience(tokenUrl).setExpirationTime(now + 120).setJti(randomUUID()).sign(privateKey);
+      const r = await fetch(tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'system/*.cruds', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString(),
+      });
+      if (r.status !== 200) throw new Error(`token refused: ${await r.text()}`);
+      return ((await r.json()) as { access_token: string }).access_token;
+    };
+
+    // Tokens per second (the client's signing is included: it is what a caller waits for).
+    let issued = 0;
+    const until = Date.now() + 5000;
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (Date.now() < until) {
+        await token();
+        issued++;
+      }
+    }));
+    const tokensPerSecond = issued / ((Date.now() - t0) / 1000);
+
+    const bearer = await token();
+    const patient = { resourceType: 'Patient', name: [{ family: 'Bench', given: ['Đo'] }], gender: 'female', birthDate: '1980-01-01' };
+    const create = async (url: string, headers: Record<string, string>) => {
+      const r = await fetch(`${url}/fhir/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', ...headers }, body: JSON.stringify(patient) });
+      return ((await r.json()) as { id: string }).id;
+    };
+    const openUrl = `${open.gw.url}/fhir/Patient/${await create(open.gw.url, {})}`;
+    const smartUrl = `${smart.gw.url}/fhir/Patient/${await create(smart.gw.url, { authorization: `Bearer ${bearer}` })}`;
+    const auth = [`authorization=Bearer ${bearer}`];
+
+    await cannon(openUrl); // warm-up, both
+    await cannon(smartUrl, auth);
+    const base = await cannon(openUrl);
+    const withAuth = await cannon(smartUrl, auth);
+    await smart.gw.security.audit?.flush();
+    if (base.non2xx || base.errors) throw new Error('non-2xx answers or errors on the open gateway');
+    const ratio = withAuth.requests.average / base.requests.average;
+    console.log(`tokens issued: ${round(tokensPerSecond)} /s (16 concurrent clients, ES384 assertions)`);
+    console.log(`GET Patient/{id} without AUTH (baseline): ${round(base.requests.average)} req/s, p99 ${base.latency.p99} ms`);
+    console.log(`GET Patient/{id} with a bearer token (AUTH=smart, audited): ${round(withAuth.requests.average)} req/s, p99 ${withAuth.latency.p99} ms, non-2xx ${withAuth.non2xx}`);
+    console.log(`ratio: ${round(ratio, 3)} (goal >= 0.85)`);
+    console.log(JSON.stringify({ bench: 'auth', tokens_per_s: round(tokensPerSecond), rps: round(withAuth.requests.average), baseline_rps: round(base.requests.average), ratio: round(ratio, 3), non2xx: withAuth.non2xx, p99_ms: withAuth.latency.p99 }));
+  } finally {
+    await smart.stop();
+    await open.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,99 @@
+import type { CapabilityStatementRestSecurity } from 'fhir/r4';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { Db } from '../store/db';
+import type { Logger } from '../logger';
+import { AuditTrail, type AuditWriter } from './audit';
+import { ClientRegistry } from './clients';
+import type { SecurityConfig } from './config';
+import { guard } from './guard';
+import { SigningKeys } from './keys';
+import { originOf, securityRouter, smartConfiguration } from './routes';
+import { openSharedState, type SharedState } from './shared-state';
+import { TokenService } from './tokens';
+
+/**
+ * The security layer, assembled: what the app mounts (edge headers, the public endpoints,
+ * the guard), what the capability statement advertises, and what the MLLP listener asks.
+ * With AUTH other than smart only the edge headers apply.
+ */
+export interface Security {
+  enabled: boolean;
+  /** helmet's headers and, when CORS_ORIGINS lists origins, CORS for them. */
+  edge: express.RequestHandler[];
+  /** Discovery, JWKS, token endpoint, then the guard: mounted before every other router. */
+  routers: express.RequestHandler[];
+  capability?: (req: Request) => CapabilityStatementRestSecurity;
+  clients?: ClientRegistry;
+  keys?: SigningKeys;
+  tokens?: TokenService;
+  audit?: AuditTrail;
+  close(): Promise<void>;
+}
+
+function cors(origins: string[]): express.RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const origin = req.headers.origin;
+    if (!origin || !origins.includes(origin)) return next();
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Vary', 'Origin');
+    if (req.method !== 'OPTIONS') return next();
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
+    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Accept, If-Match, If-None-Exist, If-None-Match, Prefer, X-Facility-Code');
+    res.setHeader('Access-Control-Max-Age', '600');
+    res.status(204).end();
+  };
+}
+
+/** `origin`: the public origin derived from BASE_URL (its FHIR base minus `/fhir`). */
+export async function openSecurity(cfg: SecurityConfig, deps: { db: Db; redisUrl?: string; baseUrl?: string; writeAudit: AuditWriter; log: Logger }): Promise<Security> {
+  const edge: express.RequestHandler[] = [
+    helmet({
+      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      // Browser apps of the listed origins must be allowed to read the answers.
+      crossOriginResourcePolicy: { policy: cfg.corsOrigins.length ? 'cross-origin' : 'same-origin' },
+    }),
+  ];
+  if (cfg.corsOrigins.length) edge.push(cors(cfg.corsOrigins));
+  if (cfg.mode !== 'smart') return { enabled: false, edge, routers: [], close: async () => undefined };
+
+  if (!cfg.clientsFile) throw new Error('AUTH=smart needs AUTH_CLIENTS_FILE (the registered clients)');
+  const clients = new ClientRegistry(cfg.clientsFile);
+  if (clients.lastError) throw new Error(`AUTH_CLIENTS_FILE: ${clients.lastError}`);
+  const keys = await SigningKeys.open(deps.db, cfg.signingKeyFile);
+  const state: SharedState = await openSharedState(deps.redisUrl);
+  const tokens = new TokenService({ clients, keys, state, tokenSeconds: cfg.tokenSeconds, ownFacilityOnly: cfg.read === 'own-facility' });
+  const audit = new AuditTrail(deps.writeAudit, cfg.auditQueueMax, deps.log);
+  const origin = deps.baseUrl?.replace(/\/fhir\/?$/, '');
+  const routers = [
+    securityRouter({ tokens, keys, ...(origin ? { origin } : {}) }),
+    guard({ tokens, state, audit, rateBurst: cfg.rateBurst, ratePerSecond: cfg.ratePerSecond }),
+  ];
+  const capability = (req: Request): CapabilityStatementRestSecurity => {
+    const smart = smartConfiguration(originOf(req, origin));
+    return {
+      service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }], text: 'OAuth2 using SMART Backend Services' }],
+      extension: [
+        {
+          url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+          extension: [{ url: 'token', valueUri: smart.token_endpoint }],
+        },
+      ],
+      description: `SMART Backend Services (client_credentials, private_key_jwt); discovery at ${originOf(req, origin)}/.well-known/smart-configuration`,
+    };
+  };
+  return {
+    enabled: true,
+    edge,
+    routers,
+    capability,
+    clients,
+    keys,
+    tokens,
+    audit,
+    async close() {
+      await audit.close();
+      await state.close();
+    },
+  };
+}
