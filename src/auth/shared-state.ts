@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { connectWithin, redisClient } from '../cache/redis-client';
 
 /**
  * What every gateway instance must see alike: assertion ids already used, and each client's
@@ -71,12 +71,11 @@ class RedisState implements SharedState {
   private readonly fallback = new MemoryState();
 
   constructor(url: string) {
-    this.client = createClient({ url, disableOfflineQueue: true, commandOptions: { timeout: 250 }, socket: { connectTimeout: 1000, reconnectStrategy: (n: number) => Math.min(50 * 2 ** n, 1000) } });
-    this.client.on('error', () => undefined);
+    this.client = redisClient(url, 250);
   }
 
   async connect(): Promise<void> {
-    await this.client.connect().catch(() => undefined);
+    await connectWithin(this.client);
   }
 
   async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {

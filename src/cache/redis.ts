@@ -1,6 +1,6 @@
 import { TimeoutStrategy, timeout } from 'cockatiel';
 import { LRUCache } from 'lru-cache';
-import { createClient } from 'redis';
+import { connectWithin, redisClient } from './redis-client';
 import { decodeEntry, encodeEntry, type Cache, type CachedEntry, type LostInvalidations } from './cache';
 
 const EPOCH_KEY = 'fhir:epoch';
@@ -53,13 +53,7 @@ export class RedisCache implements Cache {
     private readonly pollMs = 500,
   ) {
     this.bound = timeout(commandTimeoutMs, TimeoutStrategy.Aggressive);
-    this.client = createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) },
-    });
-    // Connection errors surface as failed commands; the client keeps reconnecting on its own.
-    this.client.on('error', () => undefined);
+    this.client = redisClient(url);
   }
 
   /**
@@ -69,12 +63,7 @@ export class RedisCache implements Cache {
    */
   async connect(waitMs = 1000): Promise<void> {
     await this.refreshEpoch();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.client.connect().catch(() => undefined),
-      new Promise((resolve) => (timer = setTimeout(resolve, waitMs))),
-    ]);
-    clearTimeout(timer);
+    await connectWithin(this.client, waitMs);
     if (this.lost) {
       this.poll = setInterval(() => void this.refreshEpoch(), this.pollMs);
       this.poll.unref();

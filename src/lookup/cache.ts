@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { createClient } from 'redis';
+import { connectWithin, redisClient } from '../cache/redis-client';
 import type { LookupQuery, PortalAnswer } from './map';
 
 /**
@@ -73,17 +73,11 @@ export class RedisLookupCache implements LookupCache {
     // Longer than the read cache's 250 ms: a miss here costs a portal call of seconds, or a 503 when it is down.
     private readonly commandTimeoutMs = 500,
   ) {
-    this.client = createClient({
-      url,
-      disableOfflineQueue: true,
-      commandOptions: { timeout: commandTimeoutMs },
-      socket: { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) },
-    });
-    this.client.on('error', () => undefined);
+    this.client = redisClient(url, commandTimeoutMs);
   }
 
   async connect(): Promise<void> {
-    await this.client.connect().catch(() => undefined);
+    await connectWithin(this.client);
   }
 
   private bounded<T>(p: Promise<T>): Promise<T | undefined> {
