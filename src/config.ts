@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Hl7SourceConfig } from './ingest/hl7v2/config';
 import type { SearchLimits } from './store/search/query';
-import { loadSecurityConfig, type SecurityConfig } from './auth/config';
+import type { SecurityConfig } from './auth/config';
 import { DEFAULT_WEIGHTS, type MatchWeights } from './mpi/score';
 
 /** Accepts `10mb`, `512kb`, or a byte count. */
@@ -121,6 +121,23 @@ const schema = z.object({
     ctx.addIssue({ code: 'custom', message: 'must be 32 bytes: 64 hex digits or base64' });
     return z.NEVER;
   })),
+  // Security (src/auth/): AUTH unset keeps the quick start open on loopback; `smart` turns every check on.
+  auth: fromEnv('AUTH', z.enum(['smart', 'off']).optional()),
+  authClientsFile: fromEnv('AUTH_CLIENTS_FILE', z.string().optional()),
+  authSigningKeyFile: fromEnv('AUTH_SIGNING_KEY_FILE', z.string().optional()),
+  /** `own-facility` limits reads to the client's facility; `all` lets scope decide. */
+  authRead: fromEnv('AUTH_READ', z.enum(['all', 'own-facility']).default('all')),
+  /** Access token lifetime; SMART says at most 300 s. */
+  authTokenSeconds: fromEnv('AUTH_TOKEN_SECONDS', uint(300).refine((n) => n >= 1, 'must be at least 1').default(300)),
+  /** AuditEvents waiting to be written; past this, requests get 503 instead of going unaudited. */
+  auditQueueMax: fromEnv('AUDIT_QUEUE_MAX', uint().default(10_000)),
+  /** Token bucket per client: burst size and refill per second (0 turns the limit off). */
+  rateLimitBurst: fromEnv('RATE_LIMIT_BURST', uint().default(600)),
+  rateLimitPerSecond: fromEnv('RATE_LIMIT_PER_SECOND', uint().default(200)),
+  corsOrigins: fromEnv('CORS_ORIGINS', z.string().default('').transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))),
+  mllpTlsCert: fromEnv('MLLP_TLS_CERT', z.string().optional()),
+  mllpTlsKey: fromEnv('MLLP_TLS_KEY', z.string().optional()),
+  mllpTlsCa: fromEnv('MLLP_TLS_CA', z.string().optional()),
   // Master patient index (src/mpi/).
   /** Match Patients on every write and keep a Person per individual (`off` turns it off). */
   mpi: fromEnv('MPI', z.enum(['on', 'off']).default('on').transform((v) => v === 'on')),
@@ -132,7 +149,7 @@ type Settings = z.output<typeof schema>;
 export type Config = Settings & {
   searchLimits: SearchLimits;
   lookup: LookupConfig;
-  /** AUTH, AUTH_CLIENTS_FILE, AUTH_SIGNING_KEY_FILE, AUTH_READ, AUDIT_QUEUE_MAX, RATE_LIMIT_*, CORS_ORIGINS, MLLP_TLS_* (src/auth/config.ts). */
+  /** The AUTH_*, AUDIT_*, RATE_LIMIT_*, CORS_ORIGINS and MLLP_TLS_* settings, grouped for src/auth/. */
   security: SecurityConfig;
 };
 
@@ -152,7 +169,7 @@ export interface LookupConfig {
 }
 
 /** Settings several parts read together, grouped once here. */
-function derive(s: Settings, env: NodeJS.ProcessEnv): Config {
+function derive(s: Settings): Config {
   return {
     ...s,
     searchLimits: { maxParams: s.searchMaxParams, maxValues: s.searchMaxValues, maxChain: s.searchMaxChain, maxIncludes: s.searchMaxIncludes },
@@ -169,7 +186,18 @@ function derive(s: Settings, env: NodeJS.ProcessEnv): Config {
       staleSeconds: s.lookupStaleSeconds,
       ...(s.lookupCacheKey ? { cacheKey: s.lookupCacheKey } : {}),
     },
-    security: loadSecurityConfig(env),
+    security: {
+      ...(s.auth ? { mode: s.auth } : {}),
+      ...(s.authClientsFile ? { clientsFile: s.authClientsFile } : {}),
+      ...(s.authSigningKeyFile ? { signingKeyFile: s.authSigningKeyFile } : {}),
+      read: s.authRead,
+      tokenSeconds: s.authTokenSeconds,
+      auditQueueMax: s.auditQueueMax,
+      rateBurst: s.rateLimitBurst,
+      ratePerSecond: s.rateLimitPerSecond,
+      corsOrigins: s.corsOrigins,
+      ...(s.mllpTlsCert && s.mllpTlsKey ? { mllpTls: { cert: s.mllpTlsCert, key: s.mllpTlsKey, ...(s.mllpTlsCa ? { ca: s.mllpTlsCa } : {}) } } : {}),
+    },
   };
 }
 
@@ -178,10 +206,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const shape = schema.shape as Record<string, z.ZodType>;
   const input = Object.fromEntries(Object.entries(shape).map(([key, s]) => [key, env[variables.get(s)!]]));
   const parsed = schema.safeParse(input);
-  if (parsed.success) return derive(parsed.data, env);
-  const lines = parsed.error.issues.map((i) => {
+  const lines = (parsed.error?.issues ?? []).map((i) => {
     const name = variables.get(shape[String(i.path[0])]!) ?? String(i.path[0]);
     return `  ${name}: ${i.message}`; // not the value: a URL can carry a password
   });
+  // Settings that are only right together.
+  if (!env.MLLP_TLS_CERT !== !env.MLLP_TLS_KEY) lines.push('  MLLP_TLS_CERT, MLLP_TLS_KEY: give both or neither');
+  if (parsed.success && lines.length === 0) return derive(parsed.data);
   throw new Error(`invalid environment:\n${lines.join('\n')}`);
 }
