@@ -42,7 +42,9 @@ export function classify(method: string, path: string): Interaction | undefined 
   }
   if (id === '_search') return { interaction: 'search-type', action: 'E', type, needs: 's', ...audit };
   if (id === '_history') return { interaction: 'history-type', action: 'R', type, needs: 's', ...audit };
-  if (id.startsWith('$')) return { interaction: 'operation', action: 'E', type, ...audit };
+  // A type-level operation finds stored data by what it is given ($summary?identifier=, $match,
+  // $lookup): it needs the search right on its type. $validate reads nothing stored.
+  if (id.startsWith('$')) return { interaction: 'operation', action: 'E', type, ...(id === '$validate' ? {} : { needs: 's' as const }), ...audit };
   if (third === '_history') return { interaction: fourth ? 'vread' : 'history-instance', action: 'R', type, id, needs: 'r', ...audit };
   if (third?.startsWith('$')) return { interaction: 'operation', action: 'E', type, id, needs: 'r', ...audit };
   if (read) return { interaction: 'read', action: 'R', type, id, needs: 'r', ...audit };
