@@ -1,6 +1,6 @@
 import { createTestDatabase } from '../test/helpers/gateway';
 import { startChildGateway, type ChildGateway } from '../test/helpers/process';
-import { admission, eventually, identifierCounts, messageCount, mllpStream, patientWithObservation, pool, summary } from './helpers/load';
+import { admission, eventually, identifierCounts, messageCount, mllpStream, patientWithObservation, pool, summary, CHAOS_ENV } from './helpers/load';
 
 /**
  * kill -9 of the gateway while an MLLP stream, HTTP intake and REST transactions are all in
@@ -13,7 +13,7 @@ const KILL_AFTER = 20; // acknowledgements on each of the three roads
 describe('kill -9 of the gateway mid-stream (PostgreSQL)', () => {
   let db: { url: string; drop(): Promise<void> };
   let gw: ChildGateway | undefined;
-  const start = () => startChildGateway({ DATABASE_URL: db.url, MLLP_PORT: 'auto' }, { readyTimeoutMs: 60_000 });
+  const start = () => startChildGateway({ ...CHAOS_ENV, DATABASE_URL: db.url, MLLP_PORT: 'auto' }, { readyTimeoutMs: 60_000 });
 
   beforeAll(async () => {
     db = await createTestDatabase();

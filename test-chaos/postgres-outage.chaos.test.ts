@@ -1,7 +1,7 @@
 import { MllpClient } from '../src/listeners/mllp-client';
 import { startChildGateway, type ChildGateway } from '../test/helpers/process';
 import { PostgresServer } from './helpers/postgres';
-import { admission, eventually, identifierCounts, messageCount, msa, sleep, summary } from './helpers/load';
+import { admission, eventually, identifierCounts, messageCount, msa, sleep, summary, CHAOS_ENV } from './helpers/load';
 
 /**
  * A private PostgreSQL server stopped (fast, immediate) and paused (SIGSTOP on the postmaster
@@ -17,7 +17,7 @@ const RECOVERY_MS = 30_000;
 describe('PostgreSQL stopped and paused under write load', () => {
   let pg: PostgresServer;
   let gw: ChildGateway;
-  const start = () => startChildGateway({ DATABASE_URL: pg.url, MLLP_PORT: 'auto' }, { readyTimeoutMs: 60_000 });
+  const start = () => startChildGateway({ ...CHAOS_ENV, DATABASE_URL: pg.url, MLLP_PORT: 'auto' }, { readyTimeoutMs: 60_000 });
 
   beforeAll(async () => {
     pg = await PostgresServer.create();

@@ -2,7 +2,7 @@ import { createTestDatabase } from '../test/helpers/gateway';
 import { client } from '../test/helpers/http';
 import { startChildGateway, type ChildGateway } from '../test/helpers/process';
 import { RedisProcess, freePort } from '../test/helpers/redis';
-import { sleep, summary } from './helpers/load';
+import { sleep, summary, CHAOS_ENV } from './helpers/load';
 
 /**
  * Two gateway processes on one PostgreSQL and one private Redis. Redis goes away (paused, or
@@ -17,7 +17,7 @@ describe('Redis outages under two gateways, one of them killed', () => {
   let redis: RedisProcess;
   const started: ChildGateway[] = [];
   const start = async (readyTimeoutMs = 60_000) => {
-    const g = await startChildGateway({ DATABASE_URL: db.url, REDIS_URL: redis.url }, { readyTimeoutMs });
+    const g = await startChildGateway({ ...CHAOS_ENV, DATABASE_URL: db.url, REDIS_URL: redis.url }, { readyTimeoutMs });
     started.push(g);
     return g;
   };

@@ -2,7 +2,7 @@ import { createTestDatabase } from '../test/helpers/gateway';
 import { startChildGateway } from '../test/helpers/process';
 import { openDb } from '../src/store/db';
 import { Repository } from '../src/store/repository';
-import { summary } from './helpers/load';
+import { summary, CHAOS_ENV } from './helpers/load';
 
 /**
  * Two gateways starting at the same moment on an empty database: both run their migrations
@@ -14,7 +14,7 @@ test('two gateway processes starting together on an empty database: both start, 
   let exits = 0;
   for (let t = 0; t < TRIALS; t++) {
     const db = await createTestDatabase();
-    const results = await Promise.allSettled([0, 1].map(() => startChildGateway({ DATABASE_URL: db.url }, { readyTimeoutMs: 60_000 })));
+    const results = await Promise.allSettled([0, 1].map(() => startChildGateway({ ...CHAOS_ENV, DATABASE_URL: db.url }, { readyTimeoutMs: 60_000 })));
     for (const r of results) {
       if (r.status === 'rejected') {
         exits++;

@@ -4,6 +4,14 @@ import { MllpClient } from '../../src/listeners/mllp-client';
  * What the chaos scenarios send and how they count what survived: generated HL7 v2 and REST
  * transactions with unique identifiers, so every acknowledged item can be looked up afterwards.
  */
+/**
+ * Settings every chaos gateway runs with: recovery passes every second for messages left
+ * `received` two seconds (production: 30 s and 60 s), so the scenarios can wait for what
+ * recovery does; statements time out after 3 s (production: 30 s), so requests made while
+ * PostgreSQL is paused are answered (503) within the scenarios' hang limit.
+ */
+export const CHAOS_ENV = { RECOVERY_INTERVAL_SECONDS: '1', RECOVERY_GRACE_SECONDS: '2', DB_STATEMENT_TIMEOUT_MS: '3000' };
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const msa = (ack: Buffer | string) => /(^|\r)MSA\|([A-Z]{2})/.exec(ack.toString())?.[2] ?? '??';
