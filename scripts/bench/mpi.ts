@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import { benchGateway, percentile, round } from './common';
+import { benchGateway, percentile, round, scratchDatabase } from './common';
 import { population, type Record } from './mpi-population';
 
 /**
@@ -14,25 +12,9 @@ const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 5000);
 const WORKERS = 4;
 const BASELINE = 1000;
 
-async function scratchDatabase(): Promise<{ url?: string; drop(): Promise<void> }> {
+async function benchDatabase(): Promise<{ url?: string; drop(): Promise<void> }> {
   const admin = process.env.DATABASE_URL;
-  if (!admin) return { drop: async () => {} };
-  const name = `bench_mpi_${randomBytes(4).toString('hex')}`;
-  const c = new Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const d = new Client({ connectionString: admin });
-      await d.connect();
-      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await d.end();
-    },
-  };
+  return admin ? scratchDatabase(admin, 'bench_mpi') : { drop: async () => {} };
 }
 
 async function load(fhir: string, records: Record[]): Promise<{ ids: string[]; ms: number[] }> {
@@ -67,7 +49,7 @@ async function persons(fhir: string): Promise<{ link?: { target: { reference: st
 
 async function main() {
   const { records } = population(PEOPLE);
-  const db = await scratchDatabase();
+  const db = await benchDatabase();
   const store = db.url ? 'postgres' : 'embedded';
   const { gw, stop } = await benchGateway(store, db.url ? { databaseUrl: db.url } : {});
   const fhir = `${gw.url}/fhir`;

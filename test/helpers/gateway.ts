@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { scratchDatabase } from '../../scripts/bench/common';
 import { loadConfig, type Config } from '../../src/config';
 import { startGateway, type Gateway } from '../../src/gateway';
 import { openDb, type Db } from '../../src/store/db';
@@ -11,24 +10,8 @@ import { Repository } from '../../src/store/repository';
  */
 export const STORES: ('embedded' | 'postgres')[] = process.env.DATABASE_URL ? ['embedded', 'postgres'] : ['embedded'];
 
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = process.env.DATABASE_URL!;
-  const name = `gw_test_${randomBytes(6).toString('hex')}`;
-  const c = new Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const d = new Client({ connectionString: admin });
-      await d.connect();
-      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await d.end();
-    },
-  };
+export function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  return scratchDatabase(process.env.DATABASE_URL!, 'gw_test');
 }
 
 /** A migrated store of its own for a storage test: in memory, or a fresh database on the server. */
