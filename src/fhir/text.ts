@@ -15,8 +15,10 @@ export function normalizeText(s: string): string {
     .trim();
 }
 
+/** Half of a UTF-16 surrogate pair without its other half: not a Unicode character. */
+export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** NUL and unpaired UTF-16 surrogates: PostgreSQL's text and jsonb refuse them, and FHIR strings forbid them. */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE = new RegExp(`\\u0000|${LONE_SURROGATE.source}`);
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
 
 export function isStorable(s: string): boolean {

@@ -1,4 +1,5 @@
 import { issue, type Issue, type IssueCode, type IssueSeverity } from '../fhir/outcome';
+import { LONE_SURROGATE } from '../fhir/text';
 import { holds, type Invariant } from './invariants';
 import { typeNode, type ElementRule, type TypeNode } from './model';
 import { MAX_PRIMITIVE_LENGTH } from './primitives';
@@ -291,7 +292,6 @@ export function walkObject(w: Walk, obj: Record<string, unknown>, node: TypeNode
 }
 
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * FHIR strings hold no control characters but tab, CR and LF, and are Unicode text, so no lone
