@@ -1,3 +1,4 @@
+import type { HumanName } from 'fhir/r4';
 import { issue, type Issue } from './outcome';
 
 /**
@@ -46,4 +47,13 @@ export function unstorableIssue(where: string): Issue {
  */
 export function splitWords(s: string): string[] {
   return s.split(/\s+/).filter(Boolean);
+}
+
+/**
+ * A full name as Vietnamese sources write it ("Trần Thị Thu Hương": family name first) as the
+ * official HumanName, one given name per word; none for an empty name.
+ */
+export function vietnameseName(fullName: string): HumanName[] {
+  const words = splitWords(fullName);
+  return words.length ? [{ use: 'official', text: words.join(' '), family: words[0]!, ...(words.length > 1 ? { given: words.slice(1) } : {}) }] : [];
 }

@@ -1,6 +1,7 @@
 import type { Bundle, Coverage, CoverageEligibilityResponse, Encounter, Extension, Identifier, Organization, Patient, Reference, Resource } from 'fhir/r4';
 import { codeByDisplay, coding, lookup, translate } from '../fhir/conceptmap';
 import { badRequest, toOperationOutcome, type Issue } from '../fhir/outcome';
+import { vietnameseName } from '../fhir/text';
 import { deterministicId } from '../ingest/ids';
 import { CARD } from '../ingest/vn-claim/map-episode';
 import { CM, CS, SD, SID, compact, translated, vnConcept } from '../ingest/vn-claim/context';
@@ -176,7 +177,6 @@ export function cardResources(q: LookupQuery, card: VssCard, status: Coverage['s
   if (q.kind === 'cccd') identifier.push({ use: 'official', system: IDENTIFIER_SYSTEM.cccd, value: q.identifier });
   for (const c of [code, card.maTheMoi].filter((x): x is string => !!x && CARD.test(x))) identifier.push({ system: IDENTIFIER_SYSTEM.bhyt, value: c });
   identifier.push({ system: IDENTIFIER_SYSTEM.bhxh, value: bhxh });
-  const words = (card.hoTen ?? q.name).split(/\s+/).filter(Boolean);
   // gioiTinh is the text Nam / Nữ, not the claim's 1 / 2
   const gioiTinh = card.gioiTinh ? codeByDisplay(`${CS}/vn-claim-gioi-tinh`, card.gioiTinh) : undefined;
   const gender = gioiTinh ? (translated('vn-gioi-tinh-to-administrative-gender', 'vn-claim-gioi-tinh', gioiTinh).target?.code as Patient['gender']) : undefined;
@@ -184,7 +184,7 @@ export function cardResources(q: LookupQuery, card: VssCard, status: Coverage['s
     resourceType: 'Patient' as const,
     id: deterministicId('vss', 'Patient', bhxh),
     identifier,
-    name: words.length ? [{ use: 'official' as const, text: words.join(' '), family: words[0], ...(words.length > 1 ? { given: words.slice(1) } : {}) }] : [],
+    name: vietnameseName(card.hoTen ?? q.name),
     gender,
     birthDate: fhirDate(card.ngaySinh) ?? q.birthdate,
     address: card.diaChi ? [{ use: 'home' as const, text: card.diaChi, country: 'VN' }] : [],

@@ -1,6 +1,6 @@
 import type { Condition, Coverage, Encounter, EncounterDiagnosis, Extension, Identifier, Location, Patient, Reference } from 'fhir/r4';
 import { lookup } from '../../fhir/conceptmap';
-import { splitWords } from '../../fhir/text';
+import { vietnameseName } from '../../fhir/text';
 import { deterministicId } from '../ids';
 import { CS, MapContext, SD, SID, compact, decimal, multi, present, translated, vnConcept } from './context';
 import { claimDate, claimDateTime } from './dates';
@@ -51,8 +51,6 @@ export function mapPatient(ctx: MapContext, x1: Row, facilityRef: Reference): Re
   // MA_QUOCTICH (nationality, TT 07/2016/TT-BCA)
   if (x1.MA_QUOCTICH) extension.push({ url: 'http://hl7.org/fhir/StructureDefinition/patient-nationality', extension: [{ url: 'code', valueCodeableConcept: vnConcept('vn-nationality', x1.MA_QUOCTICH) }] });
 
-  // HO_TEN (full name): Vietnamese order is family name first
-  const words = splitWords(x1.HO_TEN ?? '');
   // GIOI_TINH (sex) → AdministrativeGender
   const gender = translated('vn-gioi-tinh-to-administrative-gender', 'vn-claim-gioi-tinh', x1.GIOI_TINH ?? '').target?.code as Patient['gender'];
   // DIA_CHI (address text) with MATINH/MAHUYEN/MAXA_CU_TRU (province/district/commune codes)
@@ -70,7 +68,7 @@ export function mapPatient(ctx: MapContext, x1: Row, facilityRef: Reference): Re
     extension,
     identifier,
     active: true,
-    name: words.length ? [{ use: 'official' as const, text: words.join(' '), family: words[0], ...(words.length > 1 ? { given: words.slice(1) } : {}) }] : [],
+    name: vietnameseName(x1.HO_TEN ?? ''), // HO_TEN (full name), family name first
     // DIEN_THOAI (contact phone)
     telecom: x1.DIEN_THOAI ? [{ system: 'phone' as const, value: x1.DIEN_THOAI }] : [],
     gender,
