@@ -111,6 +111,14 @@ const schema = z.object({
   vssTimeoutMs: fromEnv('VSS_TIMEOUT_MS', uint().default(3000)),
   /** Portal calls in flight at once, across all facilities. */
   vssMaxConcurrent: fromEnv('VSS_MAX_CONCURRENT', uint().refine((n) => n >= 1, 'must be at least 1').default(10)),
+  /** Lookups waiting for a free portal slot; past this a lookup is refused at once (a stale answer or 503). */
+  vssQueueMax: fromEnv('VSS_QUEUE_MAX', uint().default(10_000)),
+  /** Retries of one portal call after a connection failure or 5xx (jittered, inside VSS_TIMEOUT_MS). */
+  vssRetries: fromEnv('VSS_RETRIES', uint(10).default(1)),
+  /** Consecutive failed portal calls that open the circuit breaker. */
+  vssBreakerFailures: fromEnv('VSS_BREAKER_FAILURES', uint().refine((n) => n >= 1, 'must be at least 1').default(5)),
+  /** Pause of an open circuit before one call probes the portal again. */
+  vssBreakerPauseMs: fromEnv('VSS_BREAKER_PAUSE_MS', uint().refine((n) => n >= 1, 'must be at least 1').default(10_000)),
   lookupFreshSeconds: fromEnv('LOOKUP_FRESH_SECONDS', uint().default(6 * 3600)),
   lookupStaleSeconds: fromEnv('LOOKUP_STALE_SECONDS', uint().default(7 * 86400)),
   /** 32 bytes (64 hex digits or base64); encrypts cached card data in Redis. */
@@ -163,6 +171,10 @@ export interface LookupConfig {
   body: 'json' | 'form';
   timeoutMs: number;
   maxConcurrent: number;
+  queueMax: number;
+  retries: number;
+  breakerFailures: number;
+  breakerPauseMs: number;
   freshSeconds: number;
   staleSeconds: number;
   cacheKey?: Buffer;
@@ -182,6 +194,10 @@ function derive(s: Settings): Config {
       body: s.vssBody,
       timeoutMs: s.vssTimeoutMs,
       maxConcurrent: s.vssMaxConcurrent,
+      queueMax: s.vssQueueMax,
+      retries: s.vssRetries,
+      breakerFailures: s.vssBreakerFailures,
+      breakerPauseMs: s.vssBreakerPauseMs,
       freshSeconds: s.lookupFreshSeconds,
       staleSeconds: s.lookupStaleSeconds,
       ...(s.lookupCacheKey ? { cacheKey: s.lookupCacheKey } : {}),

@@ -71,11 +71,8 @@ function expiry(v: unknown, now: number): number {
   return (Number.isNaN(at) ? now + 10 * 60_000 : at) - 60_000;
 }
 
-export interface VssClientOptions extends Pick<LookupConfig, 'vssUsername' | 'vssPassword' | 'officerName' | 'officerCccd' | 'body' | 'timeoutMs' | 'maxConcurrent'> {
+export interface VssClientOptions extends Pick<LookupConfig, 'vssUsername' | 'vssPassword' | 'officerName' | 'officerCccd' | 'body' | 'timeoutMs' | 'maxConcurrent'>, Partial<Pick<LookupConfig, 'queueMax' | 'retries' | 'breakerFailures' | 'breakerPauseMs'>> {
   baseUrl: string;
-  /** Consecutive failures that open the circuit, and the pause before it probes again. */
-  breakerFailures?: number;
-  breakerPauseMs?: number;
 }
 
 export class VssClient {
@@ -102,10 +99,10 @@ export class VssClient {
     // Outermost first: the whole budget (queueing included), then the bulkhead, the breaker, the retries.
     this.policy = wrap(
       timeout(opts.timeoutMs, TimeoutStrategy.Aggressive),
-      bulkhead(opts.maxConcurrent, 10_000),
+      bulkhead(opts.maxConcurrent, opts.queueMax ?? 10_000),
       circuitBreaker(handleWhen(failing), { halfOpenAfter: opts.breakerPauseMs ?? 10_000, breaker: new ConsecutiveBreaker(opts.breakerFailures ?? 5) }),
-      // One retry (maxAttempts counts retries): a second failure inside the budget is as good as a verdict.
-      retry(handleWhen(retryable), { maxAttempts: 1, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 400 }) }),
+      // maxAttempts counts retries; by default one: a second failure inside the budget is as good as a verdict.
+      retry(handleWhen(retryable), { maxAttempts: opts.retries ?? 1, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 400 }) }),
     );
   }
 
