@@ -45,6 +45,8 @@ export interface Gateway {
   cache: Cache;
   resources: ResourceService;
   intake: Intake;
+  /** The card lookup (its writer is flushed by close()). */
+  lookup: CardLookupService;
   log: Logger;
   /** The security layer (tokens, clients, signing keys, audit trail) when AUTH=smart. */
   security: Security;
@@ -161,6 +163,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     cache,
     resources,
     intake,
+    lookup,
     log,
     security,
     async close() {

@@ -19,6 +19,15 @@ export interface LookupResult {
 /** Where the kept cards are written from: the portal, through the same road as every write. */
 const WRITE_CONTEXT = { facility: 'vss', feed: 'vss-lookup' };
 const KEEP_LINGER_MS = 200;
+/**
+ * While portal calls are in flight the writes wait (up to this long, or this many resources):
+ * on the embedded store they run on the thread that answers, and a burst of new cards at the
+ * desk matters more than having them searchable a few seconds sooner.
+ */
+const KEEP_MAX_DEFER_MS = 5000;
+const KEEP_MAX_PENDING = 3000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function age(seconds: number): string {
   if (seconds < 120) return `${Math.round(seconds)} s`;
@@ -36,12 +45,14 @@ export class CardLookupService {
   private readonly inflight = new Map<string, Promise<CachedAnswer>>();
   private readonly pending = new Map<string, AnyResource>();
   private writing: Promise<void> | undefined;
+  private closing = false;
 
   constructor(
     private readonly deps: { client?: VssClient; cache: LookupCache; resources: ResourceService; config: LookupConfig; log: Logger },
   ) {}
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.flush();
     this.deps.client?.close();
     await this.deps.cache.close();
@@ -110,7 +121,9 @@ export class CardLookupService {
       while (this.pending.size > 0) {
         // Linger so that the cards of many lookups share one transaction and its fixed cost
         // (measured: 3 resources ~40 ms, 33 resources ~140 ms on the embedded store).
-        await new Promise((r) => setTimeout(r, KEEP_LINGER_MS));
+        const since = Date.now();
+        await sleep(KEEP_LINGER_MS);
+        while (this.inflight.size > 0 && this.pending.size < KEEP_MAX_PENDING && Date.now() - since < KEEP_MAX_DEFER_MS && !this.closing) await sleep(50);
         const batch = [...this.pending.values()].slice(0, 300);
         for (const r of batch) this.pending.delete(`${r.resourceType}/${r.id}`);
         const writes = [];
