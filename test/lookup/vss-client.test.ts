@@ -108,6 +108,32 @@ describe('VSS client (against the fake portal over HTTP)', () => {
     for (const secret of [FAKE_PASSWORD, md5Upper(FAKE_PASSWORD), md5Upper('sai'), 'token=', 'id_token', p.cccd, p.hoTen]) expect(all).not.toContain(secret);
   });
 
+  it('kept cards wait while portal lookups are in flight, then go in one shared write; close() writes what is pending', async () => {
+    const commits: { at: number; ids: string[] }[] = [];
+    const resources = {
+      prepare: (r: unknown) => ({ resource: r, issues: [] }),
+      commit: async (writes: { resourceType: string; id: string }[]) => {
+        commits.push({ at: Date.now(), ids: writes.map((w) => `${w.resourceType}/${w.id}`) });
+        return [];
+      },
+    };
+    const log = pino({ level: 'silent' });
+    const service = new CardLookupService({ client: mk(options({ timeoutMs: 5000 })), cache: new MemoryLookupCache(), resources: resources as never, config: { ...options(), freshSeconds: 60, staleSeconds: 600 } as never, log });
+    fake.latencyMs = 600;
+    await service.lookup(query(someone()));
+    // The first card's linger (200 ms) ends while the second lookup is at the portal: it waits.
+    const second = service.lookup(query(someone()));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(commits).toHaveLength(0);
+    await second;
+    const answeredAt = Date.now();
+    await service.close();
+    expect(commits).toHaveLength(1);
+    expect(commits[0]!.at).toBeGreaterThanOrEqual(answeredAt - 5);
+    expect(commits[0]!.ids.filter((id) => id.startsWith('Coverage/'))).toHaveLength(2);
+    expect(commits[0]!.ids.filter((id) => id.startsWith('Patient/'))).toHaveLength(2);
+  });
+
   it('a portal answer without maKetQua is garbage, not a verdict', async () => {
     const c = mk(options());
     fake.fault = 'malformed';
