@@ -160,4 +160,18 @@ describe.each(STORES)('Patient/$summary (%s store)', (store) => {
     expect((await call('PUT', `/Person/${person}`, { resourceType: 'Person', id: person, link: [{ target: { reference: `Patient/${a}` }, assurance: 'level4' }] })).status).toBe(200);
     expect(entryIds(await warm(), '11450-4')).toEqual([]);
   });
+
+  test('functional status (47420-5): completed assessments only, newest first; the document stays valid', async () => {
+    const impression = (status: string, date: string, summary: string) => create({ resourceType: 'ClinicalImpression', status, subject: { reference: `Patient/${b}` }, effectiveDateTime: date, summary }, '01002');
+    const olderDone = await impression('completed', old, 'Đi lại cần nạng');
+    const newerDone = await impression('completed', recent, 'Tự đi lại được, Barthel 85');
+    await impression('in-progress', recent, 'đang đánh giá');
+    const r = (await call('GET', `/Patient/${a}/$summary`, undefined, { 'accept-language': 'en' })).body;
+    const fs = section(r, '47420-5');
+    expect(fs.title).toBe('Functional Status');
+    expect(fs.entry).toEqual([{ reference: `ClinicalImpression/${newerDone}` }, { reference: `ClinicalImpression/${olderDone}` }]);
+    expect(fs.text.div).toContain('<td>Tự đi lại được, Barthel 85</td>');
+    expect(fs.text.div).not.toContain('đang đánh giá');
+    expect(errorsOf(r)).toEqual([]);
+  });
 });
