@@ -4,8 +4,7 @@ import { dirname, join } from 'node:path';
 import type { OperationDefinition } from 'fhir/r4';
 import { v5 as uuidv5 } from 'uuid';
 import { badRequest, FhirError, notFound } from '../fhir/outcome';
-import { SYSTEMS } from '../mpi/features';
-import { linkedPatientIds } from '../mpi/links';
+import { linkedPatientIds, patientsByIdentifier } from '../mpi/links';
 import type { ResourceService } from '../service/resources';
 import { compartmentResources, referencedResources } from '../store/compartment';
 import { compartmentVersions } from '../store/compartment-version';
@@ -34,16 +33,10 @@ const DOCUMENT_NS = '6f1d2c9e-8a6b-5d3e-9a4f-2b7c1e0d4a58';
 async function findPatient(resources: ResourceService, input: OperationInput): Promise<string> {
   const identifier = input.params.get('identifier')?.[0] as string | undefined;
   if (identifier === undefined) throw badRequest('Patient/$summary needs an identifier (system|value)', 'identifier');
-  if (!identifier.includes('|') || identifier.endsWith('|')) throw badRequest(`identifier '${identifier}' must be system|value`, 'identifier');
-  let matches = (await resources.search('Patient', [['identifier', identifier], ['_count', '20']])).matches;
-  // A BHYT card changes with the beneficiary group; its last 10 characters (the BHXH number) do not.
-  const [system, value] = [identifier.slice(0, identifier.indexOf('|')), identifier.slice(identifier.indexOf('|') + 1)];
-  if (matches.length === 0 && system === SYSTEMS.bhyt && value.length >= 10) {
-    matches = (await resources.search('Patient', [['identifier', `${SYSTEMS.bhxh}|${value.slice(-10)}`], ['_count', '20']])).matches;
-  }
+  const matches = await patientsByIdentifier(resources, identifier, 'identifier');
   if (matches.length === 0) throw notFound(`no Patient has identifier ${identifier}`);
   // Several records are fine when they are one person (linked); otherwise the caller must choose.
-  const first = [...matches].sort((a, b) => String(a.id).localeCompare(String(b.id)))[0]!;
+  const first = matches[0]!;
   const same = new Set(await linkedPatientIds(resources, first.id!));
   if (matches.some((m) => !same.has(m.id!))) throw new FhirError(409, `identifier ${identifier} names ${matches.length} Patient records that are not linked to one person`, 'multiple-matches');
   return first.id!;
