@@ -12,11 +12,16 @@ import { benchGateway, CORPORA, percentile, round, syntheaFiles } from './common
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
+/** Response sizes per path kind, to tell the cost of moving a document from the cost of finding it. */
+const sizes: Record<string, number[]> = {};
+
 function get(port: number, path: string, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
     const req = request({ port, host: '127.0.0.1', path, agent, headers: { host, accept: 'application/fhir+json' } }, (res) => {
-      res.resume();
+      let bytes = 0;
+      res.on('data', (c: Buffer) => (bytes += c.length));
+      res.on('end', () => (sizes[path.replace(/\/Patient\/[^/?]+/, '/Patient/{id}')] ??= []).push(bytes));
       res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t) : reject(new Error(`${path}: ${res.statusCode}`))));
     });
     req.on('error', reject);
@@ -25,7 +30,10 @@ function get(port: number, path: string, host: string): Promise<number> {
 }
 
 async function main() {
-  const { gw, stop } = await benchGateway('embedded', process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {});
+  // Each uncached request comes under a Host of its own, trusted (ALLOWED_HOSTS) so that it
+  // makes a base URL, and so a cache key, of its own.
+  const hosts = Array.from({ length: syntheaFiles().length * ROUNDS }, (_, i) => `bench-${i}.local`);
+  const { gw, stop } = await benchGateway('embedded', { allowedHosts: hosts, ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}) });
   try {
     const patients: string[] = [];
     for (const f of syntheaFiles()) {
@@ -51,6 +59,7 @@ async function main() {
     console.log(`bench:summary — ${patients.length} Synthea patients, ${ROUNDS} rounds, embedded store, ${gw.cache.kind} cache`);
     console.table(Object.fromEntries(Object.entries(times).map(([k, v]) => [k, row(v)])));
     const p50 = (k: string) => percentile(times[k]!, 50);
+    console.log(`response size p50 (bytes): ${Object.entries(sizes).map(([k, v]) => `${k} ${Math.round(percentile(v, 50))}`).join('; ')}`);
     console.log(`uncached $summary / $everything (p50): ${round(p50('summary uncached') / p50('everything'), 2)} (goal ≤ 1.5)`);
     console.log(`cached $summary / cached Patient read (p50): ${round(p50('summary cached') / p50('Patient read (cached)'), 2)} (goal ≤ 2)`);
   } finally {

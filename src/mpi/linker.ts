@@ -5,6 +5,7 @@ import type { RawParams } from '../store/search/query';
 import type { WriteResult } from '../store/types';
 import { features, SYSTEMS, type Features } from './features';
 import { compare, DEFAULT_WEIGHTS, type MatchResult, type MatchWeights } from './score';
+import { matchingKeys, Turns } from './turns';
 
 /**
  * The MPI's side effects: after every committed Patient write, match it and keep one Person per
@@ -54,10 +55,14 @@ export function blocks(f: Features): RawParams[] {
 }
 
 export class PatientLinker {
+  private readonly turns: Turns;
+
   constructor(
     private readonly resources: ResourceService,
     private readonly weights: MatchWeights = DEFAULT_WEIGHTS,
-  ) {}
+  ) {
+    this.turns = new Turns(resources.repo.db);
+  }
 
   /** Called after each committed write (REST, bundle, feed). */
   async afterCommit(results: WriteResult[]): Promise<void> {
@@ -109,7 +114,12 @@ export class PatientLinker {
     else await this.save({ ...person, link: rest });
   }
 
-  async link(p: Patient): Promise<void> {
+  /** Matches and links one record, taking turns with any other writer of the same person. */
+  link(p: Patient): Promise<void> {
+    return this.turns.take(matchingKeys(features(p)), () => this.linkNow(p));
+  }
+
+  private async linkNow(p: Patient): Promise<void> {
     const id = p.id!;
     const now = new Date().toISOString();
     const found = await this.candidates(p);

@@ -8,6 +8,7 @@ import type { Repository, SearchResult } from '../store/repository';
 import type { RawParams } from '../store/search/query';
 import type { AnyResource, StoredVersion, WriteResult } from '../store/types';
 import type { PendingWrite } from '../store/writer';
+import { compartmentKey } from '../store/compartment-version';
 import { checkWrites } from '../auth/rules';
 import { stampProvenance, type WriteContext } from './provenance';
 
@@ -127,6 +128,9 @@ export class ResourceService {
 
   async invalidate(results: WriteResult[]): Promise<void> {
     const entries = results.map((r) => [`${r.version.resourceType}/${r.version.id}`, r.version.versionId] as [string, number]);
+    const compartments = new Map<string, number>();
+    for (const r of results) for (const [id, v] of r.compartments ?? []) compartments.set(compartmentKey(id), Math.max(v, compartments.get(compartmentKey(id)) ?? 0));
+    entries.push(...compartments);
     if (entries.length > 0) await this.cache.invalidate(entries, this.cacheTtlSeconds);
     // ---- MPI hook (issue #12): every committed write, REST or bundle, passes here once ----
     if (this.afterCommit && results.length > 0) await this.afterCommit(results);

@@ -73,23 +73,6 @@ export async function compartmentResources(db: Queryable, patientIds: string[], 
   return rows.map((r) => r.content);
 }
 
-/**
- * A value that changes whenever anything in the compartment does (a write adds a version or a
- * member, a delete removes one): cached summaries are keyed by it, so every gateway process
- * sees a write at once without any invalidation message.
- */
-export async function compartmentFingerprint(db: Queryable, patientIds: string[]): Promise<{ fingerprint: string; newest: string }> {
-  const p = new Params();
-  const rows = await db.query<{ n: number; v: string; t: Date | string | null }>(
-    `SELECT count(*)::int AS n, coalesce(sum(r.version_id), 0)::text AS v, max(r.last_updated) AS t
-       FROM (${members({ patientIds }, p)}) m JOIN resources r ON r.resource_type = m.resource_type AND r.id = m.id WHERE r.deleted = false`,
-    p.values,
-  );
-  const r = rows[0]!;
-  const newest = new Date(r.t ?? 0).toISOString();
-  return { fingerprint: `${r.n}.${r.v}.${newest}`, newest };
-}
-
 /** Resources the given ones reference that are not themselves patient data (Practitioner, Organization, Medication, …). */
 export async function referencedResources(db: Queryable, from: AnyResource[], exclude: Set<string>): Promise<AnyResource[]> {
   if (from.length === 0) return [];

@@ -126,6 +126,8 @@ const STEPS: string[] = [
     created_at timestamptz NOT NULL
   );
   `,
+  // One version per Patient compartment, raised by every write touching it (store/compartment-version.ts).
+  `CREATE TABLE compartment_versions (patient_id text PRIMARY KEY, version bigint NOT NULL)`,
 ];
 
 export async function migrate(db: Db): Promise<void> {

@@ -19,4 +19,6 @@ export interface WriteResult {
   /** false for an update that created the resource, or a delete of something already gone. */
   existed: boolean;
   version: StoredVersion;
+  /** The Patient compartments this write changed, with their new versions (store/compartment-version.ts). */
+  compartments?: [patientId: string, version: number][];
 }

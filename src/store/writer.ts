@@ -1,4 +1,5 @@
 import { FhirError } from '../fhir/outcome';
+import { bumpCompartments, compartmentsOf } from './compartment-version';
 import type { Queryable } from './db';
 import { INDEX_TABLES, indexResource, type IndexRows } from './index-rows';
 import type { AnyResource, StoredVersion, WriteMethod, WriteResult } from './types';
@@ -110,6 +111,7 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
   const upserts: { t: string; i: string; v: number; u: string; d: boolean; c: AnyResource | null }[] = [];
   const replaced: { t: string; i: string }[] = [];
   const index: Record<string, unknown[][]> = Object.fromEntries(INDEX_TABLES.map((t) => [t, []]));
+  const touched = new Map<WriteResult, string[]>();
 
   for (const w of writes) {
     const key = `${w.resourceType}/${w.id}`;
@@ -133,20 +135,29 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
     }
     const versionId = (cur?.version ?? 0) + 1;
     if (cur) replaced.push({ t: w.resourceType, i: w.id });
+    let refs: unknown[][] = [];
     if (content) {
       content.meta = { ...(content.meta ?? {}), versionId: String(versionId), lastUpdated };
       const rows: IndexRows = indexResource(content, localBases);
       for (const t of INDEX_TABLES) for (const r of rows[t]) index[t]!.push([w.resourceType, w.id, ...r]);
+      refs = rows.reference.map((r) => [w.resourceType, w.id, ...r]);
     }
     upserts.push({ t: w.resourceType, i: w.id, v: versionId, u: lastUpdated, d: w.method === 'delete', c: content });
-    results.push({
+    const result: WriteResult = {
       method: w.method,
       existed,
       version: { resourceType: w.resourceType, id: w.id, versionId, lastUpdated, deleted: w.method === 'delete', ...(content ? { resource: content } : {}) },
-    });
+    };
+    results.push(result);
+    touched.set(result, compartmentsOf(w.resourceType, w.id, refs));
   }
 
   if (upserts.length > 0) {
+    // Before the write replaces the old index rows, which name the compartments being left.
+    const versions = await bumpCompartments(tx, [...new Set([...touched.values()].flat())], replaced);
+    // Each result carries every compartment of its transaction: a cache marker per compartment suffices.
+    const all = [...versions];
+    if (all.length > 0) for (const r of touched.keys()) r.compartments = all;
     const [row] = await tx.query<{ n: number }>(WRITE_SQL, [JSON.stringify({ replaced, upserts, ...index }), [...new Set(replaced.map((k) => k.t))], replaced.map((k) => k.i)]);
     if (row?.n !== upserts.length) throw new FhirError(409, 'a resource in this request was changed by another request at the same time; retry', 'conflict');
   }

@@ -153,6 +153,19 @@ export const SECTIONS: SectionDef[] = [
     columns: [C.name(PROBLEM, 'code'), C.status('clinicalStatus'), C.date({ vi: 'Khởi phát', en: 'Onset' })],
   },
   {
+    key: 'functionalStatus', code: '47420-5', display: 'Functional status assessment note', use: 'optional',
+    title: { vi: 'Tình trạng chức năng', en: 'Functional Status' },
+    types: ['ClinicalImpression'],
+    // Our rule (after HAPI FHIR's generator; the IG leaves it open): functional assessments that
+    // were completed, newest first. Disabilities recorded as Conditions stay in the problem list.
+    select: (rs) => byNewest(rs.filter((r) => r.resourceType === 'ClinicalImpression' && r.status === 'completed')),
+    columns: [
+      { header: { vi: 'Đánh giá', en: 'Assessment' }, cell: (r, l) => str(r.summary) ?? str(r.description) ?? conceptText(code(r, 'code'), l) },
+      C.status(),
+      C.date(),
+    ],
+  },
+  {
     key: 'planOfCare', code: '18776-5', display: 'Plan of care note', use: 'optional',
     title: { vi: 'Kế hoạch chăm sóc', en: 'Plan of Care' },
     types: ['CarePlan'],

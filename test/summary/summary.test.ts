@@ -138,4 +138,40 @@ describe.each(STORES)('Patient/$summary (%s store)', (store) => {
     const deleted = (await call('GET', `/Patient/${a}/$summary`)).body;
     expect(section(deleted, '48765-2').emptyReason).toBeDefined();
   });
+
+  test('a cached summary follows a resource moving out of the compartment, and a link and an unlink of the record', async () => {
+    const c = await create({ resourceType: 'Patient', name: [{ family: 'Lý', given: ['Thị Mai'] }], gender: 'female', birthDate: '1990-09-09' });
+    const cond = { resourceType: 'Condition', clinicalStatus: status('condition-clinical', 'active'), code: { text: 'Hen phế quản' } };
+    const moved = await create({ ...cond, subject: { reference: `Patient/${c}` } });
+    const warm = async () => {
+      const first = await call('GET', `/Patient/${c}/$summary`);
+      expect((await call('GET', `/Patient/${c}/$summary`)).text).toBe(first.text); // served from the cache
+      return first.body;
+    };
+    expect(entryIds(await warm(), '11450-4')).toEqual([`Condition/${moved}`]);
+    // the Condition was filed on the wrong record: it leaves c's compartment for `empty`'s
+    expect((await call('PUT', `/Condition/${moved}`, { ...cond, id: moved, subject: { reference: `Patient/${empty}` } })).status).toBe(200);
+    expect(entryIds(await warm(), '11450-4')).toEqual([]);
+    expect(entryIds((await call('GET', `/Patient/${empty}/$summary`)).body, '11450-4')).toEqual([`Condition/${moved}`]);
+    // an administrator links c to a (a Person of its own): a's problems appear in c's summary
+    const person = await create({ resourceType: 'Person', link: [{ target: { reference: `Patient/${a}` }, assurance: 'level4' }, { target: { reference: `Patient/${c}` }, assurance: 'level3' }] });
+    expect(entryIds(await warm(), '11450-4')).toEqual([ref.activeA]);
+    // and unlinks it again
+    expect((await call('PUT', `/Person/${person}`, { resourceType: 'Person', id: person, link: [{ target: { reference: `Patient/${a}` }, assurance: 'level4' }] })).status).toBe(200);
+    expect(entryIds(await warm(), '11450-4')).toEqual([]);
+  });
+
+  test('functional status (47420-5): completed assessments only, newest first; the document stays valid', async () => {
+    const impression = (status: string, date: string, summary: string) => create({ resourceType: 'ClinicalImpression', status, subject: { reference: `Patient/${b}` }, effectiveDateTime: date, summary }, '01002');
+    const olderDone = await impression('completed', old, 'Đi lại cần nạng');
+    const newerDone = await impression('completed', recent, 'Tự đi lại được, Barthel 85');
+    await impression('in-progress', recent, 'đang đánh giá');
+    const r = (await call('GET', `/Patient/${a}/$summary`, undefined, { 'accept-language': 'en' })).body;
+    const fs = section(r, '47420-5');
+    expect(fs.title).toBe('Functional Status');
+    expect(fs.entry).toEqual([{ reference: `ClinicalImpression/${newerDone}` }, { reference: `ClinicalImpression/${olderDone}` }]);
+    expect(fs.text.div).toContain('<td>Tự đi lại được, Barthel 85</td>');
+    expect(fs.text.div).not.toContain('đang đánh giá');
+    expect(errorsOf(r)).toEqual([]);
+  });
 });
