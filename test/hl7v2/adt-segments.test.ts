@@ -79,7 +79,9 @@ describe('ADT^A01 with every patient and visit segment', () => {
     expect(cond).toMatchObject({ code: { coding: [{ code: 'E11.9' }] }, category: [{ coding: [{ code: 'encounter-diagnosis' }] }], onsetDateTime: '2026-01-01T00:00:00+07:00' });
     const [drug, food] = of<AllergyIntolerance>(b, 'AllergyIntolerance');
     expect(drug).toMatchObject({ category: ['medication'], criticality: 'high', reaction: [{ manifestation: [{ text: 'Mày đay' }] }] });
-    expect(food).toMatchObject({ category: ['food'], criticality: 'low', identifier: [{ value: 'ALG-9' }] });
+    // The IG's AllergySeverity map gives moderate (MO) no criticality.
+    expect(food).toMatchObject({ category: ['food'], identifier: [{ value: 'ALG-9' }] });
+    expect(food.criticality).toBeUndefined();
     const pr = of<Procedure>(b, 'Procedure')[0]!;
     expect(pr).toMatchObject({ status: 'completed', code: { coding: [{ code: '0UT90ZZ' }] }, performedDateTime: '2026-11-23T12:00:00+07:00' });
     expect(pr.performer![0]!.actor.reference).toMatch(/^Practitioner\//);

@@ -3,6 +3,7 @@ import { compact, rep, reps, val, where, type MapContext, type Seg } from '../co
 import { c, concept } from '../datatypes';
 import { practitioner } from '../references';
 import { segmentMap } from '../segment-maps';
+import { translateIg } from '../tables';
 
 // AL1 and IAM (allergies, "dị ứng") → AllergyIntolerance. IAM is AL1 with an identity and an
 // action code; its fields sit one further along from IAM-3.
@@ -23,12 +24,6 @@ export const IAM = segmentMap({
   },
 });
 
-// HL7 table 0127 allergen type → category (the IG's AllergenType map).
-const CATEGORY: Record<string, AllergyIntolerance['category']> = {
-  DA: ['medication'], FA: ['food'], EA: ['environment'], AA: ['environment'], PA: ['environment'], LA: ['environment'], MC: ['medication'], MA: undefined,
-};
-// HL7 table 0128 severity → criticality (the IG's AllergySeverity[criticality] map).
-const CRITICALITY: Record<string, AllergyIntolerance['criticality']> = { SV: 'high', MO: 'low', MI: 'low', U: 'unable-to-assess' };
 const ALLERGY_TYPES = new Set(['DA', 'FA', 'EA', 'AA', 'PA', 'LA', 'MA']);
 
 export function mapAllergy(ctx: MapContext, s: Seg, patient: Reference): Reference | undefined {
@@ -36,6 +31,7 @@ export function mapAllergy(ctx: MapContext, s: Seg, patient: Reference): Referen
   const code = concept(rep(s, 3));
   if (!code) return undefined;
   const type = val(s, 2).toUpperCase();
+  const category = translateIg('allergentype-allergyintolerancecategory', type)?.code;
   // AL1-5 was free text (ST) before v2.5: a lone first component is a description, not a code.
   const reactions = reps(s, 5).map((r) => (r.length === 1 ? (c(r, 1) ? { text: c(r, 1) } : undefined) : concept(r))).filter((x) => !!x);
   const ident = iam ? val(s, 7) : '';
@@ -48,8 +44,9 @@ export function mapAllergy(ctx: MapContext, s: Seg, patient: Reference): Referen
     clinicalStatus: deleted ? undefined : { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: clinical }] },
     verificationStatus: deleted ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', code: 'entered-in-error' }] } : undefined,
     type: ALLERGY_TYPES.has(type) ? 'allergy' : undefined,
-    category: CATEGORY[type],
-    criticality: CRITICALITY[val(s, 4).toUpperCase()],
+    // Codes through the IG's AllergenType and AllergySeverity maps: MO/U and MA/MC have no FHIR code there.
+    category: category ? [category as 'food' | 'medication' | 'environment' | 'biologic'] : undefined,
+    criticality: translateIg('allergyseverity-allergyintolerance-criticality', val(s, 4))?.code as AllergyIntolerance['criticality'],
     code,
     patient,
     onsetDateTime: ctx.dateTime(val(s, iam ? 11 : 6), where(s, iam ? 11 : 6)),

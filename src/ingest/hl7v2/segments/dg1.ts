@@ -3,6 +3,7 @@ import { compact, rep, reps, val, where, type MapContext, type Seg } from '../co
 import { concept } from '../datatypes';
 import { practitioner } from '../references';
 import { segmentMap } from '../segment-maps';
+import { translateIg } from '../tables';
 
 // DG1 (diagnosis, "chẩn đoán": ICD-10 in Vietnam) → Condition (encounter-diagnosis) + Encounter.diagnosis.
 export const DG1 = segmentMap({
@@ -16,7 +17,9 @@ export const DG1 = segmentMap({
   },
 });
 
-// HL7 table 0052 → diagnosis-role (the IG's DiagnosisType map, condensed).
+// HL7 table 0052 → diagnosis-role where the IG's DiagnosisType map has no code (it maps only A):
+// Vietnamese records distinguish the admission, working and discharge diagnoses (chẩn đoán vào
+// viện, điều trị, ra viện), so W and F keep a role here. A deviation from the IG.
 const ROLE: Record<string, [string, string]> = {
   A: ['AD', 'Admission diagnosis'], W: ['CM', 'Comorbidity diagnosis'], F: ['DD', 'Discharge diagnosis'],
   P: ['pre-op', 'pre-op diagnosis'], PO: ['post-op', 'post-op diagnosis'], B: ['billing', 'Billing'],
@@ -47,7 +50,8 @@ export function mapDg1(ctx: MapContext, dg1: Seg, patient: Reference, encounter:
   const ref = ctx.put(condition);
   const enc = encounter && ctx.get<Encounter>(encounter.reference!);
   if (enc && !deleted) {
-    const role = ROLE[val(dg1, 6).toUpperCase()];
+    const ig = translateIg('diagnosistype', val(dg1, 6));
+    const role = ig ? [ig.code!, ig.display ?? ig.code!] : ROLE[val(dg1, 6).toUpperCase()];
     const rank = Number(val(dg1, 15));
     enc.diagnosis = [...(enc.diagnosis ?? []), compact({
       condition: ref,
