@@ -71,7 +71,7 @@ describe('one argument parser for every command', () => {
   test('an unknown option, a bad value or a missing one says what was wrong and the choices, exit 2', async () => {
     const unknown = await cli('convert', HL7_FILE, '--fromat=hl7v2');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown option --fromat; the options are --format, --facility, --pretty, --help/);
+    expect(unknown.stderr).toMatch(/unknown option --fromat; the options are --format, --facility, --pretty, --explain, --help/);
     const value = await cli('convert', HL7_FILE, '--format', 'xml');
     expect(value.code).toBe(2);
     expect(value.stderr).toMatch(/--format 'xml' is not one of vn-claim, hl7v2, dicom/);

@@ -56,3 +56,17 @@ export function translateV2(map: V2Map, code: string): Coding | undefined {
 export function codeV2(map: V2Map, code: string): string | undefined {
   return translateV2(map, code)?.code;
 }
+
+/**
+ * A v2 code through one of the HL7 v2-to-FHIR IG's own code maps (generated into `profiles/`
+ * by `npm run gen:hl7-conceptmaps`, named after the IG's sheet, e.g. `allergentype-allergyintolerancecategory`).
+ * Undefined where the IG gives no FHIR code.
+ */
+export function translateIg(sheet: string, code: string): Coding | undefined {
+  if (!code) return undefined;
+  try {
+    return translate(`http://fhir.ehealth.gov.vn/core/ConceptMap/v2-ig-${sheet}`, code) ?? translate(`http://fhir.ehealth.gov.vn/core/ConceptMap/v2-ig-${sheet}`, code.toUpperCase());
+  } catch {
+    return undefined;
+  }
+}
