@@ -1,7 +1,7 @@
 import type { Attachment, CodeableConcept, DiagnosticReport, Observation, ObservationReferenceRange, Quantity, Reference, Specimen } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { c, concept, quantity, type Rep } from './datatypes';
+import { c, concept, practitionerRef, quantity, type Rep } from './datatypes';
 import type { ObservationItem, OrderGroup } from './groups';
 import { accessionOf, notes } from './map-order';
 import { codeV2, translateV2 } from './tables';
@@ -132,20 +132,74 @@ function mapObservation(ctx: MapContext, item: ObservationItem, reportKey: strin
   return ctx.put(observation);
 }
 
-/** SPM (bệnh phẩm: specimen) → Specimen, keyed by its id or the order and set id. */
+/** CQ (amount ^ units) → a SimpleQuantity. */
+function amountOf(cq: Rep | undefined): Quantity | undefined {
+  const v = c(cq, 1);
+  return NUMBER.test(v) ? quantity(Number(v), cq?.[1] ? [cq[1]] : undefined) : undefined;
+}
+
+function specimenPeriod(ctx: MapContext, start: string, end: string, whereStart: string, whereEnd: string): Pick<NonNullable<Specimen['collection']>, 'collectedDateTime' | 'collectedPeriod'> {
+  const from = ctx.dateTime(start, whereStart);
+  const to = end ? ctx.dateTime(end, whereEnd) : undefined;
+  return to ? { collectedPeriod: compact({ start: from, end: to }) } : { collectedDateTime: from };
+}
+
+/** SPM (bệnh phẩm: specimen) → Specimen per the IG's SPM map, keyed by its id or the order and set id. */
 function mapSpecimen(ctx: MapContext, spm: Seg, orderKey: string, subject: Reference): Reference {
-  const id = val(spm, 2) || val(spm, 2, 2);
-  const type = concept(rep(spm, 4));
-  const collected = ctx.dateTime(val(spm, 17), where(spm, 17));
-  const received = ctx.dateTime(val(spm, 18), where(spm, 18));
+  const placer = val(spm, 2);
+  const filler = val(spm, 2, 2);
+  const id = placer || filler;
+  const collection = compact<NonNullable<Specimen['collection']>>({
+    ...specimenPeriod(ctx, val(spm, 17), val(spm, 17, 2), where(spm, 17, 1, 1), where(spm, 17, 1, 2)),
+    quantity: amountOf(rep(spm, 12)),
+    method: concept(rep(spm, 7)),
+    bodySite: concept(rep(spm, 8)),
+  });
+  const availability = val(spm, 20);
+  const containerType = concept(rep(spm, 27));
+  const additives = reps(spm, 6).map(concept).filter((x): x is CodeableConcept => !!x);
   const specimen = compact<Specimen & { id: string }>({
     resourceType: 'Specimen',
     id: ctx.id('Specimen', id || `${orderKey}|${val(spm, 1) || spm.occ}`),
-    identifier: id ? [{ value: id }] : undefined,
+    identifier: [placer, filler, ...reps(spm, 31).map((r) => c(r, 1))].filter((v, i, a) => v && a.indexOf(v) === i).map((value) => ({ value })),
+    accessionIdentifier: val(spm, 30) ? { value: val(spm, 30) } : undefined,
+    status: availability === 'Y' ? 'available' : availability === 'N' ? 'unavailable' : undefined,
+    type: concept(rep(spm, 4)),
+    subject,
+    receivedTime: ctx.dateTime(val(spm, 18), where(spm, 18)),
+    parent: reps(spm, 3).map((r) => c(r, 1)).filter((p) => p && p !== id).map((value) => ({ identifier: { value } })),
+    collection: Object.keys(collection).length ? collection : undefined,
+    container: containerType || additives.length ? [compact({ type: containerType, additiveCodeableConcept: additives[0] })] : undefined,
+    condition: reps(spm, 24).map(concept).filter((x): x is CodeableConcept => !!x),
+    note: reps(spm, 14).map((r) => c(r, 1)).filter(Boolean).map((text) => ({ text })),
+  });
+  return ctx.put(specimen);
+}
+
+/**
+ * Without SPM, v2.3–2.4 feeds describe the specimen in OBR-15 (source) and OBR-14 (received):
+ * the IG's OBR[Specimen] map. OBR-7 alone is the observation time, not a specimen.
+ */
+function obrSpecimen(ctx: MapContext, obr: Seg, orderKey: string, subject: Reference): Reference | undefined {
+  const source = rep(obr, 15);
+  const received = ctx.dateTime(val(obr, 14), where(obr, 14));
+  const type = concept(source?.[0]?.length ? [source[0]] : undefined) ?? (c(source, 1, 2) ? { text: c(source, 1, 2) } : undefined);
+  if (!type && !received) return undefined;
+  const collector = practitionerRef(rep(obr, 10));
+  const collection = compact<NonNullable<Specimen['collection']>>({
+    ...(val(obr, 7) ? specimenPeriod(ctx, val(obr, 7), val(obr, 8), where(obr, 7), where(obr, 8)) : {}),
+    quantity: amountOf(rep(obr, 9)),
+    collector,
+    bodySite: concept(source?.[3]?.length ? [source[3]] : undefined),
+  });
+  const specimen = compact<Specimen & { id: string }>({
+    resourceType: 'Specimen',
+    id: ctx.id('Specimen', `${orderKey}|OBR`),
     type,
     subject,
     receivedTime: received,
-    collection: collected ? { collectedDateTime: collected } : undefined,
+    collection: Object.keys(collection).length ? collection : undefined,
+    note: reps(obr, 39).map((r) => c(r, 2) || c(r, 1)).filter(Boolean).map((text) => ({ text })),
   });
   return ctx.put(specimen);
 }
@@ -160,6 +214,8 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
   const reportKey = `${accession || `${ctx.msg.controlId}#${g.index}`}|${val(g.obr, 4)}`;
   const effective = g.obr ? ctx.dateTime(val(g.obr, 7), where(g.obr, 7)) : undefined;
   const specimens = g.specimens.map((spm) => mapSpecimen(ctx, spm, reportKey, subject));
+  const fromObr = !specimens.length && g.obr ? obrSpecimen(ctx, g.obr, reportKey, subject) : undefined;
+  if (fromObr) specimens.push(fromObr);
   const results: Reference[] = [];
   const seen = new Map<string, number>();
   const text: string[] = [];
