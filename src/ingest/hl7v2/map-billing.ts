@@ -2,7 +2,8 @@ import type { Account, ChargeItem, CodeableConcept, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { concept, practitionerRef } from './datatypes';
+import { concept } from './datatypes';
+import { practitioner } from './references';
 
 // BAR/DFT (viện phí: patient accounting): PID-18 → Account, FT1 → ChargeItem, per the IG's
 // BAR_P01 / DFT_P03 message maps. Diagnoses, procedures and insurance follow their own segment maps.
@@ -50,9 +51,9 @@ export function mapCharges(ctx: MapContext, patient: Reference, encounter: Refer
     const txId = val(ft1, 2);
     const quantity = Number(val(ft1, 10));
     const price = amount(ft1, 11);
-    const performer = practitionerRef(rep(ft1, 20));
-    const orderer = practitionerRef(rep(ft1, 21));
-    const enterer = practitionerRef(rep(ft1, 24));
+    const performer = practitioner(ctx, rep(ft1, 20));
+    const orderer = practitioner(ctx, rep(ft1, 21));
+    const enterer = practitioner(ctx, rep(ft1, 24));
     // CD (credit) and PY (payment) reverse a charge; the IG has no credit state, so they stay billable with a note.
     const type = val(ft1, 6);
     const charge = compact<ChargeItem & { id: string }>({

@@ -1,7 +1,8 @@
 import type { Attachment, DocumentReference, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { c, concept, practitionerRef } from './datatypes';
+import { c, concept } from './datatypes';
+import { practitioner } from './references';
 
 // MDM T01–T11 (tài liệu lâm sàng: clinical documents): TXA + OBX → DocumentReference, per the
 // IG's TXA[DocumentReference] map; OBX ED carry the file, OBX TX/FT/ST carry the text.
@@ -58,8 +59,8 @@ export function mapDocument(ctx: MapContext, patient: Reference, encounter: Refe
   const parent = val(txa, 13);
   const confidentiality = CONFIDENTIALITY[val(txa, 18)];
   const originated = ctx.dateTime(val(txa, 6), where(txa, 6));
-  const author = reps(txa, 9).map(practitionerRef).filter((r): r is Reference => !!r);
-  const authenticator = practitionerRef(rep(txa, 10)) ?? practitionerRef(rep(txa, 22));
+  const author = reps(txa, 9).map((r) => practitioner(ctx, r)).filter((r): r is Reference => !!r);
+  const authenticator = practitioner(ctx, rep(txa, 10)) ?? practitioner(ctx, rep(txa, 22));
   const type = concept(rep(txa, 2));
   const doc = compact<DocumentReference & { id: string }>({
     resourceType: 'DocumentReference',

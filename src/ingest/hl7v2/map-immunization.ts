@@ -1,7 +1,8 @@
 import type { CodeableConcept, Immunization, ImmunizationEducation, ImmunizationPerformer, Organization, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { c, concept, practitionerRef, quantity } from './datatypes';
+import { c, concept, quantity } from './datatypes';
+import { practitioner } from './references';
 import { notes } from './map-order';
 import { administrationStatus, pharmacyOrderKey } from './map-pharmacy';
 import { every, first, following, type SegmentBlock } from './segment-groups';
@@ -76,9 +77,9 @@ export function mapImmunization(ctx: MapContext, b: SegmentBlock, patient: Refer
     const amount = val(rxa, 6);
     const rxr = following(b, rxa, 'RXR', ['RXA', 'ORC'])[0];
     const performer: ImmunizationPerformer[] = [];
-    const administering = practitionerRef(rep(rxa, 10));
+    const administering = practitioner(ctx, rep(rxa, 10));
     if (administering) performer.push({ function: { coding: [{ system: PERFORMER_FUNCTION, code: 'AP', display: 'Administering Provider' }] }, actor: administering });
-    const ordering = practitionerRef(rep(orc, 12));
+    const ordering = practitioner(ctx, rep(orc, 12));
     if (ordering) performer.push({ function: { coding: [{ system: PERFORMER_FUNCTION, code: 'OP', display: 'Ordering Provider' }] }, actor: ordering });
     const source = c(rep(rxa, 9), 1);
     const historical = source !== '' && source !== '00';

@@ -2,7 +2,8 @@ import type { CodeableConcept, Dosage, Identifier, Medication, MedicationAdminis
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { concept, practitionerRef, quantity } from './datatypes';
+import { concept, quantity } from './datatypes';
+import { practitioner } from './references';
 import { notes } from './map-order';
 import { every, first, following, type SegmentBlock } from './segment-groups';
 import { codeV2 } from './tables';
@@ -109,7 +110,7 @@ export function mapMedicationRequest(ctx: MapContext, b: SegmentBlock, patient: 
     subject: patient,
     encounter,
     authoredOn: ctx.dateTime(val(orc, 9), orc ? where(orc, 9) : 'ORC-9'),
-    requester: practitionerRef(rep(orc, 12) ?? rep(src, isRxe ? 13 : 14)),
+    requester: practitioner(ctx, rep(orc, 12) ?? rep(src, isRxe ? 13 : 14)),
     reasonCode: reps(src, isRxe ? 27 : 20).map(concept).filter((x): x is CodeableConcept => !!x),
     note: notes(following(b, src, 'NTE', PHARMACY)),
     dosageInstruction: Object.keys(dosage).length ? [dosage] : undefined,
@@ -131,7 +132,7 @@ export function mapMedicationDispense(ctx: MapContext, b: SegmentBlock, patient:
     const amount = num(rxd, 4);
     const rxr = following(b, rxd, 'RXR', PHARMACY)[0];
     const dosage = compact<Dosage>({ text: val(rxd, 9), ...route(rxr) });
-    const performer = practitionerRef(rep(rxd, 10));
+    const performer = practitioner(ctx, rep(rxd, 10));
     const dispense = compact<MedicationDispense & { id: string }>({
       resourceType: 'MedicationDispense',
       id: ctx.id('MedicationDispense', key, val(rxd, 1) || String(n + 1)),
@@ -171,7 +172,7 @@ export function mapMedicationAdministration(ctx: MapContext, b: SegmentBlock, pa
     const rxr = following(b, rxa, 'RXR', PHARMACY)[0];
     const r = route(rxr);
     const dose = amount !== undefined ? quantity(amount, rep(rxa, 7)) : undefined;
-    const performer = practitionerRef(rep(rxa, 10));
+    const performer = practitioner(ctx, rep(rxa, 10));
     const status = administrationStatus(rxa);
     const reason = concept(rep(rxa, 18));
     const administration = compact<MedicationAdministration & { id: string }>({

@@ -1,7 +1,8 @@
 import type { Attachment, CodeableConcept, DiagnosticReport, Observation, ObservationReferenceRange, Quantity, Reference, Specimen } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { c, concept, practitionerRef, quantity, type Rep } from './datatypes';
+import { c, concept, quantity, type Rep } from './datatypes';
+import { practitioner } from './references';
 import type { ObservationItem, OrderGroup } from './groups';
 import { accessionOf, notes } from './map-order';
 import { codeV2, translateV2 } from './tables';
@@ -185,7 +186,7 @@ function obrSpecimen(ctx: MapContext, obr: Seg, orderKey: string, subject: Refer
   const received = ctx.dateTime(val(obr, 14), where(obr, 14));
   const type = concept(source?.[0]?.length ? [source[0]] : undefined) ?? (c(source, 1, 2) ? { text: c(source, 1, 2) } : undefined);
   if (!type && !received) return undefined;
-  const collector = practitionerRef(rep(obr, 10));
+  const collector = practitioner(ctx, rep(obr, 10));
   const collection = compact<NonNullable<Specimen['collection']>>({
     ...(val(obr, 7) ? specimenPeriod(ctx, val(obr, 7), val(obr, 8), where(obr, 7), where(obr, 8)) : {}),
     quantity: amountOf(rep(obr, 9)),
