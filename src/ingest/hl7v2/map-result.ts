@@ -244,6 +244,8 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
   const isReportText = text.length > 0 && (g.observations.some((o) => REPORT_SECTIONS.has(reportSection(o.obx))) || g.observations.every((o) => TEXT_TYPES.has(val(o.obx, 2))));
   if (isReportText) forms.unshift({ contentType: 'text/plain; charset=utf-8', data: Buffer.from(text.join('\n'), 'utf8').toString('base64') });
   const issued = instant(ctx.dateTime(val(g.obr, 22), where(g.obr, 22)));
+  // OBR-32 is NDL: the interpreter's CNN sits in the subcomponents of its first component.
+  const interpreter = practitioner(ctx, rep(g.obr, 32)?.[0]?.map((sub) => [sub]));
   const status = (codeV2('v2-0123-to-diagnostic-report-status', val(g.obr, 25)) ?? 'unknown') as DiagnosticReport['status'];
   const report = compact<DiagnosticReport & { id: string }>({
     resourceType: 'DiagnosticReport',
@@ -257,6 +259,7 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
     encounter,
     effectiveDateTime: effective,
     issued,
+    resultsInterpreter: interpreter ? [interpreter] : undefined,
     specimen: specimens,
     result: results,
     conclusion: impression.length || isReportText ? (impression.length ? impression : text).join('\n') : undefined,
