@@ -160,7 +160,7 @@ describe('BAR / DFT → Account, ChargeItem', () => {
     const c = convertHl7v2(vn('DFT^P03^DFT_P03', body), cfg);
     const account = of<Account>(c.bundle!, 'Account')[0]!;
     expect(account).toMatchObject({ status: 'active', identifier: [{ value: 'HS2026-001' }] });
-    expect(account.id).toBe(deterministicId('79001', 'Account', 'HS2026-001'));
+    expect(account.id).toBe(deterministicId('79001', 'Account', 'account:HS2026-001'));
     const charges = of<ChargeItem>(c.bundle!, 'ChargeItem');
     expect(charges).toHaveLength(1);
     expect(charges[0]).toMatchObject({ status: 'billable', identifier: [{ value: 'GD001' }], quantity: { value: 2 }, priceOverride: { value: 150000, currency: 'VND' }, occurrenceDateTime: '2026-11-23' });
@@ -170,6 +170,18 @@ describe('BAR / DFT → Account, ChargeItem', () => {
     expect(c.issues.find((i) => i.expression === 'FT1(2)-7')?.diagnostics).toMatch(/no ChargeItem/);
     expect(errorsOf(c.bundle!)).toEqual([]);
   });
+});
+
+test('corpus BAR^P01: DG1 → Condition, PR1 → Procedure, IN1 → Coverage on the Account', () => {
+  const c = corpus('BAR-P01-01.hl7');
+  expect(c.issues.filter((i) => i.severity === 'error')).toEqual([]);
+  const codes = (t: string) => all(c.bundle!).filter((r) => r.resourceType === t).map((r) => (r as { code?: { coding?: { code?: string }[] } }).code?.coding?.[0]?.code);
+  expect(codes('Condition')).toContain('422504002');
+  expect(codes('Procedure')).toContain('76164006');
+  const account = of<Account>(c.bundle!, 'Account')[0]!;
+  const coverage = all(c.bundle!).find((r) => r.resourceType === 'Coverage');
+  expect(account.coverage![0]!.coverage.reference).toBe(`Coverage/${coverage!.id}`);
+  expect(errorsOf(c.bundle!)).toEqual([]);
 });
 
 describe('orders and results', () => {

@@ -121,7 +121,8 @@ export function contactPoint(rep: Rep): ContactPoint | undefined {
   const equipment = c(rep, 3);
   const system = codeV2('v2-0202-to-contact-point-system', equipment) as ContactPoint['system'];
   const number = [c(rep, 5) && `+${c(rep, 5)}`, c(rep, 6), c(rep, 7)].filter(Boolean).join(' ');
-  const value = system === 'email' ? c(rep, 4) || c(rep, 1) : c(rep, 1) || number || c(rep, 4);
+  // XTN-12 is the unformatted number some senders put in place of XTN-1.
+  const value = system === 'email' ? c(rep, 4) || c(rep, 1) : c(rep, 1) || c(rep, 12) || number || c(rep, 4);
   if (!value) return undefined;
   const use = codeV2('v2-0201-to-contact-point-use', c(rep, 2)) as ContactPoint['use'];
   return compact<ContactPoint>({ system: system ?? (value.includes('@') ? 'email' : 'phone'), value, use });

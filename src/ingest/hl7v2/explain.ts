@@ -26,6 +26,8 @@ export interface Explanation {
 const PLUMBING: Record<string, Record<number, string>> = {
   MSH: { 1: 'field separator', 2: 'encoding characters' },
 };
+// "Set ID" fields number the segment within the message: position, not data.
+const SET_ID = new Set(['AIG', 'AIL', 'AIP', 'AIS', 'AL1', 'DG1', 'FT1', 'GT1', 'IAM', 'IN1', 'NK1', 'NTE', 'OBR', 'OBX', 'PID', 'PR1', 'PV1', 'SPM', 'TQ1', 'TQ2', 'RF1']);
 
 function empty(field: string[][][] | undefined): boolean {
   return !field || field.every((r) => r.every((c) => c.every((s) => s === '' || s === '""')));
@@ -38,7 +40,7 @@ export function explain(ctx: MapContext): Explanation {
   for (const s of ctx.segs) {
     const table = segmentMapOf(s.seg.id);
     for (let n = 1; n < s.seg.fields.length; n++) {
-      if (PLUMBING[s.seg.id]?.[n] || empty(s.seg.fields[n])) continue;
+      if (PLUMBING[s.seg.id]?.[n] || (n === 1 && SET_ID.has(s.seg.id)) || empty(s.seg.fields[n])) continue;
       nonEmpty++;
       const field = hl7Location(s.seg.id, s.occ, n);
       const note = s.notes?.get(n);

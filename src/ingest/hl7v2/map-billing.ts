@@ -24,7 +24,8 @@ export function mapAccount(ctx: MapContext, patient: Reference): Reference | und
   // P02 purges and P06 ends the account; every other event keeps it open.
   const account = compact<Account & { id: string }>({
     resourceType: 'Account',
-    id: ctx.id('Account', number),
+    // The same key as the guarantor's Account (GT1), so both land on one resource.
+    id: ctx.id('Account', val(pid, 18) ? `account:${number}` : `visit:${number}`),
     identifier: [{ type: { coding: [{ system: V2_0203, code: val(pid, 18) ? 'AN' : 'VN' }] }, value: number, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } }],
     status: ctx.msg.trigger === 'P06' || ctx.msg.trigger === 'P02' ? 'inactive' : 'active',
     subject: [patient],

@@ -1,14 +1,15 @@
-import type { Encounter, EncounterLocation, EncounterParticipant, Reference } from 'fhir/r4';
+import type { Encounter, EncounterLocation, EncounterParticipant, Location, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
-import { compact, MapContext, rep, val, where, type Seg } from './context';
+import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { concept } from './datatypes';
 import { location, practitioner } from './references';
 import { codeV2, translateV2 } from './tables';
+import './segments/pv1';
 
 // PV1 (Patient Visit, "đợt khám/điều trị") → Encounter; PV1-3/PV1-6 (khoa/phòng/giường) → Location.
 
-const PARTICIPANTS: [number, string][] = [[7, 'ATND'], [8, 'REF'], [9, 'CON'], [17, 'ADM']];
+const PARTICIPANTS: [number, string][] = [[7, 'ATND'], [8, 'REF'], [9, 'CON'], [17, 'ADM'], [52, 'PART']];
 
 export { location } from './references';
 
@@ -22,12 +23,20 @@ function visitKey(pv1: Seg, pid: Seg | undefined, patient: Reference): string | 
   return admitted ? `${patient.reference}|${admitted}` : undefined;
 }
 
-export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: string): Reference | undefined {
-  const pv1 = ctx.find('PV1');
+/** The PID/PV1/PV2 a visit is read from: the message's first, unless a message holds several (A17). */
+export interface VisitSegments {
+  pid?: Seg;
+  pv1?: Seg;
+  pv2?: Seg;
+}
+
+export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: string, group?: VisitSegments): Reference | undefined {
+  const pv1 = group ? group.pv1 : ctx.find('PV1');
   if (!pv1) return undefined;
+  const pv2 = group ? group.pv2 : ctx.find('PV2');
   const patientClass = val(pv1, 2);
   if (patientClass === 'N' || (!patientClass && !val(pv1, 19) && !val(pv1, 3))) return undefined;
-  const key = visitKey(pv1, ctx.find('PID'), patient);
+  const key = visitKey(pv1, group ? group.pid : ctx.find('PID'), patient);
   if (!key) {
     if (adtEvent) ctx.issues.push(issue('warning', 'required', 'PV1-19 (visit number) is empty and there is no admission time: no Encounter made', where(pv1, 19)));
     return undefined;
@@ -41,27 +50,69 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
   const locations: EncounterLocation[] = [];
   const current = location(ctx, rep(pv1, 3));
   if (current) locations.push({ location: current, status: status === 'finished' ? 'completed' : 'active' });
-  const prior = adtEvent === 'A02' ? location(ctx, rep(pv1, 6)) : undefined;
+  // PV1-6 is where the patient was before (a transfer's origin); PV1-11 a temporary place, PV1-42
+  // and PV2-1 where the patient is expected next (pending moves, A14/A15/A25/A26).
+  const prior = location(ctx, rep(pv1, 6));
   if (prior) locations.push({ location: prior, status: 'completed' });
+  const temporary = location(ctx, rep(pv1, 11));
+  if (temporary) locations.push({ location: temporary, status: 'active' });
+  for (const pending of [location(ctx, rep(pv1, 42)), location(ctx, rep(pv2, 1))]) if (pending) locations.push({ location: pending, status: 'planned' });
+  const bedStatus = val(pv1, 40);
+  if (bedStatus && current) {
+    const loc = ctx.get<Location>(current.reference!);
+    if (loc) loc.operationalStatus = { system: 'http://terminology.hl7.org/CodeSystem/v2-0116', code: bedStatus };
+  }
   const participant: EncounterParticipant[] = [];
   for (const [field, code] of PARTICIPANTS) {
-    const who = practitioner(ctx, rep(pv1, field));
+    for (const x of reps(pv1, field)) {
+    const who = practitioner(ctx, x);
     if (who) participant.push({ type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code }] }], individual: who });
+    }
   }
+  const referral = practitioner(ctx, rep(pv2, 13));
+  if (referral) participant.push({ type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'REF' }] }], individual: referral });
   const admitSource = concept(rep(pv1, 14));
   const discharge = concept(rep(pv1, 36));
+  const preAdmit = val(pv1, 5);
+  const reAdmission = concept(rep(pv1, 13));
+  const arrangements = reps(pv1, 15).map(concept).filter((x) => !!x);
+  const courtesy = concept(rep(pv1, 16));
+  const destination = location(ctx, rep(pv1, 37));
+  const diets = reps(pv1, 38).map(concept).filter((x) => !!x);
+  const hospitalization = compact({
+    preAdmissionIdentifier: preAdmit ? { value: preAdmit } : undefined,
+    admitSource,
+    reAdmission,
+    dietPreference: diets,
+    specialCourtesy: courtesy ? [courtesy] : undefined,
+    specialArrangement: arrangements,
+    destination,
+    dischargeDisposition: discharge,
+  });
   const visit = val(pv1, 19);
+  const alternate = val(pv1, 50);
+  const los = Number(val(pv2, 11));
+  const reasons = [concept(rep(pv2, 3)), ...(val(pv2, 12) ? [{ text: val(pv2, 12) }] : [])].filter((x) => !!x);
+  const priority = concept(rep(pv2, 25));
   const ended = end && adtEvent !== 'A13' ? end : undefined;
   const encounter = compact<Encounter & { id: string }>({
     resourceType: 'Encounter',
     id: ctx.id('Encounter', key),
-    identifier: visit ? [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] }, value: visit, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } }] : undefined,
+    identifier: [
+      visit && { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] }, value: visit, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } },
+      alternate && { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] }, use: 'secondary' as const, value: alternate },
+    ].filter((x): x is Exclude<typeof x, ''> => !!x),
     status,
     class: cls ?? { system: 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor', code: 'UNK' },
+    type: reps(pv1, 4).map(concept).filter((x) => !!x),
+    serviceType: concept(rep(pv1, 10)),
+    priority,
     subject: patient,
     participant,
     period: start || ended ? compact({ start, end: ended }) : undefined,
-    hospitalization: admitSource || discharge ? compact({ admitSource, dischargeDisposition: discharge }) : undefined,
+    length: Number.isFinite(los) && los > 0 ? { value: los, unit: 'd', system: 'http://unitsofmeasure.org', code: 'd' } : undefined,
+    reasonCode: reasons,
+    hospitalization: Object.keys(hospitalization).length ? hospitalization : undefined,
     location: locations,
   });
   return ctx.put(encounter);

@@ -1,11 +1,14 @@
-import type { Identifier, Patient, PatientContact, Reference } from 'fhir/r4';
+import type { Extension, Identifier, Patient, PatientContact, Reference } from 'fhir/r4';
+import './segments/pid';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM, VN_IDENTIFIER_SYSTEM, type Hl7SourceConfig, type VnIdentifierKind } from './config';
 import { compact, MapContext, reps, rep, val, where, type Seg } from './context';
 import { address, c, concept, contactPoint, humanName, type Rep } from './datatypes';
 import { codeV2, translateV2 } from './tables';
 
-// PID (Patient Identification, "thông tin hành chính người bệnh") → Patient.
+// PID (Patient Identification, "thông tin hành chính người bệnh") → Patient; the field table is segments/pid.ts.
+
+const EXT = 'http://hl7.org/fhir/StructureDefinition/';
 
 /** Which configured system a CX repetition belongs to, most specific key first. */
 function configuredSystem(cfg: Hl7SourceConfig, cx: Rep): { kind?: VnIdentifierKind; system?: string } {
@@ -78,18 +81,44 @@ function contact(ctx: MapContext, nk1: Seg): PatientContact | undefined {
 /** Patient from a PID (and the NK1s after it); returns the reference every other resource uses. */
 export function mapPatient(ctx: MapContext, pid: Seg): Reference | undefined {
   const { identifiers, key } = identifiersAndKey(ctx, [...reps(pid, 3), ...reps(pid, 2), ...(reps(pid, 3).length ? [] : reps(pid, 4))]);
+  // PID-4 (alternate id) and the PID-19/20 national numbers are identifiers too, never the key.
+  for (const cx of reps(pid, 3).length ? reps(pid, 4) : []) {
+    const alt = identifier(ctx, cx)?.id;
+    if (alt && !identifiers.some((i) => i.value === alt.value)) identifiers.push(alt);
+  }
+  const ssn = val(pid, 19);
+  if (ssn) identifiers.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] }, value: ssn });
+  const dln = rep(pid, 20);
+  if (c(dln, 1)) {
+    const expires = ctx.dateTime(c(dln, 3), where(pid, 20, 1, 3))?.slice(0, 10);
+    identifiers.push(compact<Identifier>({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'DL' }] }, value: c(dln, 1), assigner: c(dln, 2) ? { display: c(dln, 2) } : undefined, period: expires ? { end: expires } : undefined }));
+  }
   if (!key) {
     ctx.issues.push(issue('error', 'required', 'PID-3 (patient identifier list) has no identifier', where(pid, 3)));
     return undefined;
   }
   const id = patientResourceId(ctx, key);
-  const names = reps(pid, 5).map(humanName).filter((x) => !!x);
+  const names = [...reps(pid, 5), ...reps(pid, 9)].map(humanName).filter((x) => !!x);
   const sex = val(pid, 8);
   const gender = codeV2('v2-0001-to-administrative-gender', sex) as Patient['gender'];
   if (sex && !gender) ctx.issues.push(issue('warning', 'code-invalid', `PID-8 sex '${sex}' is not in HL7 table 0001`, where(pid, 8)));
   const birthDate = ctx.dateTime(val(pid, 7), where(pid, 7))?.slice(0, 10);
   const addresses = reps(pid, 11).map(address).filter((x) => !!x);
-  const telecom = [...reps(pid, 13), ...reps(pid, 14)].map(contactPoint).filter((x) => !!x);
+  const county = val(pid, 12);
+  if (county && addresses.length === 1 && !addresses[0]!.district) addresses[0]!.district = county;
+  const telecom = [...reps(pid, 13), ...reps(pid, 14), ...reps(pid, 40)].map(contactPoint).filter((x) => !!x);
+  const languages = [concept(rep(pid, 15))].filter((x) => !!x);
+  const extension: Extension[] = [];
+  const maiden = c(rep(pid, 6), 1);
+  if (maiden) extension.push({ url: `${EXT}patient-mothersMaidenName`, valueString: maiden });
+  const religion = concept(rep(pid, 17));
+  if (religion) extension.push({ url: `${EXT}patient-religion`, valueCodeableConcept: religion });
+  const birthPlace = val(pid, 23);
+  if (birthPlace) extension.push({ url: `${EXT}patient-birthPlace`, valueAddress: { text: birthPlace } });
+  for (const cit of reps(pid, 26).map(concept).filter((x) => !!x)) extension.push({ url: `${EXT}patient-citizenship`, extension: [{ url: 'code', valueCodeableConcept: cit }] });
+  const nationality = concept(rep(pid, 28));
+  if (nationality) extension.push({ url: `${EXT}patient-nationality`, extension: [{ url: 'code', valueCodeableConcept: nationality }] });
+  const birthTime = val(pid, 7).length > 8 ? ctx.dateTime(val(pid, 7), where(pid, 7)) : undefined;
   const marital = concept(rep(pid, 16));
   const deceasedAt = ctx.dateTime(val(pid, 29), where(pid, 29));
   const multiple = val(pid, 24);
@@ -111,6 +140,9 @@ export function mapPatient(ctx: MapContext, pid: Seg): Reference | undefined {
     telecom,
     gender,
     birthDate,
+    _birthDate: birthTime && birthTime.length > 10 && birthDate ? { extension: [{ url: `${EXT}patient-birthTime`, valueDateTime: birthTime }] } : undefined,
+    extension,
+    communication: languages.map((language) => ({ language })),
     deceasedDateTime: deceasedAt,
     deceasedBoolean: !deceasedAt && val(pid, 30) === 'Y' ? true : undefined,
     address: addresses,

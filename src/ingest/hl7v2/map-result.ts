@@ -96,7 +96,7 @@ function attachment(obx: Seg): Attachment | undefined {
   return { contentType, data: c(ed, 5).replace(/\s+/g, '') };
 }
 
-function mapObservation(ctx: MapContext, item: ObservationItem, reportKey: string, n: number, subject: Reference, encounter: Reference | undefined, fallbackTime?: string): Reference | undefined {
+export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey: string, n: number, subject: Reference, encounter: Reference | undefined, fallbackTime?: string): Reference | undefined {
   const { obx } = item;
   const code = concept(rep(obx, 3));
   if (!code) {

@@ -5,6 +5,7 @@ import { MapContext } from './context';
 import { explain, type Explanation } from './explain';
 import { mapPatient } from './map-patient';
 import { messageDef } from './messages';
+import { mapProvenance } from './segments/msh';
 import type { Hl7Message } from './parse';
 
 /**
@@ -30,10 +31,20 @@ export function mapHl7v2(m: Hl7Message, cfg: Hl7SourceConfig = {}, opts: MapOpti
   const def = messageDef(m);
   if (!def) return { issues: [issue('error', 'not-supported', `Message type ${m.type}^${m.trigger} is not mapped to FHIR`, 'MSH-9')] };
   const ctx = new MapContext(m, cfg, facilityOf(m, cfg));
+  if (def.mapWithoutPatient) {
+    def.mapWithoutPatient(ctx);
+    return finish(ctx, opts);
+  }
   const pid = ctx.find('PID');
   if (!pid) return { issues: [issue('error', 'required', `${m.type}^${m.trigger} without a PID segment`, 'PID')] };
   const patient = mapPatient(ctx, pid);
   if (!patient) return { issues: ctx.issues };
   def.map(ctx, patient);
-  return { bundle: ctx.bundle(), issues: ctx.issues, explanation: opts.explain ? explain(ctx) : undefined };
+  return finish(ctx, opts);
+}
+
+function finish(ctx: MapContext, opts: MapOptions): { bundle?: Bundle; issues: Issue[]; explanation?: Explanation } {
+  mapProvenance(ctx);
+  const bundle = ctx.bundle();
+  return { bundle: bundle.entry!.length ? bundle : undefined, issues: ctx.issues, explanation: opts.explain ? explain(ctx) : undefined };
 }

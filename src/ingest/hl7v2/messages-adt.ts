@@ -1,37 +1,170 @@
+import type { Account, Encounter, Location, Patient, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
-import type { MessageDef } from './messages';
-import { mapEncounter } from './map-encounter';
+import { rep, reps, val, where, type MapContext, type Seg } from './context';
+import { c } from './datatypes';
+import { mapEncounter, type VisitSegments } from './map-encounter';
 import { mapMerge, mapPatient } from './map-patient';
+import type { MessageDef } from './messages';
+import { location } from './references';
+import { mapAllergy } from './segments/al1';
+import { mapDg1 } from './segments/dg1';
+import { mapGt1 } from './segments/gt1';
+import { mapIn1 } from './segments/in1';
+import { mapNk1 } from './segments/nk1';
+import { mapLooseObservations } from './segments/obx';
+import { mapPd1 } from './segments/pd1';
+import { mapPr1 } from './segments/pr1';
+import { mapRole } from './segments/rol';
 
-// ADT (admission, discharge, transfer: "tiếp nhận, nhập viện, chuyển khoa, ra viện").
+// ADT (admission, discharge, transfer: "tiếp nhận, nhập viện, chuyển khoa, ra viện"), per the
+// IG's ADT_A01/A02/A03/A05/A06/A09/A12/A15/A16/A17/A20/A21/A24/A30/A39/A43/A45/A60 message maps.
 
-const visit = (event: string, structure: string): MessageDef => ({
-  event,
-  structure,
-  igMap: `${structure} to Bundle`,
-  map: (ctx, patient) => void mapEncounter(ctx, patient, event.slice(4)),
-});
+/** Everything in an ADT message besides the patient and the visit, in segment order. */
+function adtBody(ctx: MapContext, patient: Reference, encounter: Reference | undefined): void {
+  for (const s of ctx.segs) {
+    switch (s.seg.id) {
+      case 'PD1': mapPd1(ctx, s, patient); break;
+      case 'NK1': mapNk1(ctx, s, patient); break;
+      case 'GT1': mapGt1(ctx, s, patient); break;
+      case 'IN1': mapIn1(ctx, s, patient); break;
+      case 'DG1': mapDg1(ctx, s, patient, encounter); break;
+      case 'AL1': case 'IAM': mapAllergy(ctx, s, patient); break;
+      case 'PR1': mapPr1(ctx, s, patient, encounter); break;
+      case 'ROL': case 'PRT': mapRole(ctx, s, encounter); break;
+    }
+  }
+  mapLooseObservations(ctx, patient, encounter);
+}
 
-const person = (event: string, structure: string): MessageDef => ({ event, structure, igMap: `${structure} to Bundle`, map: () => undefined });
+// Encounter.status the event implies where the ConceptMap has none (A21 leave, A23 deletion).
+const STATUS: Record<string, Encounter['status']> = { A21: 'onleave', A23: 'entered-in-error' };
+
+function visitEvent(ctx: MapContext, patient: Reference, trigger: string): void {
+  const encounter = mapEncounter(ctx, patient, trigger);
+  const status = STATUS[trigger];
+  if (encounter && status) ctx.get<Encounter>(encounter.reference!)!.status = status;
+  adtBody(ctx, patient, encounter);
+}
+
+const def = (event: string, structure: string, map: MessageDef['map']): MessageDef => ({ event, structure, igMap: `${structure} to Bundle`, map });
+const visit = (trigger: string, structure: string): MessageDef => def(`ADT^${trigger}`, structure, (ctx, patient) => visitEvent(ctx, patient, trigger));
+const person = (trigger: string, structure: string): MessageDef => def(`ADT^${trigger}`, structure, (ctx, patient) => adtBody(ctx, patient, undefined));
+
+/** The MRG after each PID (A30, A40, A47 carry one pair or several). */
+function eachMerge(ctx: MapContext, patient: Reference, event: string, then?: (pid: Seg, mrg: Seg, survivor: Reference) => void): void {
+  const pids = ctx.all('PID');
+  for (const pid of pids) {
+    const survivor = pid === pids[0] ? patient : mapPatient(ctx, pid);
+    const next = ctx.segs.slice(ctx.segs.indexOf(pid) + 1).find((s) => s.seg.id === 'MRG' || s.seg.id === 'PID');
+    if (survivor && next?.seg.id === 'MRG') (then ?? ((p, m, s) => mapMerge(ctx, p, m, s)))(pid, next, survivor);
+    else if (survivor) ctx.issues.push(issue('error', 'required', `${event} without an MRG segment after the PID`, 'MRG'));
+  }
+}
+
+/** A17 swaps two patients' beds: two PID/PV1 groups, each its own visit. */
+function swap(ctx: MapContext, patient: Reference): void {
+  const groups: VisitSegments[] = [];
+  for (const s of ctx.segs) {
+    if (s.seg.id === 'PID') groups.push({ pid: s });
+    else if (s.seg.id === 'PV1' && groups.length) groups[groups.length - 1]!.pv1 = s;
+    else if (s.seg.id === 'PV2' && groups.length) groups[groups.length - 1]!.pv2 = s;
+  }
+  groups.forEach((g, i) => {
+    const who = i === 0 ? patient : mapPatient(ctx, g.pid!);
+    if (who) mapEncounter(ctx, who, 'A17', g);
+  });
+}
+
+/** A24 links two records of the same person that are not (yet) merged. */
+function link(ctx: MapContext, patient: Reference): void {
+  const pids = ctx.all('PID');
+  const other = pids[1] && mapPatient(ctx, pids[1]);
+  if (!other) {
+    ctx.issues.push(issue('error', 'required', 'A24 needs two PID segments', 'PID'));
+    return;
+  }
+  const a = ctx.get<Patient>(patient.reference!)!;
+  const b = ctx.get<Patient>(other.reference!)!;
+  a.link = [...(a.link ?? []), { other, type: 'seealso' }];
+  b.link = [...(b.link ?? []), { other: patient, type: 'seealso' }];
+}
+
+/** A41/A44: an account merged into (or moved to) the patient of the PID. */
+function account(ctx: MapContext, patient: Reference, event: string, move: boolean): void {
+  eachMerge(ctx, patient, event, (pid, mrg, survivor) => {
+    const prior = val(mrg, 3);
+    if (!prior) {
+      // The IG's ADT_A39 map links the MRG-1 record whatever the trigger; with no account there is nothing else to do.
+      const same = reps(mrg, 1).some((cx) => reps(pid, 3).some((p) => c(p, 1) === c(cx, 1)));
+      if (!same && !move) mapMerge(ctx, pid, mrg, survivor);
+      ctx.issues.push(issue('warning', 'required', 'MRG-3 (prior patient account number) is empty: no account merged or moved', where(mrg, 3)));
+      return;
+    }
+    const current = val(pid, 18);
+    ctx.put<Account & { id: string }>({
+      resourceType: 'Account',
+      id: ctx.id('Account', `account:${prior}`),
+      identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'AN' }] }, value: prior }],
+      status: move ? 'active' : 'inactive',
+      subject: [survivor],
+    });
+    if (!move && current) {
+      ctx.put<Account & { id: string }>({
+        resourceType: 'Account',
+        id: ctx.id('Account', `account:${current}`),
+        identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'AN' }] }, value: current }],
+        status: 'active',
+        subject: [survivor],
+      });
+    }
+  });
+}
+
+/** A45: a visit moves to the patient of the PID; the PV1 describes the visit, MRG-5 names it. */
+function moveVisit(ctx: MapContext, patient: Reference): void {
+  const mrg = ctx.find('MRG');
+  const pv1 = ctx.find('PV1');
+  if (!val(mrg, 5) && !val(pv1, 19)) {
+    ctx.issues.push(issue('error', 'required', 'A45 names no visit to move (MRG-5 and PV1-19 empty)', mrg ? where(mrg, 5) : 'MRG'));
+    return;
+  }
+  if (pv1 && !val(pv1, 19) && val(mrg, 5)) pv1.seg.fields[19] = [[[val(mrg, 5)]]];
+  const encounter = mapEncounter(ctx, patient, 'A45');
+  if (!encounter) ctx.issues.push(issue('error', 'required', 'A45 without a PV1 describing the visit', 'PV1'));
+}
+
+/** A20: a bed's status changed (NPU); no patient involved. */
+function bedStatus(ctx: MapContext): void {
+  const npu = ctx.find('NPU');
+  const bed = npu && location(ctx, rep(npu, 1));
+  if (!bed) {
+    ctx.issues.push(issue('error', 'required', 'A20 without a bed location (NPU-1)', 'NPU-1'));
+    return;
+  }
+  const status = val(npu, 2);
+  if (status) ctx.get<Location>(bed.reference!)!.operationalStatus = { system: 'http://terminology.hl7.org/CodeSystem/v2-0116', code: status };
+}
 
 export const ADT_MESSAGES: MessageDef[] = [
-  visit('ADT^A01', 'ADT_A01'), visit('ADT^A02', 'ADT_A02'), visit('ADT^A03', 'ADT_A03'), visit('ADT^A04', 'ADT_A01'),
-  visit('ADT^A05', 'ADT_A05'), visit('ADT^A06', 'ADT_A06'), visit('ADT^A07', 'ADT_A06'), visit('ADT^A08', 'ADT_A01'),
-  visit('ADT^A11', 'ADT_A09'), visit('ADT^A12', 'ADT_A12'), visit('ADT^A13', 'ADT_A01'), visit('ADT^A14', 'ADT_A05'),
-  person('ADT^A28', 'ADT_A05'), person('ADT^A31', 'ADT_A05'),
-  {
-    event: 'ADT^A40',
-    structure: 'ADT_A39',
-    igMap: 'ADT_A39 to Bundle',
-    map: (ctx, patient) => {
-      // A40 may carry several PID/MRG pairs; each MRG follows the PID it merges into.
-      const pids = ctx.all('PID');
-      for (const pid of pids) {
-        const survivor = pid === pids[0] ? patient : mapPatient(ctx, pid);
-        const next = ctx.segs.slice(ctx.segs.indexOf(pid) + 1).find((s) => s.seg.id === 'MRG' || s.seg.id === 'PID');
-        if (survivor && next?.seg.id === 'MRG') mapMerge(ctx, pid, next, survivor);
-        else if (survivor) ctx.issues.push(issue('error', 'required', 'A40 without an MRG segment after the PID', 'MRG'));
-      }
-    },
-  },
+  visit('A01', 'ADT_A01'), visit('A02', 'ADT_A02'), visit('A03', 'ADT_A03'), visit('A04', 'ADT_A01'),
+  visit('A05', 'ADT_A05'), visit('A06', 'ADT_A06'), visit('A07', 'ADT_A06'), visit('A08', 'ADT_A01'),
+  visit('A09', 'ADT_A09'), visit('A10', 'ADT_A09'), visit('A11', 'ADT_A09'), visit('A12', 'ADT_A12'),
+  visit('A13', 'ADT_A01'), visit('A14', 'ADT_A05'), visit('A15', 'ADT_A15'), visit('A16', 'ADT_A16'),
+  def('ADT^A17', 'ADT_A17', swap),
+  { ...def('ADT^A20', 'ADT_A20', () => undefined), mapWithoutPatient: bedStatus },
+  visit('A21', 'ADT_A21'), visit('A22', 'ADT_A21'), visit('A23', 'ADT_A21'),
+  def('ADT^A24', 'ADT_A24', link),
+  visit('A25', 'ADT_A21'), visit('A26', 'ADT_A21'), visit('A27', 'ADT_A21'),
+  person('A28', 'ADT_A05'),
+  def('ADT^A29', 'ADT_A21', (ctx, patient) => {
+    ctx.get<Patient>(patient.reference!)!.active = false;
+  }),
+  def('ADT^A30', 'ADT_A30', (ctx, patient) => eachMerge(ctx, patient, 'A30')),
+  person('A31', 'ADT_A05'),
+  def('ADT^A40', 'ADT_A39', (ctx, patient) => eachMerge(ctx, patient, 'A40')),
+  def('ADT^A41', 'ADT_A39', (ctx, patient) => account(ctx, patient, 'A41', false)),
+  def('ADT^A44', 'ADT_A43', (ctx, patient) => account(ctx, patient, 'A44', true)),
+  def('ADT^A45', 'ADT_A45', moveVisit),
+  def('ADT^A47', 'ADT_A30', (ctx, patient) => eachMerge(ctx, patient, 'A47')),
+  person('A60', 'ADT_A60'),
 ];

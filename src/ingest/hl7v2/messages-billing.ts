@@ -1,8 +1,35 @@
+import type { Account, Reference } from 'fhir/r4';
+import type { MapContext } from './context';
 import { mapAccount, mapCharges } from './map-billing';
 import { mapEncounter } from './map-encounter';
 import type { MessageDef } from './messages';
+import { mapDg1 } from './segments/dg1';
+import { mapGt1 } from './segments/gt1';
+import { mapIn1 } from './segments/in1';
+import { mapLooseObservations } from './segments/obx';
+import { mapPr1 } from './segments/pr1';
 
-// Patient accounting ("viện phí"): BAR → Account, DFT → Account + ChargeItem per FT1.
+// Patient accounting ("viện phí"): BAR → Account, DFT → Account + ChargeItem per FT1; the
+// diagnoses, procedures, insurance and guarantor in them follow the shared segment maps.
+
+function accountBody(ctx: MapContext, patient: Reference, encounter: Reference | undefined, account: Reference | undefined): void {
+  const coverage: Reference[] = [];
+  for (const s of ctx.segs) {
+    switch (s.seg.id) {
+      case 'DG1': mapDg1(ctx, s, patient, encounter); break;
+      case 'PR1': mapPr1(ctx, s, patient, encounter); break;
+      case 'GT1': mapGt1(ctx, s, patient); break;
+      case 'IN1': {
+        const c = mapIn1(ctx, s, patient);
+        if (c) coverage.push(c);
+        break;
+      }
+    }
+  }
+  const acc = account && ctx.get<Account>(account.reference!);
+  if (acc && coverage.length) acc.coverage = coverage.map((c, i) => ({ coverage: c, priority: i + 1 }));
+  mapLooseObservations(ctx, patient, encounter);
+}
 
 const billing = (event: string, structure: string): MessageDef => ({
   event,
@@ -11,6 +38,7 @@ const billing = (event: string, structure: string): MessageDef => ({
   map: (ctx, patient) => {
     const encounter = mapEncounter(ctx, patient);
     const account = mapAccount(ctx, patient);
+    accountBody(ctx, patient, encounter, account);
     mapCharges(ctx, patient, encounter, account);
   },
 });

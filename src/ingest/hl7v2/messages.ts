@@ -25,6 +25,8 @@ export interface MessageDef {
   igMap: string;
   /** Maps everything after the patient (which the registry's caller has already put). */
   map: (ctx: MapContext, patient: Reference) => void;
+  /** For the few messages about no patient (ADT^A20 bed status): mapped instead of `map`, no PID needed. */
+  mapWithoutPatient?: (ctx: MapContext) => void;
 }
 
 const FAMILIES: MessageDef[][] = [ADT_MESSAGES, ORDER_MESSAGES, SCHEDULING_MESSAGES, REFERRAL_MESSAGES,

@@ -1,0 +1,59 @@
+import type { Condition, Encounter, Reference } from 'fhir/r4';
+import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
+import { concept } from '../datatypes';
+import { practitioner } from '../references';
+import { segmentMap } from '../segment-maps';
+
+// DG1 (diagnosis, "chẩn đoán": ICD-10 in Vietnam) → Condition (encounter-diagnosis) + Encounter.diagnosis.
+export const DG1 = segmentMap({
+  segment: 'DG1',
+  igTable: 'Segment DG1 to Condition; Segment DG1 to Encounter',
+  resource: 'Condition',
+  fields: {
+    2: 'Condition.code.coding.system', 3: 'Condition.code', 4: 'Condition.code.text', 5: 'Condition.onsetDateTime',
+    6: 'Encounter.diagnosis.use', 15: 'Encounter.diagnosis.rank', 16: 'Condition.asserter', 19: 'Condition.recordedDate',
+    20: 'Condition.identifier', 21: 'Condition.verificationStatus',
+  },
+});
+
+// HL7 table 0052 → diagnosis-role (the IG's DiagnosisType map, condensed).
+const ROLE: Record<string, [string, string]> = {
+  A: ['AD', 'Admission diagnosis'], W: ['CM', 'Comorbidity diagnosis'], F: ['DD', 'Discharge diagnosis'],
+  P: ['pre-op', 'pre-op diagnosis'], PO: ['post-op', 'post-op diagnosis'], B: ['billing', 'Billing'],
+};
+
+export function mapDg1(ctx: MapContext, dg1: Seg, patient: Reference, encounter: Reference | undefined): Reference | undefined {
+  const code = concept(rep(dg1, 3)) ?? (val(dg1, 4) ? { text: val(dg1, 4) } : undefined);
+  if (!code) return undefined;
+  if (!code.text && val(dg1, 4)) code.text = val(dg1, 4);
+  const coding = code.coding?.[0];
+  if (coding && !coding.system && /^I10|ICD-?10/i.test(val(dg1, 2) || rep(dg1, 3)?.[2]?.[0] || '')) coding.system = 'http://hl7.org/fhir/sid/icd-10';
+  const ident = val(dg1, 20);
+  const deleted = val(dg1, 21) === 'D';
+  const condition = compact<Condition & { id: string }>({
+    resourceType: 'Condition',
+    id: ctx.id('Condition', ident ? `id:${ident}` : `${encounter?.reference ?? patient.reference}|${coding?.code ?? code.text}`),
+    identifier: ident ? [{ value: ident }] : undefined,
+    clinicalStatus: deleted ? undefined : { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    verificationStatus: deleted ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'entered-in-error' }] } : undefined,
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis', display: 'Encounter Diagnosis' }] }],
+    code,
+    subject: patient,
+    encounter,
+    onsetDateTime: ctx.dateTime(val(dg1, 5), where(dg1, 5)),
+    recordedDate: ctx.dateTime(val(dg1, 19), where(dg1, 19)),
+    asserter: reps(dg1, 16).map((x) => practitioner(ctx, x)).find(Boolean),
+  });
+  const ref = ctx.put(condition);
+  const enc = encounter && ctx.get<Encounter>(encounter.reference!);
+  if (enc && !deleted) {
+    const role = ROLE[val(dg1, 6).toUpperCase()];
+    const rank = Number(val(dg1, 15));
+    enc.diagnosis = [...(enc.diagnosis ?? []), compact({
+      condition: ref,
+      use: role ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/diagnosis-role', code: role[0], display: role[1] }] } : undefined,
+      rank: Number.isInteger(rank) && rank > 0 ? rank : undefined,
+    })];
+  }
+  return ref;
+}

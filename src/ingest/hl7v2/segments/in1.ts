@@ -1,0 +1,71 @@
+import type { Coverage, Organization, Reference } from 'fhir/r4';
+import { VN_IDENTIFIER_SYSTEM } from '../config';
+import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
+import { address, c, concept, contactPoint, humanName } from '../datatypes';
+import { organization, relatedPersonId } from '../references';
+import { segmentMap } from '../segment-maps';
+
+// IN1/IN2/IN3 (insurance: in Vietnam mostly the BHYT card, "thẻ bảo hiểm y tế") → Coverage + payor Organization.
+export const IN1 = segmentMap({
+  segment: 'IN1',
+  igTable: 'Segment IN1 to Coverage',
+  resource: 'Coverage',
+  fields: {
+    2: 'Coverage.class (plan)', 3: 'Organization.identifier (payor)', 4: 'Organization.name (payor)', 5: 'Organization.address (payor)',
+    7: 'Organization.telecom (payor)', 8: 'Coverage.class (group)', 9: 'Coverage.class (group).name', 12: 'Coverage.period.start',
+    13: 'Coverage.period.end', 15: 'Coverage.type', 16: 'RelatedPerson.name (subscriber)', 17: 'Coverage.relationship',
+    36: 'Coverage.identifier / Coverage.subscriberId', 49: 'Coverage.subscriberId',
+  },
+});
+export const IN2 = segmentMap({ segment: 'IN2', igTable: 'Segment IN2 to Coverage (no IG table: extra insured data)', resource: 'Coverage', fields: {} });
+export const IN3 = segmentMap({ segment: 'IN3', igTable: 'Segment IN3 to CareTeam', resource: 'Coverage', fields: {} });
+
+// HL7 table 0063 → subscriber-relationship for the insured.
+const RELATIONSHIP: Record<string, string> = { SEL: 'self', SPO: 'spouse', CHD: 'child', FTH: 'parent', MTH: 'parent', PAR: 'parent', OTH: 'other', EME: 'other' };
+
+export function mapIn1(ctx: MapContext, in1: Seg, patient: Reference): Reference | undefined {
+  const policy = val(in1, 36);
+  const plan = val(in1, 2);
+  const companyId = val(in1, 3);
+  const companyName = val(in1, 4);
+  if (!policy && !plan && !companyId && !companyName) return undefined;
+  const payor = organization(ctx, [[companyName], [], [companyId]]) ?? { display: 'unknown payor' };
+  const org = payor.reference ? ctx.get<Organization>(payor.reference) : undefined;
+  if (org) {
+    const addr = reps(in1, 5).map(address).filter((x) => !!x);
+    const tel = reps(in1, 7).map(contactPoint).filter((x) => !!x);
+    if (addr.length) org.address = addr;
+    if (tel.length) org.telecom = tel;
+  }
+  const relCode = c(rep(in1, 17), 1).toUpperCase();
+  const relationship = RELATIONSHIP[relCode] ?? (relCode ? 'other' : undefined);
+  let subscriber: Reference | undefined = relationship === 'self' ? patient : undefined;
+  const insured = reps(in1, 16).map(humanName).find(Boolean);
+  if (!subscriber && insured) {
+    const id = relatedPersonId(ctx, patient, `insured:${insured.text ?? ''}`);
+    ctx.put({ resourceType: 'RelatedPerson', id, active: true, patient, name: [insured], relationship: concept(rep(in1, 17)) ? [concept(rep(in1, 17))!] : undefined, birthDate: ctx.dateTime(val(in1, 18), where(in1, 18))?.slice(0, 10) });
+    subscriber = { reference: `RelatedPerson/${id}`, display: insured.text };
+  }
+  const bhyt = /^[A-Z]{2}\d{13}$/.test(policy);
+  const classes: Coverage['class'] = [];
+  if (plan) classes.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/coverage-class', code: 'plan' }] }, value: plan });
+  const group = val(in1, 8);
+  if (group) classes.push(compact({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/coverage-class', code: 'group' }] }, value: group, name: val(in1, 9) || undefined }));
+  const start = ctx.dateTime(val(in1, 12), where(in1, 12))?.slice(0, 10);
+  const end = ctx.dateTime(val(in1, 13), where(in1, 13))?.slice(0, 10);
+  const coverage = compact<Coverage & { id: string }>({
+    resourceType: 'Coverage',
+    id: ctx.id('Coverage', patient.reference!, companyId || companyName, policy || plan),
+    identifier: policy ? [compact({ system: bhyt ? VN_IDENTIFIER_SYSTEM.BHYT : undefined, value: policy })] : undefined,
+    status: 'active',
+    type: concept(rep(in1, 15)),
+    subscriber,
+    subscriberId: val(in1, 49) || policy || undefined,
+    beneficiary: patient,
+    relationship: relationship ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/subscriber-relationship', code: relationship }] } : undefined,
+    period: start || end ? compact({ start, end }) : undefined,
+    payor: [payor],
+    class: classes,
+  });
+  return ctx.put(coverage);
+}

@@ -1,0 +1,27 @@
+import { segmentMap } from '../segment-maps';
+
+// The PID table the mapper in map-patient.ts follows (which fields go where, and which not).
+export const PID = segmentMap({
+  segment: 'PID',
+  igTable: 'Segment PID to Patient',
+  resource: 'Patient',
+  fields: {
+    2: 'Patient.identifier', 3: 'Patient.identifier (and the resource id)', 4: 'Patient.identifier', 5: 'Patient.name', 6: 'Patient.extension (mothersMaidenName)',
+    7: 'Patient.birthDate (+ birthTime)', 8: 'Patient.gender', 9: 'Patient.name (alias)', 11: 'Patient.address', 12: 'Patient.address.district',
+    13: 'Patient.telecom', 14: 'Patient.telecom', 15: 'Patient.communication.language', 16: 'Patient.maritalStatus', 17: 'Patient.extension (religion)',
+    18: 'Encounter id key / Account.identifier', 19: 'Patient.identifier (SS)', 20: 'Patient.identifier (DL)', 23: 'Patient.extension (birthPlace)',
+    24: 'Patient.multipleBirthBoolean', 25: 'Patient.multipleBirthInteger', 26: 'Patient.extension (citizenship)', 28: 'Patient.extension (nationality)',
+    29: 'Patient.deceasedDateTime', 30: 'Patient.deceasedBoolean', 40: 'Patient.telecom',
+  },
+  dropped: {
+    10: 'race: the IG maps it to US Core race, which does not apply in Vietnam',
+    21: "mother's identifier: the IG links a mother RelatedPerson; not made",
+    22: 'ethnic group: the IG maps it to US Core ethnicity; VN Core has no published extension yet',
+    27: 'veterans military status: not used in Vietnam',
+    31: 'identity unknown indicator: no R4 Patient element',
+    32: 'identity reliability code: no R4 Patient element',
+    33: 'last update date/time: the store sets meta.lastUpdated',
+    34: 'last update facility: the sending facility is on the Provenance',
+    35: 'species code: veterinary', 36: 'breed code: veterinary', 37: 'strain: veterinary', 38: 'production class code: veterinary',
+  },
+});
