@@ -204,7 +204,15 @@ describe('orders and results', () => {
   test('OUL^R22: SPM specimen with type and parent ids; OBX ED/RP kept out of Observations', () => {
     const c = corpus('OUL-R22-01.hl7');
     expect(c.issues.filter((i) => i.severity === 'error')).toEqual([]);
-    expect(of<DiagnosticReport>(c.bundle!, 'DiagnosticReport').length).toBeGreaterThan(0);
+    const dr = of<DiagnosticReport>(c.bundle!, 'DiagnosticReport')[0]!;
+    const sp = of<Specimen>(c.bundle!, 'Specimen')[0]!;
+    expect(sp).toMatchObject({ identifier: [{ value: '2017-PAT-123456-1' }], type: { coding: [{ code: 'SKBP' }] } });
+    expect(sp.parent!.map((p) => p.identifier!.value)).toEqual(['2017-PAT-123456', '2017-PAT', '2017']);
+    expect(dr.specimen![0]!.reference).toBe(`Specimen/${sp.id}`);
+    // The ORC after the OBR belongs to that order: one ServiceRequest, with ORC-4 as its requisition.
+    const srs = of<ServiceRequest>(c.bundle!, 'ServiceRequest');
+    expect(srs).toHaveLength(1);
+    expect(srs[0]!.requisition!.value).toBe('9adf2339de714c6698063e3ddf5d0167');
     expect(errorsOf(c.bundle!)).toEqual([]);
   });
 });
