@@ -7,6 +7,8 @@ import { practitioner } from './references';
 import { location } from './map-encounter';
 import { notes } from './map-order';
 import { codeV2 } from './tables';
+import './segments/sch';
+import './segments/tq1';
 
 // SCH + AIS/AIG/AIL/AIP (lịch hẹn: scheduling) → Appointment.
 

@@ -4,6 +4,7 @@ import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { concept } from './datatypes';
 import { practitioner } from './references';
+import './segments/ft1';
 
 // BAR/DFT (viện phí: patient accounting): PID-18 → Account, FT1 → ChargeItem, per the IG's
 // BAR_P01 / DFT_P03 message maps. Diagnoses, procedures and insurance follow their own segment maps.

@@ -3,6 +3,7 @@ import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { c, concept } from './datatypes';
 import { practitioner } from './references';
+import './segments/txa';
 
 // MDM T01–T11 (tài liệu lâm sàng: clinical documents): TXA + OBX → DocumentReference, per the
 // IG's TXA[DocumentReference] map; OBX ED carry the file, OBX TX/FT/ST carry the text.

@@ -6,6 +6,8 @@ import { practitioner } from './references';
 import { notes } from './map-order';
 import { administrationStatus, pharmacyOrderKey } from './map-pharmacy';
 import { every, first, following, type SegmentBlock } from './segment-groups';
+import './segments/rxa';
+import './segments/rxr';
 
 // VXU^V04 (tiêm chủng): ORC + RXA + RXR + OBX → Immunization, per the IG's RXA/RXR/ORC
 // [Immunization] maps and the CDC IIS implementation guide's OBX conventions.

@@ -8,6 +8,13 @@ import { notes } from './map-order';
 import { every, first, following, type SegmentBlock } from './segment-groups';
 import { codeV2 } from './tables';
 import { tq1Timing } from './timing';
+import './segments/rxo';
+import './segments/rxe';
+import './segments/rxd';
+import './segments/rxa';
+import './segments/rxr';
+import './segments/rxc';
+import './segments/tq1';
 
 // RDE/RDS/RAS (đơn thuốc, cấp phát, dùng thuốc): ORC + RXO/RXE/RXD/RXA + RXR/RXC/TQ1 →
 // MedicationRequest, MedicationDispense, MedicationAdministration, after the IG's RXO, RXE,

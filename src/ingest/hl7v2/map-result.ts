@@ -2,10 +2,11 @@ import type { Attachment, CodeableConcept, DiagnosticReport, Observation, Observ
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { c, concept, quantity, type Rep } from './datatypes';
-import { practitioner } from './references';
+import { organization, practitioner } from './references';
 import type { ObservationItem, OrderGroup } from './groups';
 import { accessionOf, notes } from './map-order';
 import { codeV2, translateV2 } from './tables';
+import './segments/spm';
 
 // OBR + OBX (kết quả xét nghiệm / chẩn đoán hình ảnh) → DiagnosticReport + Observations.
 
@@ -111,9 +112,17 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
   const effective = ctx.dateTime(val(obx, 14), where(obx, 14)) ?? fallbackTime;
   const interp = interpretation(obx);
   const note = notes(item.notes);
+  // OBX-16 responsible observer, OBX-23 performing laboratory, OBX-25 its medical director: the IG's performers.
+  const performer = [
+    ...reps(obx, 16).map((x) => practitioner(ctx, x)),
+    organization(ctx, rep(obx, 23)),
+    practitioner(ctx, rep(obx, 25)),
+  ].filter((r): r is Reference => !!r);
+  const instance = val(obx, 21);
   const observation = compact<Observation & { id: string }>({
     resourceType: 'Observation',
     id: ctx.id('Observation', reportKey, val(obx, 3), val(obx, 4), String(n)),
+    identifier: instance ? [{ value: instance }] : undefined,
     status,
     code,
     subject,
@@ -128,6 +137,9 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
     valueRatio: v?.valueRatio,
     interpretation: interp,
     note,
+    performer,
+    bodySite: concept(rep(obx, 20)),
+    method: concept(rep(obx, 17)),
     referenceRange: range ? [range] : undefined,
   });
   return ctx.put(observation);
