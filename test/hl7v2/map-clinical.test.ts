@@ -73,6 +73,7 @@ describe('RDE / RDS / RAS → MedicationRequest, Dispense, Administration', () =
     const mr = of<MedicationRequest>(rde.bundle!, 'MedicationRequest')[0]!;
     expect(mr.identifier![0]!.value).toBe('1163422591');
     expect(mr.dosageInstruction![0]!.route!.coding![0]!.code).toBe('IV');
+    expect(all(rde.bundle!).some((r) => r.resourceType === 'Observation')).toBe(true);
     const rds = corpus('RDS-O13-01.hl7');
     expect(of<MedicationDispense>(rds.bundle!, 'MedicationDispense')[0]).toMatchObject({ quantity: { value: 10 }, whenHandedOver: '2020-12-12' });
   });
@@ -94,6 +95,8 @@ describe('VXU^V04 → Immunization (IIS conventions)', () => {
     expect(imm.programEligibility![0]!.coding![0]!.code).toBe('V01');
     expect(imm.education![0]).toMatchObject({ documentType: 'Tetanus/Diphtheria (Td) Vaccine VIS', presentationDate: '2021-08-18' });
     expect(imm.performer!.map((p) => p.function!.coding![0]!.code)).toEqual(['AP', 'OP']);
+    const observed = all(c.bundle!).filter((r) => r.resourceType === 'Observation').map((o) => (o as { code: { coding: { code: string }[] } }).code.coding[0]!.code);
+    expect(observed).toEqual(expect.arrayContaining(['8867-4', '30963-3', '64994-7']));
     expect(errorsOf(c.bundle!)).toEqual([]);
   });
 

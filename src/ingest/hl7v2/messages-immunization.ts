@@ -2,6 +2,7 @@ import { mapEncounter } from './map-encounter';
 import { mapImmunization } from './map-immunization';
 import type { MessageDef } from './messages';
 import { blocks } from './segment-groups';
+import { mapLooseObservations } from './segments/obx';
 
 // Immunization ("tiêm chủng"): each ORC/RXA group of a VXU → Immunization.
 
@@ -12,5 +13,7 @@ export const IMMUNIZATION_MESSAGES: MessageDef[] = [{
   map: (ctx, patient) => {
     const encounter = mapEncounter(ctx, patient);
     for (const b of blocks(ctx, ['RXA'])) mapImmunization(ctx, b, patient, encounter);
+    // The IG's VXU map keeps every OBX as an Observation too, besides what the Immunization takes from it.
+    mapLooseObservations(ctx, patient, encounter);
   },
 }];

@@ -3,6 +3,7 @@ import { mapEncounter } from './map-encounter';
 import { mapMedicationAdministration, mapMedicationDispense, mapMedicationRequest } from './map-pharmacy';
 import type { MessageDef } from './messages';
 import { blocks } from './segment-groups';
+import { mapLooseObservations } from './segments/obx';
 
 // Pharmacy ("đơn thuốc, cấp phát, dùng thuốc"): RDE → MedicationRequest, RDS adds the
 // MedicationDispense, RAS the MedicationAdministration, each tied to its request.
@@ -20,6 +21,8 @@ const pharmacy = (event: string, structure: string, kind: 'request' | 'dispense'
       if (kind === 'dispense') mapMedicationDispense(ctx, b, patient, encounter, request);
       if (kind === 'administration') mapMedicationAdministration(ctx, b, patient, encounter, request);
     }
+    // OBX here are what the dose was decided on (weight, height, creatinine): Observations of their own.
+    mapLooseObservations(ctx, patient, encounter);
   },
 });
 
