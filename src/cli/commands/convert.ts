@@ -3,7 +3,7 @@ import type { Bundle } from 'fhir/r4';
 import { toOperationOutcome } from '../../fhir/outcome';
 import type { Issue } from '../../fhir/outcome';
 import { convertDicom } from '../../ingest/dicom';
-import { convertHl7v2Batch } from '../../ingest/hl7v2';
+import { convertHl7v2Batch, type Explanation } from '../../ingest/hl7v2';
 import { sniff, type SourceKind } from '../../ingest/sniff';
 import { convertClaim } from '../../ingest/vn-claim';
 import type { CommandSpec, ParsedArgs } from '../args';
@@ -11,8 +11,8 @@ import { readHead } from '../head';
 
 
 /** What a source format turns a file into: one result per source record (e.g. per HOSO). */
-interface Converted { sourceKey: string; bundle?: Bundle; issues: Issue[] }
-type Converter = (input: AsyncIterable<Uint8Array>, opts: { facility?: string; file: string }) => AsyncIterable<Converted>;
+interface Converted { sourceKey: string; bundle?: Bundle; issues: Issue[]; explanation?: Explanation }
+type Converter = (input: AsyncIterable<Uint8Array>, opts: { facility?: string; file: string; explain?: boolean }) => AsyncIterable<Converted>;
 
 /** Formats whose converter takes the whole file at once (streaming is vn-claim's own). */
 async function readAll(input: AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -24,8 +24,10 @@ async function readAll(input: AsyncIterable<Uint8Array>): Promise<Buffer> {
 /** Source formats by `--format` name: adding a format is one entry here. */
 const FORMATS: Record<string, Converter> = {
   'vn-claim': (input, { facility }) => convertClaim(input, facility ? { facility } : {}),
-  hl7v2: async function* (input, { facility }) {
-    for (const m of convertHl7v2Batch(await readAll(input), facility ? { facility } : {})) yield { sourceKey: m.messageControlId, bundle: m.bundle, issues: m.issues };
+  hl7v2: async function* (input, { facility, explain }) {
+    for (const m of convertHl7v2Batch(await readAll(input), facility ? { facility } : {}, { explain })) {
+      yield { sourceKey: m.messageControlId, bundle: m.bundle, issues: m.issues, ...(m.explanation ? { explanation: m.explanation } : {}) };
+    }
   },
   dicom: async function* (input, { facility, file }) {
     yield convertDicom(await readAll(input), file.endsWith('.json') ? 'application/dicom+json' : 'application/dicom', { facility: facility ?? '' });
@@ -43,6 +45,7 @@ export const spec: CommandSpec = {
     format: { type: 'string', value: 'format', choices: Object.keys(FORMATS), help: 'the source format, by default the one the file looks like' },
     facility: { type: 'string', value: 'MA_CSKCB', help: 'facility code the resources are recorded under' },
     pretty: { type: 'boolean', help: 'indent the JSON' },
+    explain: { type: 'boolean', help: 'HL7 v2: for each message, every non-empty field and the FHIR element it went to, or why it was dropped (to stderr)' },
   },
   notes: ['Bundles go to stdout, one JSON document per line (unless --pretty); what went wrong goes to stderr, per record.'],
 };
@@ -70,7 +73,13 @@ export async function run({ positional: file, values }: ParsedArgs): Promise<num
   const convert = FORMATS[format]!;
   let converted = 0;
   let rejected = 0;
-  for await (const r of convert(createReadStream(file), { file, ...(facility ? { facility } : {}) })) {
+  const explain = values.explain === true;
+  for await (const r of convert(createReadStream(file), { file, explain, ...(facility ? { facility } : {}) })) {
+    if (r.explanation) {
+      const e = r.explanation;
+      const share = e.nonEmpty ? ((100 * e.mapped) / e.nonEmpty).toFixed(1) : '100.0';
+      process.stderr.write(`${JSON.stringify({ sourceKey: r.sourceKey, mapped: `${e.mapped}/${e.nonEmpty} non-empty fields (${share} %)`, fields: e.fields }, null, pretty ? 2 : undefined)}\n`);
+    }
     if (r.bundle) {
       process.stdout.write(`${JSON.stringify(r.bundle, null, pretty ? 2 : undefined)}\n`);
       converted++;

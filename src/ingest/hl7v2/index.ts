@@ -3,7 +3,8 @@ import { hasErrors, issue, type Issue } from '../../fhir/outcome';
 import { isStorable, unstorableIssue } from '../../fhir/text';
 import { ackCodeFor, buildAckBytes, type AckCode } from './ack';
 import type { Hl7SourceConfig } from './config';
-import { facilityOf, mapHl7v2 } from './map';
+import type { Explanation } from './explain';
+import { facilityOf, mapHl7v2, type MapOptions } from './map';
 import { parseHl7v2, type Hl7Message } from './parse';
 
 /**
@@ -27,6 +28,8 @@ export interface Hl7v2Conversion {
   issues: Issue[];
   /** The code the Issues call for: AR unreadable, AE errors, AA otherwise. */
   ackCode: AckCode;
+  /** With `explain`: each non-empty field, where it went or why it was dropped. */
+  explanation?: Explanation;
   /** ACK bytes (in the message's charset) with the given code and Issues (default: this conversion's). */
   ack(code?: AckCode, issues?: Issue[]): Buffer;
 }
@@ -47,16 +50,18 @@ function unstorableFields(message: Hl7Message): Issue[] {
   return found;
 }
 
-function convertMessage(message: Hl7Message | undefined, cfg: Hl7SourceConfig, leading: Issue[], mappable: boolean): Hl7v2Conversion {
+function convertMessage(message: Hl7Message | undefined, cfg: Hl7SourceConfig, leading: Issue[], mappable: boolean, opts: MapOptions): Hl7v2Conversion {
   const unstorable = message ? unstorableFields(message) : [];
   const issues: Issue[] = [...leading, ...(message?.issues ?? []), ...unstorable];
   // A message whose header could not be read cannot be mapped safely; one holding characters
   // that cannot be stored is quarantined with the fields named.
   const readable = !!message && !hasErrors(message.issues);
   let bundle: Bundle | undefined;
+  let explanation: Explanation | undefined;
   if (message && readable && mappable && unstorable.length === 0) {
-    const mapped = mapHl7v2(message, cfg);
+    const mapped = mapHl7v2(message, cfg, opts);
     bundle = mapped.bundle;
+    explanation = mapped.explanation;
     issues.push(...mapped.issues);
   }
   const ackCode = ackCodeFor(issues, readable);
@@ -70,24 +75,25 @@ function convertMessage(message: Hl7Message | undefined, cfg: Hl7SourceConfig, l
     bundle,
     issues,
     ackCode,
+    ...(explanation ? { explanation } : {}),
     ack: (code = ackCode, extra = issues) => buildAckBytes(message, { code, issues: extra }),
   };
 }
 
 /** One message (an MLLP frame or an HTTP body). */
-export function convertHl7v2(raw: Buffer, cfg: Hl7SourceConfig = {}): Hl7v2Conversion {
+export function convertHl7v2(raw: Buffer, cfg: Hl7SourceConfig = {}, opts: MapOptions = {}): Hl7v2Conversion {
   const batch = parseHl7v2(raw, { charset: cfg.charset });
   const leading = [...batch.issues];
   const single = batch.messages.length <= 1;
   if (!single) {
     leading.push(issue('error', 'structure', `${batch.messages.length} messages in one frame: send one message per frame, or the file to the batch intake`, 'MSH'));
   }
-  return convertMessage(batch.messages[0], cfg, leading, single);
+  return convertMessage(batch.messages[0], cfg, leading, single, opts);
 }
 
 /** A file or batch (FHS/BHS or plain concatenation) → one conversion per message. */
-export function convertHl7v2Batch(raw: Buffer, cfg: Hl7SourceConfig = {}): Hl7v2Conversion[] {
-  return parseHl7v2(raw, { charset: cfg.charset }).messages.map((m) => convertMessage(m, cfg, [], true));
+export function convertHl7v2Batch(raw: Buffer, cfg: Hl7SourceConfig = {}, opts: MapOptions = {}): Hl7v2Conversion[] {
+  return parseHl7v2(raw, { charset: cfg.charset }).messages.map((m) => convertMessage(m, cfg, [], true, opts));
 }
 
 export type { Hl7SourceConfig } from './config';
@@ -95,3 +101,4 @@ export type { AckCode } from './ack';
 export { parseHl7v2, parseHl7v2Text, type Hl7Message, type Hl7Batch } from './parse';
 export { encodeHl7v2 } from './encode';
 export { buildAck, buildAckBytes, ackCodeFor } from './ack';
+export type { Explanation, FieldUse } from './explain';

@@ -3,7 +3,8 @@ import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { concept } from './datatypes';
-import { location, practitioner } from './references';
+import { location, organization, practitioner } from './references';
+import { c } from './datatypes';
 import { codeV2, translateV2 } from './tables';
 import './segments/pv1';
 
@@ -54,6 +55,8 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
   // and PV2-1 where the patient is expected next (pending moves, A14/A15/A25/A26).
   const prior = location(ctx, rep(pv1, 6));
   if (prior) locations.push({ location: prior, status: 'completed' });
+  const priorTemporary = location(ctx, rep(pv1, 43));
+  if (priorTemporary) locations.push({ location: priorTemporary, status: 'completed' });
   const temporary = location(ctx, rep(pv1, 11));
   if (temporary) locations.push({ location: temporary, status: 'active' });
   for (const pending of [location(ctx, rep(pv1, 42)), location(ctx, rep(pv2, 1))]) if (pending) locations.push({ location: pending, status: 'planned' });
@@ -108,6 +111,7 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
     serviceType: concept(rep(pv1, 10)),
     priority,
     subject: patient,
+    serviceProvider: val(pv1, 39) ? organization(ctx, [[c(rep(pv1, 39), 2) || val(pv1, 39)], [], [val(pv1, 39)]]) : undefined,
     participant,
     period: start || ended ? compact({ start, end: ended }) : undefined,
     length: Number.isFinite(los) && los > 0 ? { value: los, unit: 'd', system: 'http://unitsofmeasure.org', code: 'd' } : undefined,

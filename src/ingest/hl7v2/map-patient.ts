@@ -144,7 +144,7 @@ export function mapPatient(ctx: MapContext, pid: Seg): Reference | undefined {
     extension,
     communication: languages.map((language) => ({ language })),
     deceasedDateTime: deceasedAt,
-    deceasedBoolean: !deceasedAt && val(pid, 30) === 'Y' ? true : undefined,
+    deceasedBoolean: val(pid, 30) === 'Y' && !deceasedAt ? true : undefined,
     address: addresses,
     maritalStatus: marital,
     multipleBirthInteger: multiple === 'Y' && order > 0 ? order : undefined,

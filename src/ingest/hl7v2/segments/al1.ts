@@ -1,6 +1,6 @@
 import type { AllergyIntolerance, Reference } from 'fhir/r4';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
-import { concept } from '../datatypes';
+import { c, concept } from '../datatypes';
 import { practitioner } from '../references';
 import { segmentMap } from '../segment-maps';
 
@@ -36,7 +36,8 @@ export function mapAllergy(ctx: MapContext, s: Seg, patient: Reference): Referen
   const code = concept(rep(s, 3));
   if (!code) return undefined;
   const type = val(s, 2).toUpperCase();
-  const reactions = reps(s, 5).map(concept).filter((x) => !!x);
+  // AL1-5 was free text (ST) before v2.5: a lone first component is a description, not a code.
+  const reactions = reps(s, 5).map((r) => (r.length === 1 ? (c(r, 1) ? { text: c(r, 1) } : undefined) : concept(r))).filter((x) => !!x);
   const ident = iam ? val(s, 7) : '';
   const deleted = iam && val(s, 6) === 'D';
   const clinical = iam && /^(I|INACTIVE)$/i.test(val(s, 17)) ? 'inactive' : iam && /^(R|RESOLVED)$/i.test(val(s, 17)) ? 'resolved' : 'active';

@@ -12,7 +12,7 @@ export const MSH = segmentMap({
   igTable: 'Segment MSH to Provenance-Source; Segment MSH to MessageHeader',
   resource: 'Provenance',
   fields: {
-    3: 'Provenance.agent (source application Device)', 4: 'Provenance.agent.onBehalfOf (sending facility Organization)', 7: 'Provenance.recorded',
+    3: 'Provenance.agent (source application Device)', 4: 'Provenance.agent.onBehalfOf (sending facility Organization)', 7: 'Provenance.recorded (when EVN-2 is empty) / intake record',
     9: 'Provenance.activity', 10: 'Provenance.entity.what.identifier', 11: 'intake: processing id (P/T/D)', 12: 'Provenance.entity.what.display (version)',
     15: 'intake: accept acknowledgment type', 16: 'intake: application acknowledgment type', 18: 'intake: character set the message is decoded with',
   },
@@ -28,7 +28,7 @@ export const EVN = segmentMap({
   segment: 'EVN',
   igTable: 'Segment EVN to Provenance',
   resource: 'Provenance',
-  fields: { 1: 'Provenance.activity', 2: 'Provenance.recorded', 3: 'Provenance.occurredDateTime (planned)', 4: 'Provenance.reason', 5: 'Provenance.agent (operator)', 6: 'Provenance.occurredDateTime', 7: 'Provenance.agent.onBehalfOf (event facility)' },
+  fields: { 1: 'Provenance.activity', 2: 'Provenance.recorded', 3: 'Provenance.occurredDateTime (planned, when EVN-6 is empty)', 4: 'Provenance.reason', 5: 'Provenance.agent (operator)', 6: 'Provenance.occurredDateTime', 7: 'Provenance.agent.onBehalfOf (event facility)' },
 });
 
 const PARTICIPANT = 'http://terminology.hl7.org/CodeSystem/provenance-participant-type';
@@ -62,7 +62,8 @@ export function mapProvenance(ctx: MapContext): void {
   const msh = ctx.find('MSH');
   const evn = ctx.find('EVN');
   for (const n of [11, 15, 16, 18]) val(msh, n);
-  const recorded = ctx.dateTime(val(evn, 2), 'EVN-2') ?? ctx.dateTime(val(msh, 7), 'MSH-7');
+  const sent = ctx.dateTime(val(msh, 7), 'MSH-7');
+  const recorded = ctx.dateTime(val(evn, 2), 'EVN-2') ?? sent;
   // An instant needs the time of day: without it there is no valid Provenance to write.
   if (!recorded || recorded.length < 20) return;
   const targets = ctx.bundle().entry!.map((e) => e.resource!).filter((r) => r.resourceType !== 'Provenance' && r.resourceType !== 'Device').map((r) => ({ reference: `${r.resourceType}/${r.id}` }));
@@ -78,7 +79,8 @@ export function mapProvenance(ctx: MapContext): void {
   const event = val(evn, 1) || c(rep(msh, 9), 2);
   const reason = concept(rep(evn, 4));
   if (reason?.coding?.[0] && !reason.coding[0].system) reason.coding[0].system = 'http://terminology.hl7.org/CodeSystem/v2-0062';
-  const occurred = ctx.dateTime(val(evn, 6), 'EVN-6') ?? ctx.dateTime(val(evn, 3), 'EVN-3');
+  const planned = ctx.dateTime(val(evn, 3), 'EVN-3');
+  const occurred = ctx.dateTime(val(evn, 6), 'EVN-6') ?? planned;
   const control = val(msh, 10);
   const version = val(msh, 12);
   const provenance = compact<Provenance & { id: string }>({

@@ -9,7 +9,7 @@ export const PID = segmentMap({
     2: 'Patient.identifier', 3: 'Patient.identifier (and the resource id)', 4: 'Patient.identifier', 5: 'Patient.name', 6: 'Patient.extension (mothersMaidenName)',
     7: 'Patient.birthDate (+ birthTime)', 8: 'Patient.gender', 9: 'Patient.name (alias)', 11: 'Patient.address', 12: 'Patient.address.district',
     13: 'Patient.telecom', 14: 'Patient.telecom', 15: 'Patient.communication.language', 16: 'Patient.maritalStatus', 17: 'Patient.extension (religion)',
-    18: 'Encounter id key / Account.identifier', 19: 'Patient.identifier (SS)', 20: 'Patient.identifier (DL)', 23: 'Patient.extension (birthPlace)',
+    18: 'Account.identifier (and the visit key when PV1-19 is empty)', 19: 'Patient.identifier (SS)', 20: 'Patient.identifier (DL)', 23: 'Patient.extension (birthPlace)',
     24: 'Patient.multipleBirthBoolean', 25: 'Patient.multipleBirthInteger', 26: 'Patient.extension (citizenship)', 28: 'Patient.extension (nationality)',
     29: 'Patient.deceasedDateTime', 30: 'Patient.deceasedBoolean', 40: 'Patient.telecom',
   },
@@ -22,6 +22,7 @@ export const PID = segmentMap({
     32: 'identity reliability code: no R4 Patient element',
     33: 'last update date/time: the store sets meta.lastUpdated',
     34: 'last update facility: the sending facility is on the Provenance',
+    39: 'tribal citizenship: not used in Vietnam',
     35: 'species code: veterinary', 36: 'breed code: veterinary', 37: 'strain: veterinary', 38: 'production class code: veterinary',
   },
 });

@@ -13,15 +13,15 @@ export const PV1 = segmentMap({
     17: 'Encounter.participant (ADM Practitioner)', 19: 'Encounter.identifier (VN)', 36: 'Encounter.hospitalization.dischargeDisposition',
     37: 'Encounter.hospitalization.destination', 38: 'Encounter.hospitalization.dietPreference', 40: 'Location.operationalStatus',
     42: 'Encounter.location (pending)', 44: 'Encounter.period.start', 45: 'Encounter.period.end', 50: 'Encounter.identifier (alternate visit id)',
-    52: 'Encounter.participant (PART Practitioner)',
+    52: 'Encounter.participant (PART Practitioner)', 39: 'Encounter.serviceProvider', 43: 'Encounter.location (prior temporary)',
   },
   dropped: {
     12: 'preadmit test indicator: no IG mapping', 18: 'patient type: no IG mapping', 20: 'financial class: billing (Account), not the visit',
     21: 'charge price indicator: billing', 22: 'courtesy code: billing', 23: 'credit rating: billing', 24: 'contract code: billing', 25: 'contract effective date: billing',
     26: 'contract amount: billing', 27: 'contract period: billing', 28: 'interest code: billing', 29: 'transfer to bad debt: billing', 30: 'bad debt date: billing',
     31: 'bad debt agency: billing', 32: 'bad debt amount: billing', 33: 'bad debt recovery: billing', 34: 'delete account indicator: billing', 35: 'delete account date: billing',
-    39: 'servicing facility: the facility is the sender', 41: 'account status: billing', 43: 'prior temporary location: history', 46: 'current patient balance: billing',
-    47: 'total charges: billing', 48: 'total adjustments: billing', 49: 'total payments: billing', 51: 'visit indicator: structural',
+    41: 'account status: billing', 46: 'current patient balance: billing',
+    47: 'total charges: billing', 48: 'total adjustments: billing', 49: 'total payments: billing', 51: 'visit indicator: structural', 53: 'service episode description: EpisodeOfCare not made', 54: 'service episode identifier: EpisodeOfCare not made',
   },
 });
 
@@ -30,5 +30,5 @@ export const PV2 = segmentMap({
   igTable: 'Segment PV2 to Encounter',
   resource: 'Encounter',
   fields: { 1: 'Encounter.location (pending)', 3: 'Encounter.reasonCode', 11: 'Encounter.length', 12: 'Encounter.reasonCode.text', 13: 'Encounter.participant (REF Practitioner)', 25: 'Encounter.priority' },
-  dropped: { 8: 'expected admit date: IG extension not in R4 core', 9: 'expected discharge date: IG extension not in R4 core', 22: 'visit protection indicator: access policy' },
+  dropped: { 8: 'expected admit date: IG extension not in R4 core', 9: 'expected discharge date: IG extension not in R4 core', 22: 'visit protection indicator: access policy', 38: 'mode of arrival: IG extension not in R4 core' },
 });

@@ -12,7 +12,7 @@ export const ROL = segmentMap({
   resource: 'PractitionerRole',
   fields: {
     1: 'PractitionerRole.identifier', 3: 'PractitionerRole.code', 4: 'PractitionerRole.practitioner', 5: 'Encounter.participant.period.start',
-    6: 'Encounter.participant.period.end', 9: 'PractitionerRole.specialty', 11: 'Practitioner.address', 12: 'Practitioner.telecom', 13: 'PractitionerRole.location',
+    6: 'Encounter.participant.period.end', 9: 'PractitionerRole.specialty', 10: 'PractitionerRole.specialty (organization unit type)', 11: 'Practitioner.address', 12: 'Practitioner.telecom', 13: 'PractitionerRole.location',
   },
   dropped: { 2: 'action code: the whole message is the update' },
 });
@@ -21,7 +21,7 @@ export const PRT = segmentMap({
   igTable: 'Segment PRT to PractitionerRole',
   resource: 'PractitionerRole',
   fields: {
-    1: 'PractitionerRole.identifier', 4: 'PractitionerRole.code', 5: 'PractitionerRole.practitioner', 6: 'PractitionerRole.specialty', 8: 'PractitionerRole.organization',
+    1: 'PractitionerRole.identifier', 4: 'PractitionerRole.code', 5: 'PractitionerRole.practitioner', 6: 'PractitionerRole.specialty', 7: 'PractitionerRole.specialty (organization unit type)', 8: 'PractitionerRole.organization',
     9: 'PractitionerRole.location', 11: 'Encounter.participant.period.start', 12: 'Encounter.participant.period.end', 14: 'Practitioner.address', 15: 'Practitioner.telecom',
   },
   dropped: { 2: 'action code: the whole message is the update' },
@@ -39,7 +39,7 @@ export function mapRole(ctx: MapContext, s: Seg, encounter: Reference | undefine
     if (tel.length) p.telecom = tel;
   }
   const role = concept(rep(s, prt ? 4 : 3));
-  const specialty = concept(rep(s, prt ? 6 : 9));
+  const specialties = [concept(rep(s, prt ? 6 : 9)), concept(rep(s, prt ? 7 : 10))].filter((x) => !!x);
   const loc = location(ctx, rep(s, prt ? 9 : 13));
   const org = prt ? organization(ctx, rep(s, 8)) : undefined;
   const ident = val(s, 1);
@@ -47,7 +47,7 @@ export function mapRole(ctx: MapContext, s: Seg, encounter: Reference | undefine
   const end = ctx.dateTime(val(s, prt ? 12 : 6), where(s, prt ? 12 : 6));
   const ref = practitionerRole(ctx, who, role, compact({
     identifier: ident ? [{ value: ident }] : undefined,
-    specialty: specialty ? [specialty] : undefined,
+    specialty: specialties,
     location: loc ? [loc] : undefined,
     organization: org,
   }));
