@@ -196,7 +196,12 @@ describe('orders and results', () => {
     expect(sr.id).toBe(deterministicId('79001', 'ServiceRequest', 'ACC-SWF-1'));
     expect(sr.identifier!.find((i) => i.type!.coding![0]!.code === 'ACSN')!.value).toBe('ACC-SWF-1');
     expect(sr.requisition).toMatchObject({ value: 'NHOM-7' });
-    const oru = convertHl7v2(vn('ORU^R01^ORU_R01', body + 'OBX|1|TX|IMP^Kết luận^BV_CR||Không thấy bất thường||||||F\n'), cfg);
+    const obx = seg('OBX', { 1: '1', 2: 'TX', 3: 'IMP^Kết luận^BV_CR', 5: 'Không thấy bất thường', 11: 'F', 23: 'Khoa Chẩn đoán hình ảnh^^^^^^^^^CDHA', 24: '201B Nguyễn Chí Thanh^^Quận 5^TP Hồ Chí Minh', 29: 'RSLT' });
+    const oru = convertHl7v2(vn('ORU^R01^ORU_R01', body + obx), cfg);
+    const result = all(oru.bundle!).find((r) => r.resourceType === 'Observation') as { category: { coding: { code: string }[] }[]; performer: { reference: string }[] };
+    expect(result.category[0]!.coding[0]!.code).toBe('RSLT');
+    const lab = all(oru.bundle!).find((r) => `Organization/${r.id}` === result.performer[0]!.reference) as { name: string; address: { city: string }[] };
+    expect(lab).toMatchObject({ name: 'Khoa Chẩn đoán hình ảnh', address: [{ city: 'Quận 5' }] });
     const dr = of<DiagnosticReport>(oru.bundle!, 'DiagnosticReport')[0]!;
     expect(dr.basedOn![0]!.reference).toBe(`ServiceRequest/${sr.id}`);
     const sp = of<Specimen>(oru.bundle!, 'Specimen')[0]!;

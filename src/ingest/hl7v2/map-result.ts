@@ -1,7 +1,7 @@
-import type { Attachment, CodeableConcept, DiagnosticReport, Observation, ObservationReferenceRange, Quantity, Reference, Specimen } from 'fhir/r4';
+import type { Attachment, CodeableConcept, DiagnosticReport, Observation, Organization, ObservationReferenceRange, Quantity, Reference, Specimen } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { c, concept, quantity, type Rep } from './datatypes';
+import { address, c, concept, quantity, type Rep } from './datatypes';
 import { organization, practitioner } from './references';
 import type { ObservationItem, OrderGroup } from './groups';
 import { accessionOf, notes } from './map-order';
@@ -113,17 +113,20 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
   const interp = interpretation(obx);
   const note = notes(item.notes);
   // OBX-16 responsible observer, OBX-23 performing laboratory, OBX-25 its medical director: the IG's performers.
-  const performer = [
-    ...reps(obx, 16).map((x) => practitioner(ctx, x)),
-    organization(ctx, rep(obx, 23)),
-    practitioner(ctx, rep(obx, 25)),
-  ].filter((r): r is Reference => !!r);
+  const lab = organization(ctx, rep(obx, 23));
+  const labAddress = lab && address(rep(obx, 24) ?? []);
+  const labOrg = labAddress ? ctx.get<Organization>(lab.reference!) : undefined;
+  if (labOrg && labAddress) labOrg.address = [labAddress];
+  const performer = [...reps(obx, 16).map((x) => practitioner(ctx, x)), lab, practitioner(ctx, rep(obx, 25))].filter((r): r is Reference => !!r);
+  // OBX-29 (table 0936: result, specimen observation, question …) is the IG's first category.
+  const observationType = val(obx, 29);
   const instance = val(obx, 21);
   const observation = compact<Observation & { id: string }>({
     resourceType: 'Observation',
     id: ctx.id('Observation', reportKey, val(obx, 3), val(obx, 4), String(n)),
     identifier: instance ? [{ value: instance }] : undefined,
     status,
+    category: observationType ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0936', code: observationType }] }] : undefined,
     code,
     subject,
     encounter,
