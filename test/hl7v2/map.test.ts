@@ -20,7 +20,7 @@ function errorsOf(b: Bundle): string[] {
   return resources(b).flatMap((r) => validateResource(r).filter((i) => i.severity === 'error' || i.severity === 'fatal').map((i) => `${r.resourceType}: ${i.expression ?? ''} ${i.diagnostics}`));
 }
 
-const SUPPORTED = /^(ADT-A(0[1-9]|1[0-7]|2[0-9]|3[01]|4[01457]|60)|ADT0[14]|ORU|LAB-ORU|ORM|LAB-ORM|OMG|SIU-S1[2-5]|SIU_12|SIU-S12_1)/;
+const SUPPORTED = /^(ADT-A(0[1-9]|1[0-7]|2[0-9]|3[01]|4[01457]|60)|ADT0[14]|ORU|LAB-ORU|ORM|LAB-ORM|OMG|SIU-S(1[2-7]|26)|SIU_12|SIU-S12_1)/;
 
 describe('fhir-converter ADT/ORU/ORM/OMG/SIU messages convert to valid Bundles', () => {
   test.each(inputs)('%s', (input) => {

@@ -24,8 +24,11 @@ export function orderGroups(ctx: MapContext): OrderGroup[] {
   const groups: OrderGroup[] = [];
   let current: OrderGroup | undefined;
   let lastObx: ObservationItem | undefined;
+  // OUL^R22–R24 put the SPM before the OBR it was taken for: held until that order opens.
+  let pendingSpecimens: Seg[] = [];
   const open = (): OrderGroup => {
-    current = { index: groups.length, ipc: [], specimens: [], observations: [], notes: [] };
+    current = { index: groups.length, ipc: [], specimens: pendingSpecimens, observations: [], notes: [] };
+    pendingSpecimens = [];
     groups.push(current);
     lastObx = undefined;
     return current;
@@ -33,7 +36,9 @@ export function orderGroups(ctx: MapContext): OrderGroup[] {
   for (const s of ctx.segs) {
     switch (s.seg.id) {
       case 'ORC':
-        open().orc = s;
+        // OUL and OML send OBR before its ORC; an ORC right after a bare OBR completes that order.
+        if (current?.obr && !current.orc && !current.observations.length) current.orc = s;
+        else open().orc = s;
         break;
       case 'OBR':
         if (!current || current.obr || current.observations.length) open();
@@ -55,6 +60,7 @@ export function orderGroups(ctx: MapContext): OrderGroup[] {
       case 'SPM':
         // OBX after an SPM describe the specimen; they stay results of the same order.
         if (current) current.specimens.push(s);
+        else pendingSpecimens.push(s);
         lastObx = undefined;
         break;
     }

@@ -7,6 +7,8 @@ import { practitioner } from './references';
 import { location } from './map-encounter';
 import { notes } from './map-order';
 import { codeV2 } from './tables';
+import './segments/sch';
+import './segments/tq1';
 
 // SCH + AIS/AIG/AIL/AIP (lịch hẹn: scheduling) → Appointment.
 
@@ -38,8 +40,10 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
   const tq1 = ctx.find('TQ1');
   const aip = ctx.all('AIP');
   const ail = ctx.all('AIL');
-  const start = ctx.dateTime(val(sch, 11, 4) || val(tq1, 7) || val(ais, 4) || val(ail[0], 6) || val(aip[0], 6), where(sch, 11, 1, 4));
-  let end = ctx.dateTime(val(sch, 11, 5) || val(tq1, 8), where(sch, 11, 1, 5));
+  const aig = ctx.all('AIG');
+  // TQ1 replaced SCH-11 in v2.6; the IG reads TQ1 first and the deprecated field only without it.
+  const start = ctx.dateTime(val(tq1, 7) || val(sch, 11, 4) || val(ais, 4) || val(ail[0], 6) || val(aip[0], 6), val(tq1, 7) ? where(tq1!, 7) : where(sch, 11, 1, 4));
+  let end = ctx.dateTime(val(tq1, 8) || (val(tq1, 7) ? '' : val(sch, 11, 5)), val(tq1, 8) ? where(tq1!, 8) : where(sch, 11, 1, 5));
   const duration = Number(val(sch, 9) || val(sch, 11, 3) || val(ais, 7));
   const unit = (val(sch, 10) || val(ais, 8) || 'm').toLowerCase();
   const minutes = Number.isFinite(duration) && duration > 0 ? Math.round(duration * (MINUTES[unit] ?? 1)) : undefined;
@@ -61,6 +65,12 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
     const role = concept(rep(p, 4));
     if (who) participant.push(compact<AppointmentParticipant>({ actor: who, type: role ? [role] : undefined, status: 'accepted' }));
   }
+  for (const g of aig) {
+    const resource = concept(rep(g, 3));
+    const kind = concept(rep(g, 4));
+    const display = resource?.text ?? resource?.coding?.[0]?.code;
+    if (display) participant.push(compact<AppointmentParticipant>({ actor: { display }, type: kind ? [kind] : undefined, status: 'accepted' }));
+  }
   for (const l of ail) {
     const where_ = location(ctx, rep(l, 3));
     if (where_) participant.push({ actor: where_, status: 'accepted' });
@@ -72,7 +82,8 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
   const reason = concept(rep(sch, 7));
   const type = concept(rep(sch, 8));
   const service = concept(rep(ais, 3));
-  const cancel = status === 'cancelled' || status === 'noshow' ? concept(rep(sch, 6)) : undefined;
+  // R4's app-4 spells the no-show status 'no-show', which no Appointment can have: so only cancellations carry SCH-6.
+  const cancel = status === 'cancelled' ? concept(rep(sch, 6)) : undefined;
   const comment = notes(ctx.all('NTE')).map((n) => n.text).join('\n');
   const appointment = compact<Appointment & { id: string }>({
     resourceType: 'Appointment',

@@ -16,7 +16,20 @@ const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
  * study: IPC-1 for imaging orders, else the filler order number, else the placer's.
  */
 export function accessionOf(g: OrderGroup): string {
-  return val(g.ipc[0], 1) || val(g.obr, 3) || val(g.orc, 3) || val(g.obr, 2) || val(g.orc, 2);
+  return val(g.ipc[0], 1) || swfAccession(g) || val(g.obr, 3) || val(g.orc, 3) || val(g.obr, 2) || val(g.orc, 2);
+}
+
+/** Diagnostic service sections (HL7 table 0074) of imaging, where OBR-18 carries the accession. */
+const IMAGING = new Set(['RAD', 'RX', 'CT', 'MR', 'NMR', 'NMS', 'US', 'CUS', 'OUS', 'VUS', 'XRC', 'CTH', 'PHY']);
+
+/**
+ * IHE Scheduled Workflow (v2.3.1 ORM/ORU, before IPC existed) puts the accession number in
+ * OBR-18 and the requested procedure id in OBR-19. Elsewhere OBR-18 is a free placer field, so
+ * it counts only when the order is imaging: OBR-19 valued or an imaging OBR-24.
+ */
+function swfAccession(g: OrderGroup): string {
+  const field = val(g.obr, 18);
+  return field && (val(g.obr, 19) || IMAGING.has(val(g.obr, 24).toUpperCase())) ? field : '';
 }
 
 /** The ServiceRequest id every feed derives from (facility, accession): DICOM uses it too. */
@@ -46,6 +59,16 @@ function orderIdentifiers(ctx: MapContext, g: OrderGroup, accession: string): Id
   return ids;
 }
 
+/** The order's own TQ1: after its ORC or OBR, before the next order's. */
+function groupTq1(ctx: MapContext, g: OrderGroup): Seg | undefined {
+  const from = ctx.segs.indexOf(g.orc ?? g.obr!);
+  for (const s of ctx.segs.slice(from + 1)) {
+    if (s.seg.id === 'TQ1') return s;
+    if ((s.seg.id === 'ORC' && s !== g.orc) || (s.seg.id === 'OBR' && s !== g.obr)) return undefined;
+  }
+  return undefined;
+}
+
 /** One ServiceRequest per order group; in results the order is known to be done. */
 export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Reference, encounter: Reference | undefined, fromResult: boolean): Reference | undefined {
   const accession = accessionOf(g);
@@ -54,7 +77,7 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
     ctx.issues.push(issue('warning', 'required', 'No order number (ORC-2/3, OBR-2/3, IPC-1): the order cannot be matched to later messages', where(anchor, 3)));
   }
   const key = accession || `${ctx.msg.controlId}#${g.index}`;
-  const tq1 = ctx.segs.find((s) => s.seg.id === 'TQ1' && ctx.segs.indexOf(s) > ctx.segs.indexOf(anchor));
+  const tq1 = groupTq1(ctx, g);
   const status = (codeV2('v2-0038-to-request-status', val(g.orc, 5)) ?? codeV2('v2-0119-to-request-status', val(g.orc, 1)) ?? (fromResult ? 'completed' : 'active')) as ServiceRequest['status'];
   const priority = codeV2('v2-0027-to-request-priority', val(tq1, 9) || val(g.orc, 7, 6) || val(g.obr, 27, 6) || val(g.obr, 5)) as ServiceRequest['priority'];
   const occurrence = ctx.dateTime(val(tq1, 7) || val(g.orc, 7, 4) || val(g.obr, 27, 4), where(anchor, 7));
@@ -69,10 +92,13 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
   const reasons = reps(g.obr, 31).map(concept).filter((x) => !!x);
   const note = notes(g.notes);
   const identifiers = orderIdentifiers(ctx, g, accession);
+  // ORC-4 (placer group number): the orders a doctor signed together share one requisition.
+  const group = val(g.orc, 4);
   const sr = compact<ServiceRequest & { id: string }>({
     resourceType: 'ServiceRequest',
     id: serviceRequestId(ctx, key),
     identifier: identifiers,
+    requisition: group ? { type: { coding: [{ system: V2_0203, code: 'PGN' }] }, value: group } : undefined,
     status,
     intent: 'order',
     category,

@@ -1,10 +1,12 @@
-import type { Attachment, CodeableConcept, DiagnosticReport, Observation, ObservationReferenceRange, Quantity, Reference, Specimen } from 'fhir/r4';
+import type { Attachment, CodeableConcept, DiagnosticReport, Observation, Organization, ObservationReferenceRange, Quantity, Reference, Specimen } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { c, concept, quantity, type Rep } from './datatypes';
+import { address, c, concept, quantity, type Rep } from './datatypes';
+import { organization, practitioner } from './references';
 import type { ObservationItem, OrderGroup } from './groups';
 import { accessionOf, notes } from './map-order';
 import { codeV2, translateV2 } from './tables';
+import './segments/spm';
 
 // OBR + OBX (kết quả xét nghiệm / chẩn đoán hình ảnh) → DiagnosticReport + Observations.
 
@@ -110,10 +112,21 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
   const effective = ctx.dateTime(val(obx, 14), where(obx, 14)) ?? fallbackTime;
   const interp = interpretation(obx);
   const note = notes(item.notes);
+  // OBX-16 responsible observer, OBX-23 performing laboratory, OBX-25 its medical director: the IG's performers.
+  const lab = organization(ctx, rep(obx, 23));
+  const labAddress = lab && address(rep(obx, 24) ?? []);
+  const labOrg = labAddress ? ctx.get<Organization>(lab.reference!) : undefined;
+  if (labOrg && labAddress) labOrg.address = [labAddress];
+  const performer = [...reps(obx, 16).map((x) => practitioner(ctx, x)), lab, practitioner(ctx, rep(obx, 25))].filter((r): r is Reference => !!r);
+  // OBX-29 (table 0936: result, specimen observation, question …) is the IG's first category.
+  const observationType = val(obx, 29);
+  const instance = val(obx, 21);
   const observation = compact<Observation & { id: string }>({
     resourceType: 'Observation',
     id: ctx.id('Observation', reportKey, val(obx, 3), val(obx, 4), String(n)),
+    identifier: instance ? [{ value: instance }] : undefined,
     status,
+    category: observationType ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0936', code: observationType }] }] : undefined,
     code,
     subject,
     encounter,
@@ -127,25 +140,82 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
     valueRatio: v?.valueRatio,
     interpretation: interp,
     note,
+    performer,
+    bodySite: concept(rep(obx, 20)),
+    method: concept(rep(obx, 17)),
     referenceRange: range ? [range] : undefined,
   });
   return ctx.put(observation);
 }
 
-/** SPM (bệnh phẩm: specimen) → Specimen, keyed by its id or the order and set id. */
+/** CQ (amount ^ units) → a SimpleQuantity. */
+function amountOf(cq: Rep | undefined): Quantity | undefined {
+  const v = c(cq, 1);
+  return NUMBER.test(v) ? quantity(Number(v), cq?.[1] ? [cq[1]] : undefined) : undefined;
+}
+
+function specimenPeriod(ctx: MapContext, start: string, end: string, whereStart: string, whereEnd: string): Pick<NonNullable<Specimen['collection']>, 'collectedDateTime' | 'collectedPeriod'> {
+  const from = ctx.dateTime(start, whereStart);
+  const to = end ? ctx.dateTime(end, whereEnd) : undefined;
+  return to ? { collectedPeriod: compact({ start: from, end: to }) } : { collectedDateTime: from };
+}
+
+/** SPM (bệnh phẩm: specimen) → Specimen per the IG's SPM map, keyed by its id or the order and set id. */
 function mapSpecimen(ctx: MapContext, spm: Seg, orderKey: string, subject: Reference): Reference {
-  const id = val(spm, 2) || val(spm, 2, 2);
-  const type = concept(rep(spm, 4));
-  const collected = ctx.dateTime(val(spm, 17), where(spm, 17));
-  const received = ctx.dateTime(val(spm, 18), where(spm, 18));
+  const placer = val(spm, 2);
+  const filler = val(spm, 2, 2);
+  const id = placer || filler;
+  const collection = compact<NonNullable<Specimen['collection']>>({
+    ...specimenPeriod(ctx, val(spm, 17), val(spm, 17, 2), where(spm, 17, 1, 1), where(spm, 17, 1, 2)),
+    quantity: amountOf(rep(spm, 12)),
+    method: concept(rep(spm, 7)),
+    bodySite: concept(rep(spm, 8)),
+  });
+  const availability = val(spm, 20);
+  const containerType = concept(rep(spm, 27));
+  const additives = reps(spm, 6).map(concept).filter((x): x is CodeableConcept => !!x);
   const specimen = compact<Specimen & { id: string }>({
     resourceType: 'Specimen',
     id: ctx.id('Specimen', id || `${orderKey}|${val(spm, 1) || spm.occ}`),
-    identifier: id ? [{ value: id }] : undefined,
+    identifier: [placer, filler, ...reps(spm, 31).map((r) => c(r, 1))].filter((v, i, a) => v && a.indexOf(v) === i).map((value) => ({ value })),
+    accessionIdentifier: val(spm, 30) ? { value: val(spm, 30) } : undefined,
+    status: availability === 'Y' ? 'available' : availability === 'N' ? 'unavailable' : undefined,
+    type: concept(rep(spm, 4)),
+    subject,
+    receivedTime: ctx.dateTime(val(spm, 18), where(spm, 18)),
+    parent: reps(spm, 3).map((r) => c(r, 1)).filter((p) => p && p !== id).map((value) => ({ identifier: { value } })),
+    collection: Object.keys(collection).length ? collection : undefined,
+    container: containerType || additives.length ? [compact({ type: containerType, additiveCodeableConcept: additives[0] })] : undefined,
+    condition: reps(spm, 24).map(concept).filter((x): x is CodeableConcept => !!x),
+    note: reps(spm, 14).map((r) => c(r, 1)).filter(Boolean).map((text) => ({ text })),
+  });
+  return ctx.put(specimen);
+}
+
+/**
+ * Without SPM, v2.3–2.4 feeds describe the specimen in OBR-15 (source) and OBR-14 (received):
+ * the IG's OBR[Specimen] map. OBR-7 alone is the observation time, not a specimen.
+ */
+function obrSpecimen(ctx: MapContext, obr: Seg, orderKey: string, subject: Reference): Reference | undefined {
+  const source = rep(obr, 15);
+  const received = ctx.dateTime(val(obr, 14), where(obr, 14));
+  const type = concept(source?.[0]?.length ? [source[0]] : undefined) ?? (c(source, 1, 2) ? { text: c(source, 1, 2) } : undefined);
+  if (!type && !received) return undefined;
+  const collector = practitioner(ctx, rep(obr, 10));
+  const collection = compact<NonNullable<Specimen['collection']>>({
+    ...(val(obr, 7) ? specimenPeriod(ctx, val(obr, 7), val(obr, 8), where(obr, 7), where(obr, 8)) : {}),
+    quantity: amountOf(rep(obr, 9)),
+    collector,
+    bodySite: concept(source?.[3]?.length ? [source[3]] : undefined),
+  });
+  const specimen = compact<Specimen & { id: string }>({
+    resourceType: 'Specimen',
+    id: ctx.id('Specimen', `${orderKey}|OBR`),
     type,
     subject,
     receivedTime: received,
-    collection: collected ? { collectedDateTime: collected } : undefined,
+    collection: Object.keys(collection).length ? collection : undefined,
+    note: reps(obr, 39).map((r) => c(r, 2) || c(r, 1)).filter(Boolean).map((text) => ({ text })),
   });
   return ctx.put(specimen);
 }
@@ -160,6 +230,8 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
   const reportKey = `${accession || `${ctx.msg.controlId}#${g.index}`}|${val(g.obr, 4)}`;
   const effective = g.obr ? ctx.dateTime(val(g.obr, 7), where(g.obr, 7)) : undefined;
   const specimens = g.specimens.map((spm) => mapSpecimen(ctx, spm, reportKey, subject));
+  const fromObr = !specimens.length && g.obr ? obrSpecimen(ctx, g.obr, reportKey, subject) : undefined;
+  if (fromObr) specimens.push(fromObr);
   const results: Reference[] = [];
   const seen = new Map<string, number>();
   const text: string[] = [];
@@ -187,6 +259,8 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
   const isReportText = text.length > 0 && (g.observations.some((o) => REPORT_SECTIONS.has(reportSection(o.obx))) || g.observations.every((o) => TEXT_TYPES.has(val(o.obx, 2))));
   if (isReportText) forms.unshift({ contentType: 'text/plain; charset=utf-8', data: Buffer.from(text.join('\n'), 'utf8').toString('base64') });
   const issued = instant(ctx.dateTime(val(g.obr, 22), where(g.obr, 22)));
+  // OBR-32 is NDL: the interpreter's CNN sits in the subcomponents of its first component.
+  const interpreter = practitioner(ctx, rep(g.obr, 32)?.[0]?.map((sub) => [sub]));
   const status = (codeV2('v2-0123-to-diagnostic-report-status', val(g.obr, 25)) ?? 'unknown') as DiagnosticReport['status'];
   const report = compact<DiagnosticReport & { id: string }>({
     resourceType: 'DiagnosticReport',
@@ -200,6 +274,7 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
     encounter,
     effectiveDateTime: effective,
     issued,
+    resultsInterpreter: interpreter ? [interpreter] : undefined,
     specimen: specimens,
     result: results,
     conclusion: impression.length || isReportText ? (impression.length ? impression : text).join('\n') : undefined,

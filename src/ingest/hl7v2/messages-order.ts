@@ -28,4 +28,11 @@ export const ORDER_MESSAGES: MessageDef[] = [
   orderOrResult('OMG^O19', 'OMG_O19', false),
   orderOrResult('OML^O21', 'OML_O21', false),
   orderOrResult('ORU^R01', 'ORU_R01', true),
+  orderOrResult('OML^O33', 'OML_O33', false),
+  orderOrResult('OML^O35', 'OML_O35', false),
+  orderOrResult('ORU^R30', 'ORU_R30', true),
+  orderOrResult('ORU^R32', 'ORU_R30', true),
+  orderOrResult('OUL^R22', 'OUL_R22', true),
+  orderOrResult('OUL^R23', 'OUL_R23', true),
+  orderOrResult('OUL^R24', 'OUL_R24', true),
 ];

@@ -5,4 +5,6 @@ import { mapAppointment } from './map-appointment';
 
 const appointment = (event: string): MessageDef => ({ event, structure: 'SIU_S12', igMap: 'SIU_S12 to Bundle', map: mapAppointment });
 
-export const SCHEDULING_MESSAGES: MessageDef[] = [appointment('SIU^S12'), appointment('SIU^S13'), appointment('SIU^S14'), appointment('SIU^S15')];
+export const SCHEDULING_MESSAGES: MessageDef[] = [appointment('SIU^S12'), appointment('SIU^S13'), appointment('SIU^S14'), appointment('SIU^S15'),
+  // S16–S26: discontinue, delete, resource changes, block/unblock, no-show; status per event.
+  ...Array.from({ length: 11 }, (_, i) => appointment(`SIU^S${16 + i}`))];

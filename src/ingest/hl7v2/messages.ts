@@ -1,7 +1,11 @@
 import type { Reference } from 'fhir/r4';
 import type { MapContext } from './context';
 import { ADT_MESSAGES } from './messages-adt';
+import { BILLING_MESSAGES } from './messages-billing';
+import { DOCUMENT_MESSAGES } from './messages-document';
+import { IMMUNIZATION_MESSAGES } from './messages-immunization';
 import { ORDER_MESSAGES } from './messages-order';
+import { PHARMACY_MESSAGES } from './messages-pharmacy';
 import { REFERRAL_MESSAGES } from './messages-referral';
 import { SCHEDULING_MESSAGES } from './messages-scheduling';
 import type { Hl7Message } from './parse';
@@ -25,7 +29,8 @@ export interface MessageDef {
   mapWithoutPatient?: (ctx: MapContext) => void;
 }
 
-const FAMILIES: MessageDef[][] = [ADT_MESSAGES, ORDER_MESSAGES, SCHEDULING_MESSAGES, REFERRAL_MESSAGES];
+const FAMILIES: MessageDef[][] = [ADT_MESSAGES, ORDER_MESSAGES, SCHEDULING_MESSAGES, REFERRAL_MESSAGES,
+  PHARMACY_MESSAGES, IMMUNIZATION_MESSAGES, DOCUMENT_MESSAGES, BILLING_MESSAGES];
 
 const BY_EVENT = new Map<string, MessageDef>();
 for (const family of FAMILIES) for (const def of family) BY_EVENT.set(def.event, def);

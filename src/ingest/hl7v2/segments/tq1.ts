@@ -1,0 +1,15 @@
+import { segmentMap } from '../segment-maps';
+
+// Timing (thời gian thực hiện): the IG reads TQ1 before the deprecated ORC-7/OBR-27/SCH-11.
+export const TQ1 = segmentMap({
+  segment: 'TQ1',
+  igTable: 'Segment TQ1 to MedicationRequest; Segment TQ1 to ServiceRequest',
+  resource: 'ServiceRequest',
+  fields: {
+    3: 'dosageInstruction.timing.code / repeat.frequency, period',
+    7: 'ServiceRequest.occurrenceDateTime | timing.repeat.boundsPeriod.start | Appointment.start',
+    8: 'timing.repeat.boundsPeriod.end | Appointment.end',
+    9: 'ServiceRequest.priority',
+    14: 'timing.repeat.count',
+  },
+});
