@@ -100,8 +100,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   intake.register(hl7v2Adapter(config.hl7));
   intake.register(dicomAdapter({ facility: config.defaultFacility, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
   registerXml({ serialize: serializeFhirXml, parse: parseFhirXml });
-  // AuditEvents are the gateway's own records: stored as they are, not validated on the way.
-  const security = await openSecurity(config.security, { db, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), writeAudit: (w) => resources.commit(w), log });
+  const security = await openSecurity(config.security, { db, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, log });
   let mllpSec: ReturnType<typeof mllpSecurity> | undefined;
   try {
     mllpSec = security.enabled && config.mllpPort >= 0 ? mllpSecurity(config.security, security.clients!, security.audit!) : undefined;
