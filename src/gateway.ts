@@ -98,7 +98,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   );
   intake.register(vnClaimAdapter);
   intake.register(hl7v2Adapter(config.hl7));
-  intake.register(dicomAdapter({ facility: config.defaultFacility, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
+  intake.register(dicomAdapter({ facility: config.defaultFacility, institutions: config.dicomInstitutions, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
   registerXml({ serialize: serializeFhirXml, parse: parseFhirXml });
   const security = await openSecurity(config.security, { db, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, log });
   let mllpSec: ReturnType<typeof mllpSecurity> | undefined;
