@@ -15,7 +15,7 @@ import { dicomAdapter, hl7v2Adapter, receiveHl7v2, vnClaimAdapter } from './inge
 import { startMllpListener, type MllpListener } from './listeners/mllp';
 import { Intake } from './ingest/intake';
 import { MessageLog } from './store/message-log';
-import { createMetrics } from './api/metrics';
+import { auditMetrics, createMetrics } from './api/metrics';
 import { openCache } from './cache';
 import type { Cache } from './cache/cache';
 import type { Config } from './config';
@@ -112,6 +112,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     throw e;
   }
   const metrics = createMetrics();
+  if (security.audit) auditMetrics(metrics.registry, security.audit);
   const app = createApp({
     resources,
     bundles,
