@@ -173,7 +173,7 @@ export async function run({ positional: target, values }: ParsedArgs): Promise<n
           return 1;
         }
       } catch (e) {
-        if (!(e instanceof TypeError)) {
+        if (token && !(e instanceof TypeError)) {
           out.stop();
           process.stderr.write(`no access token: ${(e as Error).message}\n${sent} of ${files.length} file(s) sent before that, ${failed} not accepted\n`);
           return 1;
