@@ -78,6 +78,8 @@ const schema = z.object({
   hl7: fromEnv('HL7_CONFIG', json<Hl7SourceConfig>().default({})),
   /** WADO-RS base URL of the PACS, written as the ImagingStudy's Endpoint. */
   dicomWadoRsBase: fromEnv('DICOM_WADO_RS_BASE', url(['http', 'https']).optional()),
+  /** Institution Name (0008,0080) → MA_CSKCB, JSON: whose images a DICOM file holds. */
+  dicomInstitutions: fromEnv('DICOM_INSTITUTIONS', json<unknown>().pipe(z.record(z.string(), z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'facility codes are 1-32 letters, digits, - or _'))).default({})),
   /** Seconds a cached read stays valid even without an invalidation (a safety net, not the mechanism). */
   cacheTtlSeconds: fromEnv('CACHE_TTL_SECONDS', uint().default(300)),
   /** Bounds on one search (also conditional criteria): parameters, values per parameter, chain links, includes. */

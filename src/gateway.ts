@@ -15,7 +15,7 @@ import { dicomAdapter, hl7v2Adapter, receiveHl7v2, vnClaimAdapter } from './inge
 import { startMllpListener, type MllpListener } from './listeners/mllp';
 import { Intake } from './ingest/intake';
 import { MessageLog } from './store/message-log';
-import { createMetrics } from './api/metrics';
+import { auditMetrics, createMetrics } from './api/metrics';
 import { openCache } from './cache';
 import type { Cache } from './cache/cache';
 import type { Config } from './config';
@@ -100,10 +100,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
   );
   intake.register(vnClaimAdapter);
   intake.register(hl7v2Adapter(config.hl7));
-  intake.register(dicomAdapter({ facility: config.defaultFacility, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
+  intake.register(dicomAdapter({ facility: config.defaultFacility, institutions: config.dicomInstitutions, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
   registerXml({ serialize: serializeFhirXml, parse: parseFhirXml });
-  // AuditEvents are the gateway's own records: stored as they are, not validated on the way.
-  const security = await openSecurity(config.security, { db, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), writeAudit: (w) => resources.commit(w), log });
+  const security = await openSecurity(config.security, { db, ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, log });
   let mllpSec: ReturnType<typeof mllpSecurity> | undefined;
   try {
     mllpSec = security.enabled && config.mllpPort >= 0 ? mllpSecurity(config.security, security.clients!, security.audit!) : undefined;
@@ -115,6 +114,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     throw e;
   }
   const metrics = createMetrics();
+  if (security.audit) auditMetrics(metrics.registry, security.audit);
   const app = createApp({
     resources,
     bundles,

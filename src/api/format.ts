@@ -62,7 +62,11 @@ export function parseXmlBody(text: string): unknown {
 export function sendResource(req: Request, res: Response, status: number, resource: unknown, json?: string): void {
   // What this client may see (types outside its scopes leave a Bundle; other facilities' data under own-facility reads).
   if (json === undefined) resource = viewFor(resource);
-  else if (viewNeedsParse()) viewFor(JSON.parse(json));
+  else if (viewNeedsParse(json)) {
+    const parsed: unknown = JSON.parse(json);
+    const view = viewFor(parsed);
+    if (view !== parsed) json = JSON.stringify(view);
+  }
   const format = responseFormat(req);
   const pretty = req.query._pretty === 'true';
   if (format === 'xml') {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics; labels carry routes and statuses, never ids or parameters. */
 export function createMetrics() {
@@ -16,3 +16,10 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The audit trail's backlog and its failed batch writes (each retried), read when scraped. */
+export function auditMetrics(registry: Registry, trail: { pending: number; written: number; failures: number }): void {
+  new Gauge({ name: 'fhir_gateway_audit_pending', help: 'audit records queued, not yet written', registers: [registry], collect() { this.set(trail.pending); } });
+  new Gauge({ name: 'fhir_gateway_audit_written', help: 'audit records written since start', registers: [registry], collect() { this.set(trail.written); } });
+  new Gauge({ name: 'fhir_gateway_audit_write_failures', help: 'audit batch writes that failed (and were retried) since start', registers: [registry], collect() { this.set(trail.failures); } });
+}

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from 'fhir/r4';
 import type { Logger } from '../logger';
-import type { PendingWrite } from '../store/writer';
-import type { WriteResult } from '../store/types';
+import type { AuditRow } from '../store/audit-events';
 import { asGateway, type Principal } from './context';
 
 /**
  * The audit trail: one AuditEvent per request that touches patient data, shaped after IHE
- * Basic Audit Log Patterns. Requests only enqueue; a writer stores the queue in batches about
- * every half second. The queue is bounded and the guard answers 503 while it is full, so a
- * request is refused rather than left unaudited. AuditEvents are written by the gateway
- * itself (no principal), so writing them is never audited in turn.
+ * Basic Audit Log Patterns. Requests only enqueue a row; a writer appends the queue to the
+ * audit table in batches (every `intervalMs`, or at once when `batch` rows wait), and the
+ * AuditEvent JSON is built when the trail is searched. The queue is bounded and the guard
+ * answers 503 while it is full, so a request is refused rather than left unaudited. A batch
+ * that fails stays queued and is tried again; failures are counted and logged, never dropped.
+ * The gateway's own work (no principal) is not audited, so writing the trail never is.
  */
 export interface AuditFacts {
   /** restful-interaction code: read, search-type, create, …; or `import` for intake. */
@@ -34,11 +35,13 @@ function outcomeCode(status: number): AuditEvent['outcome'] {
   return status < 400 ? '0' : status < 500 ? '4' : '8';
 }
 
-/** Pure: the facts of one request → its AuditEvent. */
-export function auditEvent(f: AuditFacts): AuditEvent {
+/** Pure: one request's facts, as stored → its AuditEvent. */
+export function auditEvent(f: AuditRow): AuditEvent {
   const intake = f.interaction === 'import';
   return {
     resourceType: 'AuditEvent',
+    id: f.id,
+    meta: { versionId: '1', lastUpdated: f.recorded },
     type: intake
       ? { system: DCM, code: '110107', display: 'Import' }
       : { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
@@ -50,13 +53,13 @@ export function auditEvent(f: AuditFacts): AuditEvent {
     agent: [
       {
         type: { coding: [{ system: DCM, code: '110153', display: 'Source Role ID' }] },
-        who: { reference: `Device/${f.principal.clientId}`, identifier: { system: CLIENT_SYSTEM, value: f.principal.clientId } },
+        who: { reference: `Device/${f.clientId}`, identifier: { system: CLIENT_SYSTEM, value: f.clientId } },
         requestor: true,
         ...(f.remoteAddress ? { network: { address: f.remoteAddress, type: '2' as const } } : {}),
       },
       {
         type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleClass', code: 'PROV', display: 'healthcare provider' }] },
-        who: { identifier: { system: 'http://fhir.ehealth.gov.vn/core/sid/provider-code', value: f.principal.facility } },
+        who: { identifier: { system: 'http://fhir.ehealth.gov.vn/core/sid/provider-code', value: f.facility } },
         requestor: true,
       },
       {
@@ -67,7 +70,7 @@ export function auditEvent(f: AuditFacts): AuditEvent {
     ],
     source: { observer: { display: 'fhir-gateway' }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }] },
     entity: [
-      ...[...new Set(f.patients)].map((reference) => ({
+      ...f.patients.map((reference) => ({
         what: { reference },
         type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },
         role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
@@ -80,12 +83,31 @@ export function auditEvent(f: AuditFacts): AuditEvent {
   };
 }
 
-export type AuditWriter = (writes: PendingWrite[]) => Promise<WriteResult[]>;
+export type AuditWriter = (rows: AuditRow[]) => Promise<void>;
+
+export function auditRow(f: AuditFacts): AuditRow {
+  return {
+    id: randomUUID(),
+    recorded: f.recorded,
+    interaction: f.interaction,
+    action: f.action,
+    status: f.status,
+    clientId: f.principal.clientId,
+    facility: f.principal.facility,
+    ...(f.remoteAddress ? { remoteAddress: f.remoteAddress } : {}),
+    patients: [...new Set(f.patients)],
+    ...(f.target !== undefined ? { target: f.target } : {}),
+    ...(f.query !== undefined ? { query: f.query } : {}),
+  };
+}
 
 export class AuditTrail {
-  private queue: AuditEvent[] = [];
+  private queue: AuditRow[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** Rows written, and batches that failed (each retried): for /metrics and the tests. */
+  written = 0;
+  failures = 0;
 
   constructor(
     private readonly write: AuditWriter,
@@ -105,12 +127,16 @@ export class AuditTrail {
   }
 
   record(facts: AuditFacts): void {
-    this.queue.push(auditEvent(facts));
+    this.queue.push(auditRow(facts));
+    if (this.queue.length >= this.batch && !this.flushing) {
+      void this.flush();
+      return;
+    }
     // The timer is the gateway's own work, not the request's that happened to start it.
     this.timer ??= asGateway(() => setTimeout(() => void this.flush(), this.intervalMs));
   }
 
-  /** Writes what is queued; what fails to write stays queued (and eventually turns requests away). */
+  /** Writes what is queued; what fails to write stays queued, is counted, and is tried again. */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     clearTimeout(this.timer);
@@ -119,11 +145,13 @@ export class AuditTrail {
       try {
         while (this.queue.length > 0) {
           const chunk = this.queue.slice(0, this.batch);
-          await this.write(chunk.map((ae) => { const id = randomUUID(); return { method: 'create' as const, resourceType: 'AuditEvent', id, resource: { ...ae, id } as never }; }));
+          await this.write(chunk);
           this.queue.splice(0, chunk.length);
+          this.written += chunk.length;
         }
       } catch (e) {
-        this.log.error({ err: (e as Error).message, pending: this.queue.length }, 'audit events could not be written; retrying');
+        this.failures++;
+        this.log.error({ err: (e as Error).message, pending: this.queue.length, failures: this.failures }, 'audit events could not be written; retrying');
         this.timer ??= setTimeout(() => void this.flush(), this.intervalMs * 2);
       } finally {
         this.flushing = undefined;
@@ -132,8 +160,14 @@ export class AuditTrail {
     return this.flushing;
   }
 
-  async close(): Promise<void> {
-    await this.flush();
+  /** At shutdown: a few more tries, then whatever is still queued is reported by count (it is not silently gone). */
+  async close(attempts = 3): Promise<void> {
+    for (let i = 0; i < attempts && this.queue.length > 0; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, this.intervalMs));
+      await this.flush();
+    }
     clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length > 0) this.log.error({ lost: this.queue.length }, 'audit events could not be written before shutdown');
   }
 }

@@ -3,7 +3,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { Db } from '../store/db';
 import type { Logger } from '../logger';
-import { AuditTrail, type AuditWriter } from './audit';
+import { insertAuditRows } from '../store/audit-events';
+import { AuditTrail } from './audit';
+import { auditEventRouter } from './audit-search';
 import { ClientRegistry } from './clients';
 import type { SecurityConfig } from './config';
 import { guard } from './guard';
@@ -46,7 +48,7 @@ function cors(origins: string[]): express.RequestHandler {
 }
 
 /** `origin`: the public origin derived from BASE_URL (its FHIR base minus `/fhir`). */
-export async function openSecurity(cfg: SecurityConfig, deps: { db: Db; redisUrl?: string; baseUrl?: string; writeAudit: AuditWriter; log: Logger }): Promise<Security> {
+export async function openSecurity(cfg: SecurityConfig, deps: { db: Db; redisUrl?: string; baseUrl?: string; allowedHosts?: string[]; log: Logger }): Promise<Security> {
   const edge: express.RequestHandler[] = [
     helmet({
       contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
@@ -63,11 +65,13 @@ export async function openSecurity(cfg: SecurityConfig, deps: { db: Db; redisUrl
   const keys = await SigningKeys.open(deps.db, cfg.signingKeyFile);
   const state: SharedState = await openSharedState(deps.redisUrl);
   const tokens = new TokenService({ clients, keys, state, tokenSeconds: cfg.tokenSeconds, ownFacilityOnly: cfg.read === 'own-facility' });
-  const audit = new AuditTrail(deps.writeAudit, cfg.auditQueueMax, deps.log);
+  const audit = new AuditTrail((rows) => insertAuditRows(deps.db, rows), cfg.auditQueueMax, deps.log);
   const origin = deps.baseUrl?.replace(/\/fhir\/?$/, '');
   const routers = [
     securityRouter({ tokens, keys, ...(origin ? { origin } : {}) }),
     guard({ tokens, state, audit, rateBurst: cfg.rateBurst, ratePerSecond: cfg.ratePerSecond }),
+    // Behind the guard: only admins reach the trail.
+    auditEventRouter(deps.db, { ...(deps.baseUrl ? { baseUrl: deps.baseUrl } : {}), ...(deps.allowedHosts ? { allowedHosts: deps.allowedHosts } : {}) }),
   ];
   const capability = (req: Request): CapabilityStatementRestSecurity => {
     const smart = smartConfiguration(originOf(req, origin));

@@ -1,4 +1,4 @@
-import type { Bundle } from 'fhir/r4';
+import type { Bundle, Composition } from 'fhir/r4';
 import { FhirError, issue, type Issue } from '../fhir/outcome';
 import { FACILITY_TAG_SYSTEM, FEED_TAG_SYSTEM } from '../service/provenance';
 import type { AnyResource } from '../store/types';
@@ -118,19 +118,58 @@ export function viewFor(resource: unknown): unknown {
   if (r?.resourceType === 'Bundle') {
     const b = r as unknown as Bundle;
     if (!b.entry) return resource;
-    const entry = b.entry.filter((e) => readable(p, e.resource as AnyResource | undefined));
+    // A document keeps its Composition (the gateway's own table of contents), pruned below.
+    const document = b.type === 'document';
+    const entry = b.entry.filter((e) => readable(p, e.resource as AnyResource | undefined) || (document && e.resource?.resourceType === 'Composition'));
     for (const e of entry) for (const ref of patientsOf(e.resource as AnyResource | undefined)) state.patients.add(ref);
-    return entry.length === b.entry.length ? resource : { ...b, entry };
+    if (entry.length === b.entry.length) return resource;
+    return { ...b, entry: document ? withheldSections(entry) : entry };
   }
   if (!readable(p, r)) throw forbidden(`${r!.resourceType}/${r!.id} is not readable by this client`);
   for (const ref of patientsOf(r)) state.patients.add(ref);
   return resource;
 }
 
-/** Whether a pre-serialised read must be looked at (only when own-facility reads are enforced). */
-export function viewNeedsParse(): boolean {
+/** The facility tag a search is limited to: the client's own, under AUTH_READ=own-facility. */
+export function visibleFacility(): { system: string; code: string } | undefined {
   const p = current()?.principal;
-  return !!p && p.ownFacilityOnly && !p.admin;
+  return p && p.ownFacilityOnly && !p.admin ? { system: FACILITY_TAG_SYSTEM, code: p.facility } : undefined;
+}
+
+const WITHHELD_DIV = '<div xmlns="http://www.w3.org/1999/xhtml"><p>Withheld: outside the scopes of this client</p></div>';
+
+/**
+ * A document (an IPS `$summary`) that lost entries: its Composition's sections stop pointing
+ * at them, and a section left with none is marked withheld, its narrative (which tells what
+ * the entries said) replaced.
+ */
+function withheldSections(entry: NonNullable<Bundle['entry']>): Bundle['entry'] {
+  const kept = new Set(entry.map((e) => `${e.resource?.resourceType}/${e.resource?.id}`));
+  return entry.map((e) => {
+    const c = e.resource as Composition | undefined;
+    if (c?.resourceType !== 'Composition' || !c.section) return e;
+    const section = c.section.map((sec) => {
+      if (!sec.entry?.length) return sec;
+      const refs = sec.entry.filter((r) => r.reference !== undefined && kept.has(r.reference));
+      if (refs.length === sec.entry.length) return sec;
+      const { entry: _gone, ...rest } = sec;
+      return refs.length
+        ? { ...sec, entry: refs }
+        : { ...rest, text: { status: 'generated' as const, div: WITHHELD_DIV }, emptyReason: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'withheld', display: 'Information Withheld' }] } };
+    });
+    return { ...e, resource: { ...c, section } };
+  });
+}
+
+/**
+ * Whether a pre-serialised answer must be looked at before it is sent: under own-facility
+ * reads, and for a Bundle (a cached `$summary`, …) when the client may not read every type.
+ */
+export function viewNeedsParse(json: string): boolean {
+  const p = current()?.principal;
+  if (!p) return false;
+  if (p.ownFacilityOnly && !p.admin) return true;
+  return json.startsWith('{"resourceType":"Bundle"') && !permits(p.grant, '*', 'r');
 }
 
 /**

@@ -43,7 +43,8 @@ export function dicomAdapter(cfg: DicomSourceConfig): FeedAdapter {
     convert: (raw, meta) => {
       const facility = meta.facility ?? cfg.facility;
       const c = convertDicom(raw, meta.contentType ?? 'application/dicom', { ...cfg, facility });
-      return [{ index: c.sourceKey || c.bundle ? 0 : -1, sourceKey: c.sourceKey, facility, ...(c.bundle ? { bundle: c.bundle } : {}), issues: c.issues }];
+      // A mapped Institution Name decides the facility, so the facility rules see whose images these are.
+      return [{ index: c.sourceKey || c.bundle ? 0 : -1, sourceKey: c.sourceKey, facility: c.facility, ...(c.bundle ? { bundle: c.bundle } : {}), issues: c.issues }];
     },
     // Each Part 10 file carries one instance: add it to the study already stored.
     async merge(bundle, read) {

@@ -9,7 +9,7 @@ import type { RawParams } from '../store/search/query';
 import type { AnyResource, StoredVersion, WriteResult } from '../store/types';
 import type { PendingWrite } from '../store/writer';
 import { compartmentKey } from '../store/compartment-version';
-import { checkWrites } from '../auth/rules';
+import { checkWrites, visibleFacility } from '../auth/rules';
 import { stampProvenance, type WriteContext } from './provenance';
 
 /** `mapped`: the gateway produced the resource itself (see WriteContext). */
@@ -88,7 +88,10 @@ export class ResourceService {
 
   search(type: string | undefined, params: RawParams, strict = false, q?: Queryable): Promise<SearchResult> {
     if (type) checkType(type);
-    return this.repo.search(this.repo.parse(type, params, strict), q);
+    const query = this.repo.parse(type, params, strict);
+    const facility = visibleFacility();
+    if (facility) query.facility = facility;
+    return this.repo.search(query, q);
   }
 
   // ---- writes ----

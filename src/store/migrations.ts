@@ -128,6 +128,26 @@ const STEPS: string[] = [
   `,
   // One version per Patient compartment, raised by every write touching it (store/compartment-version.ts).
   `CREATE TABLE compartment_versions (patient_id text PRIMARY KEY, version bigint NOT NULL)`,
+  // The audit trail: append-only rows written in batches, searched as AuditEvent (store/audit-events.ts).
+  `
+  CREATE TABLE audit_events (
+    id text PRIMARY KEY,
+    recorded timestamptz NOT NULL,
+    interaction text NOT NULL,
+    action text NOT NULL,
+    status integer NOT NULL,
+    client_id text NOT NULL,
+    facility text NOT NULL,
+    remote_address text,
+    patients text[] NOT NULL DEFAULT '{}',
+    target text,
+    query text
+  );
+  CREATE INDEX audit_events_recorded ON audit_events (recorded);
+  CREATE INDEX audit_events_client ON audit_events (client_id, recorded);
+  CREATE INDEX audit_events_facility ON audit_events (facility, recorded);
+  CREATE INDEX audit_events_patients ON audit_events USING gin (patients)
+  `,
 ];
 
 export async function migrate(db: Db): Promise<void> {

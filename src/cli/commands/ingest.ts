@@ -5,6 +5,7 @@ import type { CommandSpec, ParsedArgs } from '../args';
 import { sniff } from '../../ingest/sniff';
 import { fileVerdict, orderHint } from '../answers';
 import { readHead } from '../head';
+import { GatewayToken } from '../token';
 
 /**
  * Which intake endpoint a file goes to, by its extension: claim XML, HL7 v2, DICOM, or a
@@ -24,12 +25,17 @@ export const spec: CommandSpec = {
   options: {
     url: { type: 'string', value: 'gateway', required: true, help: 'the gateway: http://host:8080, http://host:8080/fhir or host:8080' },
     facility: { type: 'string', value: 'MA_CSKCB', help: 'facility code sent as X-Facility-Code' },
+    'client-id': { type: 'string', value: 'id', help: 'a gateway running AUTH=smart: the registered client id (or FHIR_GATEWAY_CLIENT_ID)' },
+    key: { type: 'string', value: 'file', help: "the client's private key, PEM or JWK (or FHIR_GATEWAY_KEY_FILE)" },
+    kid: { type: 'string', help: "the registered key's kid, when the key file does not carry it (or FHIR_GATEWAY_KID)" },
+    scope: { type: 'string', help: 'scopes asked for (default system/*.cruds: the gateway grants what the client is registered for)' },
   },
   notes: [
     `Files by extension: ${Object.entries(ROUTES).map(([e, r]) => `${e} → ${r.path}`).join(', ')}.`,
     'In a folder, FHIR batch bundles (shared reference data: Organization, Location, Practitioner) are sent before',
     'transaction bundles, whose conditional references point at them; other files follow in name order.',
     'A file counts as accepted only when the gateway stored it: 4xx/5xx, a refused entry and an HL7 ACK AE/AR are failures.',
+    'With a client id and key the files are sent with an access token (SMART Backend Services), fetched again before it expires.',
   ],
 };
 
@@ -109,6 +115,23 @@ export async function run({ positional: target, values }: ParsedArgs): Promise<n
     return 2;
   }
   if (root !== given) process.stderr.write(`sending to ${root} (from --url ${given})\n`);
+  const clientId = (values['client-id'] as string | undefined) ?? process.env.FHIR_GATEWAY_CLIENT_ID;
+  const keyFile = (values.key as string | undefined) ?? process.env.FHIR_GATEWAY_KEY_FILE;
+  const kid = (values.kid as string | undefined) ?? process.env.FHIR_GATEWAY_KID;
+  if (!clientId !== !keyFile) {
+    process.stderr.write('a token needs both --client-id and --key (or FHIR_GATEWAY_CLIENT_ID and FHIR_GATEWAY_KEY_FILE)\n');
+    return 2;
+  }
+  let token: GatewayToken | undefined;
+  try {
+    if (clientId && keyFile) {
+      token = new GatewayToken(root, { clientId, keyFile, ...(kid ? { kid } : {}), scope: (values.scope as string | undefined) ?? 'system/*.cruds' });
+      await token.authorization();
+    }
+  } catch (e) {
+    process.stderr.write(`no access token: ${e instanceof TypeError ? networkCause(e) : (e as Error).message}\n`);
+    return 1;
+  }
   let files: string[];
   try {
     files = loadOrder(filesUnder(target).filter((f) => ROUTES[extname(f).toLowerCase()]));
@@ -130,13 +153,31 @@ export async function run({ positional: target, values }: ParsedArgs): Promise<n
       let res: Response;
       let body: string;
       try {
-        res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': route.contentType, ...(facility ? { 'x-facility-code': facility } : {}) },
-          body: readFileSync(file),
-        });
+        const send = async () =>
+          fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': route.contentType, ...(facility ? { 'x-facility-code': facility } : {}), ...(token ? { authorization: await token.authorization() } : {}) },
+            body: readFileSync(file),
+          });
+        res = await send();
+        // Refused mid-run (the token ended early, or the gateway's keys rotated): one more try with a new token.
+        if (res.status === 401 && token) {
+          await res.arrayBuffer();
+          token.invalidate();
+          res = await send();
+        }
         body = await res.text();
+        if (res.status === 401) {
+          out.stop();
+          process.stderr.write(`${url}: 401, the gateway needs an access token${token ? ' and refused the one this client got' : ': give --client-id and --key (a client registered with `fhir-gateway clients add`)'}\n${sent} of ${files.length} file(s) sent before that, ${failed} not accepted\n`);
+          return 1;
+        }
       } catch (e) {
+        if (token && !(e instanceof TypeError)) {
+          out.stop();
+          process.stderr.write(`no access token: ${(e as Error).message}\n${sent} of ${files.length} file(s) sent before that, ${failed} not accepted\n`);
+          return 1;
+        }
         // Nothing else will get through either: stop here and say where and why.
         out.stop();
         process.stderr.write(`cannot reach the gateway at ${url}: ${networkCause(e)}\n${sent} of ${files.length} file(s) sent before that, ${failed} not accepted\n`);

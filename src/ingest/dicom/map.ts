@@ -14,6 +14,11 @@ export interface DicomSourceConfig {
   accessionSystem?: string;
   /** Offset for study times without Timezone Offset From UTC; Vietnam is +07:00. */
   timezoneOffset?: string;
+  /**
+   * Institution Name (0008,0080) → MA_CSKCB (DICOM_INSTITUTIONS). A mapped institution decides
+   * the facility of the data (and the facility rules apply to it); others keep `facility`.
+   */
+  institutions?: Record<string, string>;
 }
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';

@@ -23,6 +23,8 @@ export interface DicomInstanceRecord {
   /** Timezone Offset From UTC (0008,0201), e.g. `+0700`. */
   timezoneOffset: string;
   accessionNumber: string;
+  /** Institution Name (0008,0080): which facility made the images. */
+  institutionName: string;
   referringPhysician: string;
   patientId: string;
   issuerOfPatientId: string;
@@ -141,6 +143,7 @@ function record(a: DicomAttrs, inherited: Partial<DicomInstanceRecord> = {}): Di
     seriesTime: a.text('00080031'),
     timezoneOffset: a.text('00080201'),
     accessionNumber: t('00080050', 'accessionNumber'),
+    institutionName: t('00080080', 'institutionName'),
     referringPhysician: t('00080090', 'referringPhysician'),
     patientId: t('00100020', 'patientId'),
     issuerOfPatientId: t('00100021', 'issuerOfPatientId'),

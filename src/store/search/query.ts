@@ -46,6 +46,11 @@ export interface SearchQuery {
   revinclude: Include[];
   /** Parameters that were not understood and were ignored (reported back in the Bundle). */
   ignored: string[];
+  /**
+   * Set under AUTH_READ=own-facility: only resources tagged with this facility (the tag's
+   * system and code), or with no facility, match, so `total` and paging count what is shown.
+   */
+  facility?: { system: string; code: string };
 }
 
 export const DEFAULT_COUNT = 20;

@@ -24,6 +24,12 @@ export function whereClause(q: SearchQuery, p: Params, alias = 'r'): string {
   const conds = [`${alias}.deleted = false`];
   if (q.type) conds.push(`${alias}.resource_type = ${p.add(q.type)}`);
   for (const c of q.criteria) conds.push(criterionSql(c, p, alias));
+  if (q.facility !== undefined) {
+    // Tagged with a facility, but not this one: left out (untagged resources are everyone's).
+    const tagged = p.add(JSON.stringify({ meta: { tag: [{ system: q.facility.system }] } }));
+    const own = p.add(JSON.stringify({ meta: { tag: [q.facility] } }));
+    conds.push(`(NOT ${alias}.content @> ${tagged}::jsonb OR ${alias}.content @> ${own}::jsonb)`);
+  }
   return conds.join(' AND ');
 }
 
