@@ -277,6 +277,10 @@ class WorkerPGlite implements PGliteLike {
   }
 
   private async call(m: Omit<WorkerRequest, 'id'>, generation?: number): Promise<unknown[]> {
+    return this.send(m, true, generation)!;
+  }
+
+  private send(m: Omit<WorkerRequest, 'id'>, answered: boolean, generation?: number): Promise<unknown[]> | undefined {
     if (this.closed) throw workerGone('the store was closed');
     if (this.down) throw this.down;
     if (generation !== undefined && generation !== this.generation) throw workerGone('it was restarted during the transaction');
@@ -286,7 +290,7 @@ class WorkerPGlite implements PGliteLike {
       if (generation !== undefined) throw workerGone('it was restarted during the transaction');
     }
     const id = this.nextId++;
-    const answer = new Promise<unknown[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const answer = answered ? new Promise<unknown[]>((resolve, reject) => this.pending.set(id, { resolve, reject })) : undefined;
     this.refCount();
     this.worker.postMessage({ ...m, id });
     return answer;
@@ -298,7 +302,7 @@ class WorkerPGlite implements PGliteLike {
 
   async transaction<T>(fn: (tx: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> }) => Promise<T>): Promise<T> {
     const tx = this.nextTx++;
-    await this.call({ op: 'begin', tx });
+    this.send({ op: 'begin', tx }, false);
     const generation = this.generation;
     let result: T;
     try {

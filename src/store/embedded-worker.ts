@@ -7,9 +7,12 @@
  * may use only its own locals, globals and `require` (PGlite's path comes in `workerData`).
  *
  * Protocol (one message port, so order is kept): `{ id, op, sql?, params?, tx? }` in, one
- * `{ id, rows }` or `{ id, error }` out per message. `begin` opens a PGlite transaction, which
- * holds PGlite's own lock: plain queries wait behind it as they did in-thread, and the
- * statements tagged with its `tx` run in order inside it until `commit` or `rollback`.
+ * `{ id, rows }` or `{ id, error }` out per message except `begin`. `begin` opens a PGlite
+ * transaction, which holds PGlite's own lock: plain queries wait behind it as they did
+ * in-thread, and the statements tagged with its `tx` run in order inside it until `commit` or
+ * `rollback`. `begin` has no answer of its own (every round trip between threads costs a
+ * wake-up, and most transactions are a handful of statements): if it fails, its statements,
+ * `commit` and `rollback` get its error.
  */
 export interface WorkerRequest {
   id: number;
@@ -72,6 +75,8 @@ export function embeddedWorker(): void {
     wake?: (m: WorkerRequest) => void;
   }
   const open = new Map<number, Open>();
+  /** Transactions that could not begin, until their `commit` or `rollback` comes. */
+  const refused = new Map<number, unknown>();
   const ROLLBACK = Symbol('rollback');
 
   const begin = async (m: WorkerRequest): Promise<void> => {
@@ -80,9 +85,10 @@ export function embeddedWorker(): void {
     open.set(m.tx!, t);
     const next = (): Promise<WorkerRequest> => (t.queue.length ? Promise.resolve(t.queue.shift()!) : new Promise((r) => (t.wake = r)));
     let end: WorkerRequest | undefined;
+    let begun = false;
     try {
       await pg.transaction(async (tx) => {
-        port.postMessage({ id: m.id, rows: [] });
+        begun = true;
         for (;;) {
           const s = await next();
           if (s.op === 'query') {
@@ -102,17 +108,23 @@ export function embeddedWorker(): void {
       if (end) {
         if (e === ROLLBACK) port.postMessage({ id: end.id, rows: [] });
         else fail(end.id, e); // COMMIT refused (a failed statement was let pass)
-      } else fail(m.id, e);
+      } else if (!begun) refused.set(m.tx!, e);
     } finally {
       open.delete(m.tx!);
-      for (const s of t.queue) fail(s.id, new Error('the transaction had already ended'));
+      for (const s of t.queue) settleRefused(s);
     }
+  };
+
+  const settleRefused = (s: WorkerRequest): void => {
+    const why = refused.get(s.tx!);
+    if (s.op !== 'query') refused.delete(s.tx!);
+    fail(s.id, why ?? new Error('the transaction had already ended'));
   };
 
   port.on('message', (m: WorkerRequest) => {
     if (m.tx !== undefined && m.op !== 'begin') {
       const t = open.get(m.tx);
-      if (!t) return fail(m.id, new Error('the transaction had already ended'));
+      if (!t) return settleRefused(m);
       const wake = t.wake;
       t.wake = undefined;
       return wake ? wake(m) : void t.queue.push(m);
