@@ -80,13 +80,13 @@ export function embeddedWorker(): void {
   const ROLLBACK = Symbol('rollback');
 
   const begin = async (m: WorkerRequest): Promise<void> => {
-    const pg = await ready;
     const t: Open = { queue: [] };
-    open.set(m.tx!, t);
+    open.set(m.tx!, t); // before any await: its statements may be the very next messages
     const next = (): Promise<WorkerRequest> => (t.queue.length ? Promise.resolve(t.queue.shift()!) : new Promise((r) => (t.wake = r)));
     let end: WorkerRequest | undefined;
     let begun = false;
     try {
+      const pg = await ready;
       await pg.transaction(async (tx) => {
         begun = true;
         for (;;) {
