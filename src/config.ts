@@ -91,6 +91,8 @@ const schema = z.object({
   dbStatementTimeoutMs: fromEnv('DB_STATEMENT_TIMEOUT_MS', uint().default(30_000)),
   /** PostgreSQL: longest wait for a connection (new or from the pool), in ms. */
   dbConnectTimeoutMs: fromEnv('DB_CONNECT_TIMEOUT_MS', uint().default(5_000)),
+  /** Embedded store: PGlite in a worker thread, so a long statement does not stall HTTP and MLLP; `off` runs it in the gateway's thread. */
+  embeddedWorker: fromEnv('EMBEDDED_WORKER', z.enum(['on', 'off']).default('on').transform((v) => v === 'on')),
   /** How often the intake takes up messages left `received` (0 turns the periodic pass off). */
   recoveryIntervalSeconds: fromEnv('RECOVERY_INTERVAL_SECONDS', uint().default(30)),
   /** How long a message may stay `received` (and unclaimed) before a recovery pass takes it up. */

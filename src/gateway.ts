@@ -68,7 +68,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
   const log = createLogger(config.logLevel);
   // Before anything opens: an exposed gateway without authentication does not start.
   const openWarning = exposureCheck(config.host, config.security);
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: config.dbStatementTimeoutMs, connectTimeoutMs: config.dbConnectTimeoutMs });
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: config.dbStatementTimeoutMs, connectTimeoutMs: config.dbConnectTimeoutMs, embeddedWorker: config.embeddedWorker });
   const repo = await Repository.open(db, config.baseUrl ? [config.baseUrl] : [], config.searchLimits);
   useIdScheme(await idSchemeOf(db));
   const cache = await openCache(config.redisUrl, config.cacheTtlSeconds, log, lostInvalidationsIn(db));

@@ -30,7 +30,9 @@ export interface BenchGateway {
 /** A gateway on a free port: embedded store in a fresh temporary folder, or the DATABASE_URL server. */
 export async function benchGateway(store: 'embedded' | 'postgres', overrides: Partial<Config> = {}): Promise<BenchGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'fhir-gateway-bench-'));
-  const config: Config = { ...loadConfig({}), port: 0, mllpPort: 0, logLevel: 'warn', dataDir: dir, ...(store === 'postgres' ? { databaseUrl: process.env.DATABASE_URL } : {}), ...overrides };
+  // EMBEDDED_WORKER=off measures the embedded store in the gateway's own thread, for the worker's cost.
+  const inThread = process.env.EMBEDDED_WORKER === 'off' ? { embeddedWorker: false } : {};
+  const config: Config = { ...loadConfig({}), port: 0, mllpPort: 0, logLevel: 'warn', dataDir: dir, ...inThread, ...(store === 'postgres' ? { databaseUrl: process.env.DATABASE_URL } : {}), ...overrides };
   const gw = await startGateway(config);
   return {
     gw,

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Worker } from 'node:worker_threads';
 import { Client, Pool, types, type ClientConfig, type PoolClient, type QueryConfig } from 'pg';
 import { FhirError } from '../fhir/outcome';
+import { embeddedWorker, TRANSFER_MIN_BYTES, type WorkerReply, type WorkerRequest } from './embedded-worker';
 
 /**
  * One SQL dialect (PostgreSQL) behind two engines: a server through `pg`, or PGlite
@@ -187,6 +189,148 @@ interface PGliteLike {
   waitReady: Promise<void>;
 }
 
+/** The error every call gets once the embedded store's thread is gone: 503 `transient`, as for a lost server. */
+function workerGone(why: string): unknown {
+  return storeError(Object.assign(new Error(`Connection terminated: the embedded database stopped (${why})`), { code: '08006' }));
+}
+
+/**
+ * PGlite in a worker thread, seen through the same few calls as PGlite itself. One worker, one
+ * PGlite, one connection: statements run there one at a time, in the order sent, while the
+ * gateway's own thread goes on answering. A worker that dies takes its calls with it (503); a
+ * store on disk is reopened by a fresh worker at the next call, a store in memory is lost, so
+ * it stays down and `/readyz` says so.
+ */
+class WorkerPGlite implements PGliteLike {
+  private worker!: Worker;
+  private readonly pending = new Map<number, { resolve(rows: unknown[]): void; reject(err: unknown): void }>();
+  private nextId = 1;
+  private nextTx = 1;
+  /** Bumped at each new worker: a transaction begun in a dead one cannot go on in the next. */
+  private generation = 0;
+  private starting = false;
+  private down?: unknown;
+  private closed = false;
+  waitReady!: Promise<void>;
+
+  constructor(private readonly dataDir: string) {
+    this.start();
+  }
+
+  private start(): void {
+    const worker = new Worker(`(${embeddedWorker.toString()})()`, {
+      eval: true,
+      workerData: { pglite: require.resolve('@electric-sql/pglite'), dataDir: this.dataDir, transferMin: TRANSFER_MIN_BYTES },
+    });
+    this.worker = worker;
+    this.generation++;
+    this.starting = true;
+    let ready!: () => void;
+    let failed!: (e: unknown) => void;
+    this.waitReady = new Promise<void>((res, rej) => ((ready = res), (failed = rej)));
+    this.waitReady.catch(() => undefined);
+    worker.on('message', (m: WorkerReply) => {
+      if ('ready' in m) {
+        this.starting = false;
+        this.refCount();
+        return ready();
+      }
+      if ('initError' in m) {
+        this.down = workerGone(`it could not open: ${String(m.initError.message)}`);
+        failed(fromWorker(m.initError));
+        void worker.terminate();
+        return;
+      }
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      this.refCount();
+      if ('error' in m) p.reject(storeError(fromWorker(m.error)));
+      else p.resolve(m.rows);
+    });
+    // An uncaught error ends the worker; 'exit' follows and settles everything.
+    worker.on('error', (e) => void (this.lastError = e));
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      const why = this.closed ? 'the store was closed' : `${this.lastError?.message ?? 'its thread ended'}, exit code ${code}`;
+      const err = this.down ?? workerGone(why);
+      if (this.starting) {
+        this.down ??= err;
+        failed(err);
+      }
+      // Memory cannot come back; a folder can, for whoever calls next.
+      if (!this.closed && !this.down && this.dataDir.startsWith('memory://')) this.down = err;
+      this.lastError = undefined;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      this.dead = true;
+    });
+  }
+
+  private lastError?: Error;
+  private dead = false;
+
+  /** The worker keeps the process alive only while someone waits for it, like a socket with a query out. */
+  private refCount(): void {
+    if (this.starting || this.pending.size > 0) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  private async call(m: Omit<WorkerRequest, 'id'>, generation?: number): Promise<unknown[]> {
+    return this.send(m, true, generation)!;
+  }
+
+  private send(m: Omit<WorkerRequest, 'id'>, answered: boolean, generation?: number): Promise<unknown[]> | undefined {
+    if (this.closed) throw workerGone('the store was closed');
+    if (this.down) throw this.down;
+    if (generation !== undefined && generation !== this.generation) throw workerGone('it was restarted during the transaction');
+    if (this.dead) {
+      this.dead = false;
+      this.start();
+      if (generation !== undefined) throw workerGone('it was restarted during the transaction');
+    }
+    const id = this.nextId++;
+    const answer = answered ? new Promise<unknown[]>((resolve, reject) => this.pending.set(id, { resolve, reject })) : undefined;
+    this.refCount();
+    this.worker.postMessage({ ...m, id });
+    return answer;
+  }
+
+  async query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }> {
+    return { rows: (await this.call({ op: 'query', sql, params })) as T[] };
+  }
+
+  async transaction<T>(fn: (tx: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> }) => Promise<T>): Promise<T> {
+    const tx = this.nextTx++;
+    this.send({ op: 'begin', tx }, false);
+    const generation = this.generation;
+    let result: T;
+    try {
+      result = await fn({ query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await this.call({ op: 'query', sql, params, tx }, generation)) as R[] }) });
+    } catch (err) {
+      await this.call({ op: 'rollback', tx }, generation).catch(() => undefined);
+      throw err;
+    }
+    await this.call({ op: 'commit', tx }, generation);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (!this.dead && !this.down) await this.call({ op: 'close' });
+    } finally {
+      this.closed = true;
+      await this.worker.terminate();
+    }
+  }
+}
+
+/** A PostgreSQL error as the worker sent it: message, SQLSTATE and details on an Error of this thread. */
+function fromWorker(e: Record<string, unknown>): Error {
+  return Object.assign(new Error(String(e.message)), e);
+}
+
 /** How often the embedded store refreshes planner statistics and reclaims dead rows, if it was written to. */
 const MAINTENANCE_MS = 10 * 60_000;
 
@@ -253,6 +397,8 @@ export interface DbOptions {
   statementTimeoutMs?: number;
   /** PostgreSQL: longest wait for a connection, new or from the pool. */
   connectTimeoutMs?: number;
+  /** Embedded store: PGlite in a worker thread (default), or in the gateway's own thread with `false`. */
+  embeddedWorker?: boolean;
 }
 
 /** Time the client waits beyond the statement timeout before it gives up on a server that says nothing at all (paused, cut off). */
@@ -278,7 +424,7 @@ export async function openDb(opts: DbOptions): Promise<Db> {
     return new PgDb(pool, config);
   }
   if (!opts.dataDir.startsWith('memory://')) mkdirSync(opts.dataDir, { recursive: true });
-  const pg = new PGlite(opts.dataDir) as unknown as PGliteLike;
+  const pg = opts.embeddedWorker === false ? (new PGlite(opts.dataDir) as unknown as PGliteLike) : new WorkerPGlite(opts.dataDir);
   await pg.waitReady;
   return new EmbeddedDb(pg);
 }
