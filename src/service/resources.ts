@@ -9,6 +9,7 @@ import type { RawParams } from '../store/search/query';
 import type { AnyResource, StoredVersion, WriteResult } from '../store/types';
 import type { PendingWrite } from '../store/writer';
 import { checkWrites } from '../auth/rules';
+import { checkTaskWrites } from './task-workflow';
 import { stampProvenance, type WriteContext } from './provenance';
 
 /** `mapped`: the gateway produced the resource itself (see WriteContext). */
@@ -115,11 +116,14 @@ export class ResourceService {
 
   /** Writes and, once committed, invalidates the cache on every instance. */
   async commit(writes: PendingWrite[], tx?: Queryable): Promise<WriteResult[]> {
-    // The client's scopes and facility, on every road into the store (no-op without a principal).
-    await checkWrites(writes, async (type, id) => {
+    const read = async (type: string, id: string) => {
       const v = await this.repo.read(type, id, tx);
       return v && !v.deleted ? v.resource : undefined;
-    });
+    };
+    // Referral Tasks move only along the workflow's table, by the side whose move it is.
+    const vouched = await checkTaskWrites(writes, read);
+    // The client's scopes and facility, on every road into the store (no-op without a principal).
+    await checkWrites(writes, read, vouched);
     const results = await this.repo.write(writes, tx);
     if (!tx) await this.invalidate(results);
     return results;
