@@ -7,6 +7,7 @@ import { mapAppointment } from './map-appointment';
 import { mapEncounter } from './map-encounter';
 import { mapServiceRequest } from './map-order';
 import { mapMerge, mapPatient } from './map-patient';
+import { mapReferral } from './map-referral';
 import { mapReport } from './map-result';
 import type { Hl7Message } from './parse';
 
@@ -14,7 +15,7 @@ import type { Hl7Message } from './parse';
  * One parsed message → one FHIR R4 transaction Bundle of PUTs with deterministic ids.
  * Pure: the same message and configuration always give the same Bundle.
  */
-type Route = 'visit' | 'person' | 'merge' | 'order' | 'result' | 'appointment';
+type Route = 'visit' | 'person' | 'merge' | 'order' | 'result' | 'appointment' | 'referral';
 
 /** Which mapping each MSH-9 takes; anything else is refused as unsupported. */
 const ROUTES: Record<string, Route> = {
@@ -26,6 +27,7 @@ const ROUTES: Record<string, Route> = {
   'ORM^O01': 'order', 'OMI^O23': 'order', 'OMG^O19': 'order', 'OML^O21': 'order',
   'ORU^R01': 'result',
   'SIU^S12': 'appointment', 'SIU^S13': 'appointment', 'SIU^S14': 'appointment', 'SIU^S15': 'appointment',
+  'REF^I12': 'referral', 'REF^I13': 'referral', 'REF^I14': 'referral', 'REF^I15': 'referral',
 };
 
 export function facilityOf(m: Hl7Message, cfg: Hl7SourceConfig): string {
@@ -73,6 +75,9 @@ export function mapHl7v2(m: Hl7Message, cfg: Hl7SourceConfig = {}): { bundle?: B
     }
     case 'appointment':
       mapAppointment(ctx, patient);
+      break;
+    case 'referral':
+      mapReferral(ctx, patient, ctx.find('PV1') ? mapEncounter(ctx, patient) : undefined);
       break;
   }
   return { bundle: ctx.bundle(), issues: ctx.issues };
