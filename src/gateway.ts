@@ -22,6 +22,7 @@ import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { BundleProcessor } from './service/bundle';
 import { ResourceService } from './service/resources';
+import { deliveryOptions, registeredReader, SubscriptionDelivery } from './subscriptions/delivery';
 import { lostInvalidationsIn } from './store/cache-epoch';
 import { openDb, type Db } from './store/db';
 import { idSchemeOf } from './store/settings';
@@ -44,6 +45,7 @@ export interface Gateway {
   db: Db;
   cache: Cache;
   resources: ResourceService;
+  delivery: SubscriptionDelivery;
   intake: Intake;
   log: Logger;
   /** The security layer (tokens, clients, signing keys, audit trail) when AUTH=smart. */
@@ -80,6 +82,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     // The write is committed whatever happens here: a failed link is logged (no patient data) and retried on the next write.
     resources.afterCommit = (results) => linker.afterCommit(results).catch((e: Error) => log.warn({ err: e.message }, 'patient linking failed'));
   }
+  resources.subscriptionHosts = config.subscriptionAllowedHosts;
   const bundles = new BundleProcessor(resources);
   const lookupCache = await openLookupCache(config.redisUrl, config.lookup.cacheKey);
   const { vssBaseUrl, ...vss } = config.lookup;
@@ -112,6 +115,13 @@ export async function startGateway(config: Config): Promise<Gateway> {
     await db.close();
     throw e;
   }
+  const delivery = new SubscriptionDelivery(resources, deliveryOptions(config), log, security.clients ? registeredReader((id) => security.clients!.get(id)?.client, config.security.read === 'own-facility') : undefined);
+  // A committed write wakes the delivery at once; the poll catches other processes' commits.
+  const linked = resources.afterCommit;
+  resources.afterCommit = async (results) => {
+    delivery.wake();
+    await linked?.(results);
+  };
   const metrics = createMetrics();
   const app = createApp({
     resources,
@@ -152,6 +162,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     });
   }
   // Messages an earlier run (or a failed database write) left unfinished: at start, then periodically.
+  delivery.start();
   const stopRecovery = config.recoveryIntervalSeconds > 0 ? intake.startRecovery(config.recoveryIntervalSeconds * 1000) : async () => undefined;
   return {
     url,
@@ -163,8 +174,10 @@ export async function startGateway(config: Config): Promise<Gateway> {
     intake,
     log,
     security,
+    delivery,
     async close() {
       await stopRecovery();
+      await delivery.stop();
       await mllp?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -95,7 +95,8 @@ export function intakeFacilityIssue(unitFacility: string | undefined): Issue | u
   return issue('error', 'forbidden', `403: the content belongs to facility ${unitFacility}; this sender is facility ${p.facility}`);
 }
 
-function readable(p: Principal, r: AnyResource | undefined): boolean {
+/** Whether `p` may see `r` (scopes, AuditEvent, own-facility reads): the response writer's rule, also used for notifications. */
+export function readable(p: Principal, r: AnyResource | undefined): boolean {
   if (!r?.resourceType || r.resourceType === 'OperationOutcome') return true;
   if (r.resourceType === 'AuditEvent' && !p.admin) return false;
   if (!permits(p.grant, r.resourceType, 'r') && !permits(p.grant, r.resourceType, 's')) return false;

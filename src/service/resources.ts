@@ -10,6 +10,7 @@ import type { AnyResource, StoredVersion, WriteResult } from '../store/types';
 import type { PendingWrite } from '../store/writer';
 import { checkWrites } from '../auth/rules';
 import { checkTaskWrites } from './task-workflow';
+import { checkSubscriptionWrites } from '../subscriptions/rules';
 import { stampProvenance, type WriteContext } from './provenance';
 
 /** `mapped`: the gateway produced the resource itself (see WriteContext). */
@@ -122,6 +123,7 @@ export class ResourceService {
     };
     // Referral Tasks move only along the workflow's table, by the side whose move it is.
     const vouched = await checkTaskWrites(writes, read);
+    checkSubscriptionWrites(writes, this.subscriptionHosts);
     // The client's scopes and facility, on every road into the store (no-op without a principal).
     await checkWrites(writes, read, vouched);
     const results = await this.repo.write(writes, tx);
@@ -135,6 +137,9 @@ export class ResourceService {
     // ---- MPI hook (issue #12): every committed write, REST or bundle, passes here once ----
     if (this.afterCommit && results.length > 0) await this.afterCommit(results);
   }
+
+  /** SUBSCRIPTION_ALLOWED_HOSTS: rest-hook targets allowed over plain http or inside the network. */
+  subscriptionHosts: string[] = [];
 
   /** Runs after each committed write (the MPI matches and links Patients here); set by the gateway. */
   afterCommit?: (results: WriteResult[]) => Promise<void>;
