@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './logger';
 import { BundleProcessor } from './service/bundle';
 import { ResourceService } from './service/resources';
 import { deliveryOptions, registeredReader, SubscriptionDelivery } from './subscriptions/delivery';
+import { WebsocketChannel } from './subscriptions/websocket';
 import { lostInvalidationsIn } from './store/cache-epoch';
 import { openDb, type Db } from './store/db';
 import { idSchemeOf } from './store/settings';
@@ -146,6 +147,15 @@ export async function startGateway(config: Config): Promise<Gateway> {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  const websocket = new WebsocketChannel({
+    read: async (id) => {
+      const v = await repo.read('Subscription', id);
+      return v && !v.deleted ? v.resource : undefined;
+    },
+    ...(security.tokens ? { verify: (t: string) => security.tokens!.verify(t) } : {}),
+  });
+  websocket.attach(server);
+  delivery.channels.set(websocket.type, websocket);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
   log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind, auth: security.enabled ? 'smart' : 'open', warmUpMs: Math.round(warmMs) }, 'gateway started');
@@ -178,6 +188,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     async close() {
       await stopRecovery();
       await delivery.stop();
+      websocket.close();
       await mllp?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

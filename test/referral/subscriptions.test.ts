@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
 import { STORES, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { client, type Call } from '../helpers/http';
 
@@ -133,6 +134,26 @@ describe.each(STORES)('Subscriptions, rest-hook (%s store)', (store) => {
     await until(() => down.got.length, (n) => n >= 4);
     expect(down.got.map((g) => g.body.id)).toEqual(ids);
     await down.stop();
+    await fhir('DELETE', `/Subscription/${sub.id}`);
+  });
+
+  test('websocket: bind, bound, then a ping per matching change (with the resource when a payload is asked)', async () => {
+    const sub = (await fhir('POST', '/Subscription', { resourceType: 'Subscription', status: 'requested', reason: 'ws', criteria: 'Task?identifier=urn:test:scenario|ws', channel: { type: 'websocket', payload: 'application/fhir+json' } })).body;
+    expect(sub.status).toBe('active');
+    const ws = new WebSocket(`${gw.fhir.replace('http', 'ws')}/websocket`);
+    const frames: string[] = [];
+    ws.on('message', (d) => frames.push(d.toString()));
+    await new Promise((r) => ws.once('open', r));
+    ws.send('bind nonexistent');
+    ws.send(`bind ${sub.id}`);
+    await until(() => frames.length, (n) => n >= 2);
+    expect(frames.sort()).toEqual([`bound ${sub.id}`, 'error nonexistent is not a websocket Subscription']);
+    frames.length = 0;
+    const t = (await as('01016')('POST', '/Task', task('01003', 'ws'))).body;
+    await until(() => frames.length, (n) => n >= 2);
+    expect(frames[0]).toBe(`ping ${sub.id}`);
+    expect(JSON.parse(frames[1]!)).toMatchObject({ resourceType: 'Task', id: t.id });
+    ws.close();
     await fhir('DELETE', `/Subscription/${sub.id}`);
   });
 
