@@ -39,8 +39,9 @@ async function main() {
     const end = performance.now() + SECONDS * 1000;
     await Promise.all(Array.from({ length: 16 }, async (_, w) => {
       while (performance.now() < end) {
-        const r = await post('/Task', task(`${label}-${w}-${n++}`, 'urn:bench:load'));
+        const r = await post('/Task', task(`${label}-${w}-${n}`, 'urn:bench:load'));
         await r.arrayBuffer();
+        if (r.status === 201) n++;
       }
     }));
     return n / SECONDS;
@@ -62,6 +63,7 @@ async function main() {
     const inflight: Promise<void>[] = [];
     const start = performance.now();
     let sent = 0;
+    let refused = 0;
     while (performance.now() - start < SECONDS * 1000) {
       const due = Math.floor(((performance.now() - start) / 1000) * rate);
       for (; sent < due; sent++) {
@@ -71,7 +73,8 @@ async function main() {
           await r.arrayBuffer();
           const t1 = performance.now();
           if (r.status === 201) committed.set(key, t1), writeMs.push(t1 - t0);
-        }));
+          else refused++;
+        }, () => void refused++));
       }
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -87,6 +90,8 @@ async function main() {
       commitToWebhookP50ms: round(percentile(notifyMs, 50), 1),
       commitToWebhookP99ms: round(percentile(notifyMs, 99), 1),
       delivered: `${notifyMs.length}/${committed.size}`,
+      // Writes the gateway could not take at this rate (503 when the connection pool is exhausted).
+      refused,
     });
   }
   console.log(JSON.stringify({ store, seconds: SECONDS, rates, writesPerSecond: { noSubscriptions: round(bare), with100Subscriptions: round(with100), ratio: round(with100 / bare, 3) } }, null, 2));
