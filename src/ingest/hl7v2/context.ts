@@ -12,7 +12,14 @@ import type { Hl7Message, Hl7Segment } from './parse';
 export interface Seg {
   seg: Hl7Segment;
   occ: number;
+  /** Fields a mapper read (SEG-n numbers), for `--explain` and the coverage report. */
+  used: Set<number>;
+  /** Explicit targets or drop reasons, when the segment's table does not say it. */
+  notes?: Map<number, FieldNote>;
 }
+
+/** Where a field went (`element`) or why it was left out (`dropped`). */
+export type FieldNote = { element: string } | { dropped: string };
 
 /** Everything one message's mapping shares: the message, the source, the growing Bundle. */
 export class MapContext {
@@ -25,7 +32,7 @@ export class MapContext {
     this.segs = msg.segments.map((seg) => {
       const occ = (count.get(seg.id) ?? 0) + 1;
       count.set(seg.id, occ);
-      return { seg, occ };
+      return { seg, occ, used: new Set<number>() };
     });
   }
 
@@ -60,21 +67,43 @@ export class MapContext {
     return { resourceType: 'Bundle', type: 'transaction', entry: [...this.entries.values()] };
   }
 
+  /** Names the element a field went to, when it differs from the segment table (e.g. PV1-7 → Practitioner). */
+  mapped(s: Seg | undefined, field: number, element: string): void {
+    if (!s) return;
+    s.used.add(field);
+    (s.notes ??= new Map()).set(field, { element });
+  }
+
+  /** Records that a non-empty field was deliberately left out, and why (shown by `--explain`). */
+  dropped(s: Seg | undefined, field: number, reason: string): void {
+    if (!s) return;
+    s.used.delete(field);
+    (s.notes ??= new Map()).set(field, { dropped: reason });
+  }
+
   dateTime(value: string, where: string): string | undefined {
     return dateTime(value, where, this.issues, this.cfg.timezoneOffset);
   }
 }
 
+// The accessors record every field read, so each mapper gets `--explain` without extra code.
+
 export function reps(s: Seg | undefined, field: number): Rep[] {
-  return s?.seg.fields[field] ?? [];
+  if (!s) return [];
+  s.used.add(field);
+  return s.seg.fields[field] ?? [];
 }
 
 export function rep(s: Seg | undefined, field: number, r = 0): Rep | undefined {
-  return s?.seg.fields[field]?.[r];
+  if (!s) return undefined;
+  s.used.add(field);
+  return s.seg.fields[field]?.[r];
 }
 
 /** First component/subcomponent of the first repetition, trimmed; `""` reads as empty. */
 export function val(s: Seg | undefined, field: number, component = 1, sub = 1): string {
+  if (!s) return '';
+  s.used.add(field);
   const v = s?.seg.fields[field]?.[0]?.[component - 1]?.[sub - 1] ?? '';
   return v === '""' ? '' : v.trim();
 }

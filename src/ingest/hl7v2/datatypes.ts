@@ -1,4 +1,4 @@
-import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Quantity, Reference } from 'fhir/r4';
+import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Quantity } from 'fhir/r4';
 import { issue, type Issue } from '../../fhir/outcome';
 import { splitWords } from '../../fhir/text';
 import { compact } from './compact';
@@ -125,15 +125,6 @@ export function contactPoint(rep: Rep): ContactPoint | undefined {
   if (!value) return undefined;
   const use = codeV2('v2-0201-to-contact-point-use', c(rep, 2)) as ContactPoint['use'];
   return compact<ContactPoint>({ system: system ?? (value.includes('@') ? 'email' : 'phone'), value, use });
-}
-
-/** XCN/CNN as a display reference: practitioners are named, not created, by these feeds. */
-export function practitionerRef(rep: Rep | undefined): Reference | undefined {
-  if (!rep) return undefined;
-  const id = c(rep, 1);
-  const name = [c(rep, 6), c(rep, 2), c(rep, 3), c(rep, 4)].filter(Boolean).join(' ').trim();
-  if (!id && !name) return undefined;
-  return compact<Reference>({ identifier: id ? { value: id } : undefined, display: name || id });
 }
 
 /** A number with its OBX-6 unit: UCUM when the source says so or the unit is a known spelling. */

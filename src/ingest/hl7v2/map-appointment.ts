@@ -2,7 +2,8 @@ import type { Appointment, AppointmentParticipant, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, val, where } from './context';
-import { concept, practitionerRef } from './datatypes';
+import { concept } from './datatypes';
+import { practitioner } from './references';
 import { location } from './map-encounter';
 import { notes } from './map-order';
 import { codeV2 } from './tables';
@@ -56,7 +57,7 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
 
   const participant: AppointmentParticipant[] = [{ actor: patient, status: 'accepted' }];
   for (const p of aip) {
-    const who = practitionerRef(rep(p, 3));
+    const who = practitioner(ctx, rep(p, 3));
     const role = concept(rep(p, 4));
     if (who) participant.push(compact<AppointmentParticipant>({ actor: who, type: role ? [role] : undefined, status: 'accepted' }));
   }

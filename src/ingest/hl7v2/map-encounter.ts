@@ -1,32 +1,16 @@
-import type { Encounter, EncounterLocation, EncounterParticipant, Location, Reference } from 'fhir/r4';
+import type { Encounter, EncounterLocation, EncounterParticipant, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, val, where, type Seg } from './context';
-import { c, concept, practitionerRef, type Rep } from './datatypes';
+import { concept } from './datatypes';
+import { location, practitioner } from './references';
 import { codeV2, translateV2 } from './tables';
 
 // PV1 (Patient Visit, "đợt khám/điều trị") → Encounter; PV1-3/PV1-6 (khoa/phòng/giường) → Location.
 
 const PARTICIPANTS: [number, string][] = [[7, 'ATND'], [8, 'REF'], [9, 'CON'], [17, 'ADM']];
 
-/** PL (point of care ^ room ^ bed ^ facility …) → a Location per distinct place, id from the parts. */
-export function location(ctx: MapContext, pl: Rep | undefined): Reference | undefined {
-  const parts = [c(pl, 1), c(pl, 2), c(pl, 3)];
-  if (!parts.some(Boolean)) return undefined;
-  const id = ctx.id('Location', ...parts);
-  const physical = parts[2] ? ['bd', 'Bed'] : parts[1] ? ['ro', 'Room'] : ['wa', 'Ward'];
-  const building = c(pl, 7);
-  const loc = compact<Location & { id: string }>({
-    resourceType: 'Location',
-    id,
-    status: 'active',
-    name: [...parts.filter(Boolean), building].filter(Boolean).join(' / '),
-    mode: 'instance',
-    physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: physical[0]!, display: physical[1]! }] },
-    managingOrganization: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } },
-  });
-  return { ...ctx.put(loc), display: loc.name! };
-}
+export { location } from './references';
 
 /** The visit key: visit number, else account number, else patient + admission time. */
 function visitKey(pv1: Seg, pid: Seg | undefined, patient: Reference): string | undefined {
@@ -61,7 +45,7 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
   if (prior) locations.push({ location: prior, status: 'completed' });
   const participant: EncounterParticipant[] = [];
   for (const [field, code] of PARTICIPANTS) {
-    const who = practitionerRef(rep(pv1, field));
+    const who = practitioner(ctx, rep(pv1, field));
     if (who) participant.push({ type: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code }] }], individual: who });
   }
   const admitSource = concept(rep(pv1, 14));

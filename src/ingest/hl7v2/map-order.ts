@@ -2,7 +2,8 @@ import type { Annotation, CodeableConcept, Identifier, Reference, ServiceRequest
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { concept, practitionerRef } from './datatypes';
+import { concept } from './datatypes';
+import { practitioner } from './references';
 import type { OrderGroup } from './groups';
 import { codeV2 } from './tables';
 
@@ -58,7 +59,7 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
   const priority = codeV2('v2-0027-to-request-priority', val(tq1, 9) || val(g.orc, 7, 6) || val(g.obr, 27, 6) || val(g.obr, 5)) as ServiceRequest['priority'];
   const occurrence = ctx.dateTime(val(tq1, 7) || val(g.orc, 7, 4) || val(g.obr, 27, 4), where(anchor, 7));
   const authoredOn = ctx.dateTime(val(g.orc, 9), g.orc ? where(g.orc, 9) : 'ORC-9');
-  const requester = practitionerRef(rep(g.orc, 12) ?? rep(g.obr, 16));
+  const requester = practitioner(ctx, rep(g.orc, 12) ?? rep(g.obr, 16));
   const code = concept(rep(g.obr, 4)) ?? concept(rep(g.ipc[0], 7));
   const category: CodeableConcept[] = [];
   for (const ipc of g.ipc) {

@@ -1,0 +1,156 @@
+import type { CodeableConcept, HumanName, Identifier, Location, Organization, Practitioner, PractitionerRole, Reference } from 'fhir/r4';
+import { PROVIDER_CODE_SYSTEM } from './config';
+import { compact, type MapContext } from './context';
+import { c, humanName, systemUri, type Rep } from './datatypes';
+
+/**
+ * One resource per real thing (issue #14 item 3): a practitioner, organization, location or
+ * related person gets an id derived from what identifies it, so the same doctor in a thousand
+ * messages is one Practitioner that each message updates, not a thousand copies. Every mapper
+ * that meets an XCN, XON, PL or a person related to the patient goes through here.
+ */
+
+const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
+
+/** Names compare without case, accents' composition or spacing differences. */
+function nameKey(parts: string[]): string {
+  return parts.filter(Boolean).join(' ').normalize('NFC').toLocaleLowerCase('vi').replace(/\s+/g, ' ').trim();
+}
+
+const OID = /^[0-2](\.(0|[1-9]\d*))+$/;
+
+/** HD (namespace ^ universal id ^ type) → a system URI when it names one; malformed OIDs name none. */
+function hdSystem(rep: Rep | undefined, component: number): string | undefined {
+  const uid = c(rep, component, 2);
+  if (OID.test(uid)) return `urn:oid:${uid}`;
+  const ns = c(rep, component, 1);
+  if (/^\d+(\.\d+)+$/.test(ns)) return OID.test(ns) ? `urn:oid:${ns}` : undefined;
+  return systemUri(ns);
+}
+
+/** Practitioner id: facility + assigning authority + identifier, else a hash of the name. */
+export function practitionerId(ctx: MapContext, xcn: Rep | undefined): string | undefined {
+  const value = c(xcn, 1);
+  if (value) return ctx.id('Practitioner', c(xcn, 9) || c(xcn, 9, 2), value);
+  const name = nameKey([c(xcn, 2), c(xcn, 3), c(xcn, 4)]);
+  return name ? ctx.id('Practitioner', 'name', name) : undefined;
+}
+
+/** XCN name components (family ^ given ^ second ^ suffix ^ prefix ^ degree) → HumanName. */
+function xcnName(xcn: Rep): HumanName | undefined {
+  const name = humanName([xcn[1] ?? [], xcn[2] ?? [], xcn[3] ?? [], xcn[4] ?? [], xcn[5] ?? [], xcn[6] ?? [], xcn[9] ?? []]);
+  return name;
+}
+
+/**
+ * XCN (or CNN/NDL-style PPN) → a Practitioner put in the Bundle, and a reference to it with the
+ * name as display. Within one message the same person seen twice keeps whichever mention
+ * carries more (a later bare id does not erase the name an earlier field gave).
+ */
+export function practitioner(ctx: MapContext, xcn: Rep | undefined): Reference | undefined {
+  const id = practitionerId(ctx, xcn);
+  if (!id || !xcn) return undefined;
+  const value = c(xcn, 1);
+  const name = xcnName(xcn);
+  const type = c(xcn, 13);
+  const identifier = value
+    ? compact<Identifier>({
+        type: type ? { coding: [{ system: V2_0203, code: type }] } : undefined,
+        system: hdSystem(xcn, 9),
+        value,
+        assigner: c(xcn, 9) ? undefined : { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } },
+      })
+    : undefined;
+  const degree = c(xcn, 7) || c(xcn, 21);
+  const key = `Practitioner/${id}`;
+  const known = ctx.get<Practitioner>(key);
+  const resource = compact<Practitioner & { id: string }>({
+    resourceType: 'Practitioner',
+    id,
+    identifier: identifier ? [identifier] : known?.identifier,
+    name: name ? [name] : known?.name,
+    qualification: degree ? [{ code: { text: degree } }] : known?.qualification,
+  });
+  ctx.put(resource);
+  const display = resource.name?.[0]?.text || value;
+  return compact<Reference>({ reference: key, display });
+}
+
+/** The role a practitioner plays (attending, ordering, ROL-3/PRT-4): one PractitionerRole per practitioner and role. */
+export function practitionerRole(ctx: MapContext, who: Reference, role: CodeableConcept | undefined, extra: Partial<PractitionerRole> = {}): Reference {
+  const roleKey = role?.coding?.[0]?.code ?? role?.text ?? '';
+  const id = ctx.id('PractitionerRole', who.reference ?? '', roleKey);
+  ctx.put(compact<PractitionerRole & { id: string }>({
+    resourceType: 'PractitionerRole',
+    id,
+    active: true,
+    practitioner: who,
+    code: role ? [role] : undefined,
+    ...extra,
+  }));
+  return { reference: `PractitionerRole/${id}`, display: who.display };
+}
+
+/**
+ * XON (name ^ type ^ id (deprecated) ^ … ^ authority(6) ^ id type(7) ^ … ^ identifier(10)) →
+ * Organization, id from its identifier, else its name.
+ */
+export function organization(ctx: MapContext, xon: Rep | undefined): Reference | undefined {
+  const name = c(xon, 1);
+  const value = c(xon, 10) || c(xon, 3);
+  if (!name && !value) return undefined;
+  const id = ctx.id('Organization', value ? `id:${c(xon, 6)}|${value}` : `name:${nameKey([name])}`);
+  const type = c(xon, 7);
+  ctx.put(compact<Organization & { id: string }>({
+    resourceType: 'Organization',
+    id,
+    identifier: value ? [compact<Identifier>({ type: type ? { coding: [{ system: V2_0203, code: type }] } : undefined, system: hdSystem(xon, 6), value })] : undefined,
+    name: name || undefined,
+    type: c(xon, 2) ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0204', code: c(xon, 2) }] }] : undefined,
+    active: true,
+  }));
+  return compact<Reference>({ reference: `Organization/${id}`, display: name || undefined });
+}
+
+/** HD (MSH-4, MSH-6, PL facility) → Organization; an MA_CSKCB is named in the facility code system. */
+export function organizationFromHd(ctx: MapContext, hd: Rep | undefined, component = 1): Reference | undefined {
+  const ns = c(hd, component, 1);
+  const uid = c(hd, component, 2);
+  if (!ns && !uid) return undefined;
+  const id = ctx.id('Organization', `hd:${uid || ns}`);
+  ctx.put(compact<Organization & { id: string }>({
+    resourceType: 'Organization',
+    id,
+    identifier: [compact<Identifier>({ system: uid ? hdSystem(hd, component) : PROVIDER_CODE_SYSTEM, value: uid || ns })],
+    name: ns || undefined,
+    active: true,
+  }));
+  return compact<Reference>({ reference: `Organization/${id}`, display: ns || undefined });
+}
+
+/** PL (point of care ^ room ^ bed ^ facility …) → a Location per distinct place, id from the parts. */
+export function location(ctx: MapContext, pl: Rep | undefined): Reference | undefined {
+  const parts = [c(pl, 1), c(pl, 2), c(pl, 3)];
+  if (!parts.some(Boolean)) return undefined;
+  const id = ctx.id('Location', ...parts);
+  const physical = parts[2] ? ['bd', 'Bed'] : parts[1] ? ['ro', 'Room'] : ['wa', 'Ward'];
+  const building = c(pl, 7);
+  const status = c(pl, 5);
+  const loc = compact<Location & { id: string }>({
+    resourceType: 'Location',
+    id,
+    status: 'active',
+    operationalStatus: status ? { system: 'http://terminology.hl7.org/CodeSystem/v2-0116', code: status } : undefined,
+    name: [...parts.filter(Boolean), building].filter(Boolean).join(' / '),
+    description: c(pl, 9) || undefined,
+    mode: 'instance',
+    physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: physical[0]!, display: physical[1]! }] },
+    managingOrganization: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } },
+  });
+  return { ...ctx.put(loc), display: loc.name! };
+}
+
+/** A person related to the patient (NK1, GT1, IN1 insured): one per patient and person. */
+export function relatedPersonId(ctx: MapContext, patient: Reference, ...key: string[]): string {
+  return ctx.id('RelatedPerson', patient.reference ?? '', ...key.map((k) => nameKey([k])));
+}
