@@ -150,6 +150,21 @@ const schema = z.object({
   mllpTlsCert: fromEnv('MLLP_TLS_CERT', z.string().optional()),
   mllpTlsKey: fromEnv('MLLP_TLS_KEY', z.string().optional()),
   mllpTlsCa: fromEnv('MLLP_TLS_CA', z.string().optional()),
+  // Subscriptions (src/subscriptions/): rest-hook and websocket notifications of committed changes.
+  /** Hosts a rest-hook may reach over plain http or inside the network (comma-separated); https to public hosts and loopback need none. */
+  subscriptionAllowedHosts: fromEnv('SUBSCRIPTION_ALLOWED_HOSTS', z.string().default('').transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))),
+  /** How often a process looks for notifications other processes committed (its own are sent at once). */
+  subscriptionPollMs: fromEnv('SUBSCRIPTION_POLL_MS', uint().refine((n) => n >= 10, 'must be at least 10').default(500)),
+  /** First retry after a failed delivery; doubles per failure up to SUBSCRIPTION_RETRY_MAX_MS. */
+  subscriptionRetryBaseMs: fromEnv('SUBSCRIPTION_RETRY_BASE_MS', uint().default(1000)),
+  subscriptionRetryMaxMs: fromEnv('SUBSCRIPTION_RETRY_MAX_MS', uint().default(300_000)),
+  /** Failures in a row after which the Subscription shows status `error` (deliveries go on). */
+  subscriptionErrorAfter: fromEnv('SUBSCRIPTION_ERROR_AFTER', uint().refine((n) => n >= 1, 'must be at least 1').default(3)),
+  /** Seconds of failing without one success after which the Subscription goes `off` and its queue is dropped. */
+  subscriptionOffAfterSeconds: fromEnv('SUBSCRIPTION_OFF_AFTER_SECONDS', uint().default(86_400)),
+  subscriptionTimeoutMs: fromEnv('SUBSCRIPTION_TIMEOUT_MS', uint().default(5000)),
+  /** How long a crashed process's claim on a subscription's queue holds before another process delivers it. */
+  subscriptionLeaseSeconds: fromEnv('SUBSCRIPTION_LEASE_SECONDS', uint().refine((n) => n >= 1, 'must be at least 1').default(30)),
   // Master patient index (src/mpi/).
   /** Match Patients on every write and keep a Person per individual (`off` turns it off). */
   mpi: fromEnv('MPI', z.enum(['on', 'off']).default('on').transform((v) => v === 'on')),

@@ -22,6 +22,8 @@ import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { BundleProcessor } from './service/bundle';
 import { ResourceService } from './service/resources';
+import { deliveryOptions, registeredReader, SubscriptionDelivery } from './subscriptions/delivery';
+import { WebsocketChannel } from './subscriptions/websocket';
 import { lostInvalidationsIn } from './store/cache-epoch';
 import { openDb, type Db } from './store/db';
 import { idSchemeOf } from './store/settings';
@@ -44,6 +46,7 @@ export interface Gateway {
   db: Db;
   cache: Cache;
   resources: ResourceService;
+  delivery: SubscriptionDelivery;
   intake: Intake;
   /** The card lookup (its writer is flushed by close()). */
   lookup: CardLookupService;
@@ -82,6 +85,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     // The write is committed whatever happens here: a failed link is logged (no patient data) and retried on the next write.
     resources.afterCommit = (results) => linker.afterCommit(results).catch((e: Error) => log.warn({ err: e.message }, 'patient linking failed'));
   }
+  resources.subscriptionHosts = config.subscriptionAllowedHosts;
   const bundles = new BundleProcessor(resources);
   const lookupCache = await openLookupCache(config.redisUrl, config.lookup.cacheKey);
   const { vssBaseUrl, ...vss } = config.lookup;
@@ -113,6 +117,13 @@ export async function startGateway(config: Config): Promise<Gateway> {
     await db.close();
     throw e;
   }
+  const delivery = new SubscriptionDelivery(resources, deliveryOptions(config), log, security.clients ? registeredReader((id) => security.clients!.get(id)?.client, config.security.read === 'own-facility') : undefined);
+  // A committed write wakes the delivery at once; the poll catches other processes' commits.
+  const linked = resources.afterCommit;
+  resources.afterCommit = async (results) => {
+    delivery.wake();
+    await linked?.(results);
+  };
   const metrics = createMetrics();
   if (security.audit) auditMetrics(metrics.registry, security.audit);
   const app = createApp({
@@ -138,6 +149,15 @@ export async function startGateway(config: Config): Promise<Gateway> {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  const websocket = new WebsocketChannel({
+    read: async (id) => {
+      const v = await repo.read('Subscription', id);
+      return v && !v.deleted ? v.resource : undefined;
+    },
+    ...(security.tokens ? { verify: (t: string) => security.tokens!.verify(t) } : {}),
+  });
+  websocket.attach(server);
+  delivery.channels.set(websocket.type, websocket);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
   log.info({ url: `${url}/fhir`, store: db.kind, cache: cache.kind, auth: security.enabled ? 'smart' : 'open', warmUpMs: Math.round(warmMs) }, 'gateway started');
@@ -154,6 +174,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     });
   }
   // Messages an earlier run (or a failed database write) left unfinished: at start, then periodically.
+  delivery.start();
   const stopRecovery = config.recoveryIntervalSeconds > 0 ? intake.startRecovery(config.recoveryIntervalSeconds * 1000) : async () => undefined;
   return {
     url,
@@ -166,8 +187,11 @@ export async function startGateway(config: Config): Promise<Gateway> {
     lookup,
     log,
     security,
+    delivery,
     async close() {
       await stopRecovery();
+      await delivery.stop();
+      websocket.close();
       await mllp?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -63,9 +63,9 @@ function fromRest(r: AnyResource | undefined): boolean {
 /**
  * Every write, whatever road it came by (REST, transaction, intake): the token must carry the
  * letter for the type, and an update or delete may touch only the client's own facility's
- * resources (admins excepted).
+ * resources (admins excepted, and writes in `vouched`).
  */
-export async function checkWrites(writes: Write[], existing: Existing): Promise<void> {
+export async function checkWrites(writes: Write[], existing: Existing, vouched: ReadonlySet<string> = new Set()): Promise<void> {
   const state = current();
   if (!state) return;
   const p = state.principal;
@@ -79,7 +79,8 @@ export async function checkWrites(writes: Write[], existing: Existing): Promise<
       const owner = facilityOf(before);
       // Intake feeds are checked on their content instead (intakeFacilityIssue): their shared
       // resources (one Organization per MA_CSKCB) are written by every facility that names them.
-      if (!p.admin && before && owner !== undefined && owner !== p.facility && fromRest(w.resource)) {
+      // `vouched`: writes a workflow rule already allowed across facilities (the receiving side of a referral Task).
+      if (!p.admin && before && owner !== undefined && owner !== p.facility && fromRest(w.resource) && !vouched.has(`${w.resourceType}/${w.id}`)) {
         throw forbidden(`${w.resourceType}/${w.id} belongs to facility ${owner}; this client writes for ${p.facility}`);
       }
     }
@@ -94,7 +95,8 @@ export function intakeFacilityIssue(unitFacility: string | undefined): Issue | u
   return issue('error', 'forbidden', `403: the content belongs to facility ${unitFacility}; this sender is facility ${p.facility}`);
 }
 
-function readable(p: Principal, r: AnyResource | undefined): boolean {
+/** Whether `p` may see `r` (scopes, AuditEvent, own-facility reads): the response writer's rule, also used for notifications. */
+export function readable(p: Principal, r: AnyResource | undefined): boolean {
   if (!r?.resourceType || r.resourceType === 'OperationOutcome') return true;
   if (r.resourceType === 'AuditEvent' && !p.admin) return false;
   if (!permits(p.grant, r.resourceType, 'r') && !permits(p.grant, r.resourceType, 's')) return false;

@@ -38,3 +38,12 @@ export function deterministicId(facility: string, resourceType: string, ...sourc
   const name = [facility, resourceType, ...sourceKey].join('\u001f');
   return scheme === 'v5' ? uuidV5(name, ID_NAMESPACE) : legacyId(name);
 }
+
+/**
+ * Ids of one referral whichever feed tells of it first: the claim's referral letter (XML13) and
+ * an HL7 REF message name the same referral by the sending facility's MA_CSKCB and the
+ * referral number (SO_CHUYENTUYEN, RF1-6), so both land on one ServiceRequest and one Task.
+ */
+export function referralId(resourceType: 'ServiceRequest' | 'Task', fromFacility: string, referralNumber: string): string {
+  return deterministicId(fromFacility, resourceType, 'referral', referralNumber);
+}

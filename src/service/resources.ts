@@ -10,6 +10,8 @@ import type { AnyResource, StoredVersion, WriteResult } from '../store/types';
 import type { PendingWrite } from '../store/writer';
 import { compartmentKey } from '../store/compartment-version';
 import { checkWrites, visibleFacility } from '../auth/rules';
+import { checkTaskWrites } from './task-workflow';
+import { checkSubscriptionWrites } from '../subscriptions/rules';
 import { stampProvenance, type WriteContext } from './provenance';
 
 /** `mapped`: the gateway produced the resource itself (see WriteContext). */
@@ -119,11 +121,15 @@ export class ResourceService {
 
   /** Writes and, once committed, invalidates the cache on every instance. */
   async commit(writes: PendingWrite[], tx?: Queryable): Promise<WriteResult[]> {
-    // The client's scopes and facility, on every road into the store (no-op without a principal).
-    await checkWrites(writes, async (type, id) => {
+    const read = async (type: string, id: string) => {
       const v = await this.repo.read(type, id, tx);
       return v && !v.deleted ? v.resource : undefined;
-    });
+    };
+    // Referral Tasks move only along the workflow's table, by the side whose move it is.
+    const vouched = await checkTaskWrites(writes, read);
+    checkSubscriptionWrites(writes, this.subscriptionHosts);
+    // The client's scopes and facility, on every road into the store (no-op without a principal).
+    await checkWrites(writes, read, vouched);
     const results = await this.repo.write(writes, tx);
     if (!tx) await this.invalidate(results);
     return results;
@@ -138,6 +144,9 @@ export class ResourceService {
     // ---- MPI hook (issue #12): every committed write, REST or bundle, passes here once ----
     if (this.afterCommit && results.length > 0) await this.afterCommit(results);
   }
+
+  /** SUBSCRIPTION_ALLOWED_HOSTS: rest-hook targets allowed over plain http or inside the network. */
+  subscriptionHosts: string[] = [];
 
   /** Runs after each committed write (the MPI matches and links Patients here); set by the gateway. */
   afterCommit?: (results: WriteResult[]) => Promise<void>;

@@ -148,6 +148,27 @@ const STEPS: string[] = [
   CREATE INDEX audit_events_facility ON audit_events (facility, recorded);
   CREATE INDEX audit_events_patients ON audit_events USING gin (patients)
   `,
+  // Subscriptions (#16): notifications written in the transaction of the change they announce,
+  // and per subscription its delivery state (lease, failures, backoff), claimed with SKIP LOCKED.
+  `
+  CREATE TABLE subscription_outbox (
+    seq bigserial PRIMARY KEY,
+    subscription_id text NOT NULL,
+    resource_type text NOT NULL,
+    id text NOT NULL,
+    version_id integer NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX subscription_outbox_order ON subscription_outbox (subscription_id, seq);
+  CREATE TABLE subscription_delivery (
+    subscription_id text PRIMARY KEY,
+    failures integer NOT NULL DEFAULT 0,
+    failing_since timestamptz,
+    next_attempt timestamptz NOT NULL DEFAULT now(),
+    leased_until timestamptz,
+    last_error text
+  );
+  `,
 ];
 
 export async function migrate(db: Db): Promise<void> {

@@ -2,6 +2,7 @@ import { FhirError } from '../fhir/outcome';
 import { bumpCompartments, compartmentsOf } from './compartment-version';
 import type { Queryable } from './db';
 import { INDEX_TABLES, indexResource, type IndexRows } from './index-rows';
+import { enqueueNotifications } from './outbox';
 import type { AnyResource, StoredVersion, WriteMethod, WriteResult } from './types';
 
 /** One intended change; `ifMatch` is the version the client last saw (optimistic locking). */
@@ -160,6 +161,8 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
     if (all.length > 0) for (const r of touched.keys()) r.compartments = all;
     const [row] = await tx.query<{ n: number }>(WRITE_SQL, [JSON.stringify({ replaced, upserts, ...index }), [...new Set(replaced.map((k) => k.t))], replaced.map((k) => k.i)]);
     if (row?.n !== upserts.length) throw new FhirError(409, 'a resource in this request was changed by another request at the same time; retry', 'conflict');
+    // Subscription notifications commit with the change they announce (the outbox).
+    await enqueueNotifications(tx, upserts.filter((u) => !u.d).map((u) => ({ type: u.t, id: u.i, version: u.v })));
   }
   return results;
 }

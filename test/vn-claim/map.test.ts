@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Bundle, Claim, Condition, Coverage, DocumentReference, Encounter, FhirResource, Observation, Patient, ServiceRequest } from 'fhir/r4';
+import type { Bundle, Claim, Condition, Coverage, DocumentReference, Encounter, FhirResource, Observation, Patient, ServiceRequest, Task } from 'fhir/r4';
+import { referralId } from '../../src/ingest/ids';
 import { mapClaim } from '../../src/ingest/vn-claim/map';
 import { parseClaimFile } from '../../src/ingest/vn-claim/parse';
 import type { ClaimRecords } from '../../src/ingest/vn-claim/parse';
@@ -61,6 +62,11 @@ describe('mapClaim', () => {
       const referral = ofType<ServiceRequest>(bundle!, 'ServiceRequest').find((r) => r.category?.[0]?.coding?.[0]?.code === '3457005');
       expect(referral).toBeDefined();
       expect(JSON.stringify(referral)).toContain('"supportingInfo"');
+      // Keyed by the sending facility and the referral number, so an HL7 REF of the same referral meets it.
+      expect(referral!.id).toBe(referralId('ServiceRequest', '79999', 'CT0001'));
+      const [task] = ofType<Task>(bundle!, 'Task');
+      expect(task).toMatchObject({ id: referralId('Task', '79999', 'CT0001'), status: 'completed', intent: 'order', focus: { reference: `ServiceRequest/${referral!.id}` } });
+      expect(task!.owner!.reference).toBe(referral!.performer![0]!.reference);
       const docs = ofType<DocumentReference>(bundle!, 'DocumentReference').map((r) => r.type!.coding![0]!.code).sort();
       expect(docs).toEqual(['11506-3', '18842-5', '57133-1']);
     }

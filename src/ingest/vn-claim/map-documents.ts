@@ -1,6 +1,7 @@
-import type { Appointment, DocumentReference, Reference, ServiceRequest } from 'fhir/r4';
+import type { Appointment, DocumentReference, Reference, ServiceRequest, Task } from 'fhir/r4';
 import { LOINC, MapContext, SID, compact, multi, practitioner, textAttachment, vnConcept } from './context';
 import { claimDate, claimDateTime, claimInstant } from './dates';
+import { referralId } from '../ids';
 import { icdCode } from './map-episode';
 import type { EpisodeRefs } from './map-services';
 import type { Row } from './parse';
@@ -75,10 +76,14 @@ export function mapDocuments(ctx: MapContext, table: TableName, rows: Row[], ref
 /** XML13 GIAYCHUYENTUYEN (referral letter) → a ServiceRequest from this facility to the receiving one, with the letter attached. */
 export function mapReferral(ctx: MapContext, r: Row, refs: EpisodeRefs, letter: Reference): Reference {
   // MA_NOI_DI / MA_NOI_DEN (from / to facility; MA_CSKCB_DI/DEN in QĐ 3176), MA_LYDO_CT (reason code), SO_CHUYENTUYEN / GIAY_CHUYEN_TUYEN (numbers)
-  const from = ctx.organization(r.MA_NOI_DI || r.MA_CSKCB || ctx.facility);
+  const fromCode = r.MA_NOI_DI || r.MA_CSKCB || ctx.facility;
+  const from = ctx.organization(fromCode);
+  const number = r.SO_CHUYENTUYEN || r.GIAY_CHUYEN_TUYEN;
+  const id = (type: 'ServiceRequest' | 'Task') => (number ? referralId(type, fromCode, number) : ctx.id(type, 'XML13'));
+  const to = r.MA_NOI_DEN ? ctx.organization(r.MA_NOI_DEN) : undefined;
   const request: ServiceRequest = compact({
     resourceType: 'ServiceRequest' as const,
-    id: ctx.id('ServiceRequest', 'XML13'),
+    id: id('ServiceRequest'),
     identifier: [r.GIAY_CHUYEN_TUYEN, r.SO_CHUYENTUYEN].filter(Boolean).map((value) => ({ system: `${SID}/referral-letter`, value, assigner: from })),
     status: 'completed' as const,
     intent: 'order' as const,
@@ -88,7 +93,7 @@ export function mapReferral(ctx: MapContext, r: Row, refs: EpisodeRefs, letter: 
     encounter: refs.encounter,
     authoredOn: claimDateTime(r.NGAY_RA ?? ''),
     requester: from,
-    performer: r.MA_NOI_DEN ? [ctx.organization(r.MA_NOI_DEN)] : [],
+    performer: to ? [to] : [],
     reasonCode: [
       ...[r.MA_BENH_CHINH, ...multi(r.MA_BENH_KT)].filter(Boolean).map((c) => vnConcept('vn-icd10', icdCode(c!))),
       ...(r.MA_LYDO_CT ? [vnConcept('vn-claim-ma-lydo-ct', r.MA_LYDO_CT)] : []),
@@ -96,7 +101,23 @@ export function mapReferral(ctx: MapContext, r: Row, refs: EpisodeRefs, letter: 
     supportingInfo: [letter],
     note: r.HUONG_DIEU_TRI ? [{ text: r.HUONG_DIEU_TRI }] : [],
   });
-  return ctx.add(request);
+  const focus = ctx.add(request);
+  // A letter issued at discharge documents a referral that happened: its Task is already completed.
+  ctx.add(compact({
+    resourceType: 'Task' as const,
+    id: id('Task'),
+    identifier: request.identifier,
+    status: 'completed' as const,
+    intent: 'order' as const,
+    businessStatus: { text: 'referral letter issued' },
+    focus,
+    for: refs.patient,
+    encounter: refs.encounter,
+    authoredOn: request.authoredOn,
+    requester: from,
+    owner: to,
+  }) as Task);
+  return focus;
 }
 
 /** XML14 GIAYHEN_KHAMLAI (re-visit appointment) → Appointment for the date on the slip. */
