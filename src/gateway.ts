@@ -14,6 +14,8 @@ import { ingestRouter } from './api/ingest-router';
 import { dicomAdapter, hl7v2Adapter, receiveHl7v2, vnClaimAdapter } from './ingest/feeds';
 import { startMllpListener, type MllpListener } from './listeners/mllp';
 import { Intake } from './ingest/intake';
+import { IntakeWorkers } from './ingest/workers';
+import { Gauge } from 'prom-client';
 import { MessageLog } from './store/message-log';
 import { createMetrics } from './api/metrics';
 import { openCache } from './cache';
@@ -96,6 +98,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     log,
     { graceMs: config.recoveryGraceSeconds * 1000, maxAttempts: config.ingestMaxAttempts },
   );
+  const workers = new IntakeWorkers(intake, messages, { concurrency: config.ingestWorkers, pollMs: 250, backlogMax: config.ingestBacklogMax }, log);
   intake.register(vnClaimAdapter);
   intake.register(hl7v2Adapter(config.hl7));
   intake.register(dicomAdapter({ facility: config.defaultFacility, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
@@ -113,6 +116,11 @@ export async function startGateway(config: Config): Promise<Gateway> {
     throw e;
   }
   const metrics = createMetrics();
+  // Measured when scraped: the backlog is in the shared log, whichever process received it.
+  const backlogGauge = (name: string, help: string, pick: (b: { count: number; oldestSeconds: number }) => number) =>
+    new Gauge({ name, help, registers: [metrics.registry], async collect() { this.set(pick(await workers.measure().catch(() => ({ count: NaN, oldestSeconds: NaN })))); } });
+  backlogGauge('fhir_gateway_ingest_backlog_messages', 'Intake messages received and not yet processed', (b) => b.count);
+  backlogGauge('fhir_gateway_ingest_backlog_oldest_seconds', 'Age of the oldest intake message not yet processed', (b) => b.oldestSeconds);
   const app = createApp({
     resources,
     bundles,
@@ -127,7 +135,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     security,
     ...(security.capability ? { capabilitySecurity: security.capability } : {}),
     ...(linker ? { linker } : {}),
-    extraRouters: [ingestRouter({ intake, messages, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
+    extraRouters: [ingestRouter({ intake, messages, backlog: workers, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
   const server: Server = createServer(app);
   server.requestTimeout = 120_000;
@@ -142,15 +150,18 @@ export async function startGateway(config: Config): Promise<Gateway> {
   if (openWarning) log.warn(openWarning);
   let mllp: MllpListener | undefined;
   if (config.mllpPort >= 0) {
-    const handler = async (raw: Buffer) => (await receiveHl7v2(intake, raw, config.hl7, 'mllp')).ack;
+    const ackPolicy = { mode: config.mllpAck, bySender: config.mllpAckSenders };
+    const handler = async (raw: Buffer) => (await receiveHl7v2(intake, raw, config.hl7, 'mllp', ackPolicy)).ack;
     mllp = await startMllpListener({
       port: config.mllpPort,
       host: config.mllpHost,
       logger: log,
       handler: mllpSec ? mllpSec.handler(handler) : handler,
       ...(mllpSec ? { admit: (s) => mllpSec.admit(s), ...(mllpSec.tls ? { tls: mllpSec.tls } : {}) } : {}),
+      ...(config.ingestBacklogMax > 0 ? { ready: () => workers.belowBound() } : {}),
     });
   }
+  workers.start();
   // Messages an earlier run (or a failed database write) left unfinished: at start, then periodically.
   const stopRecovery = config.recoveryIntervalSeconds > 0 ? intake.startRecovery(config.recoveryIntervalSeconds * 1000) : async () => undefined;
   return {
@@ -166,6 +177,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     async close() {
       await stopRecovery();
       await mllp?.close();
+      await workers.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
