@@ -98,7 +98,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     log,
     { graceMs: config.recoveryGraceSeconds * 1000, maxAttempts: config.ingestMaxAttempts },
   );
-  const workers = new IntakeWorkers(intake, messages, { concurrency: config.ingestWorkers, pollMs: 250, backlogMax: config.ingestBacklogMax }, log);
+  const workers = new IntakeWorkers(intake, messages, { concurrency: config.ingestWorkers, pollMs: 250, backlogMax: config.ingestBacklogMax, heartbeatMs: Math.max(250, (config.recoveryGraceSeconds * 1000) / 4) }, log);
   intake.register(vnClaimAdapter);
   intake.register(hl7v2Adapter(config.hl7));
   intake.register(dicomAdapter({ facility: config.defaultFacility, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));

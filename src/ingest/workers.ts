@@ -16,6 +16,12 @@ export interface WorkerOptions {
   pollMs: number;
   /** Backlog (received, not processed) above which the intake slows senders down; 0: no bound. */
   backlogMax: number;
+  /**
+   * How often the claims of messages being processed are renewed: well under the recovery
+   * grace, so a slow message is never taken up a second time (which could apply an A04 again
+   * after its A08).
+   */
+  heartbeatMs: number;
 }
 
 export interface Backlog {
@@ -71,13 +77,21 @@ export class IntakeWorkers {
       }
       // The batch holds one message per order key at most: they may run side by side.
       let next = 0;
+      const running = new Set<string>();
       const lane = async () => {
         while (next < batch.length) {
           const m = batch[next++]!;
+          running.add(m.id);
           await this.intake.runClaimed(m.id, m.attempts);
+          running.delete(m.id);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(width, batch.length) }, lane));
+      const heartbeat = setInterval(() => void this.log.touchAll([...running]).catch(() => undefined), this.opts.heartbeatMs);
+      try {
+        await Promise.all(Array.from({ length: Math.min(width, batch.length) }, lane));
+      } finally {
+        clearInterval(heartbeat);
+      }
     }
   }
 

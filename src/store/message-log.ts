@@ -278,6 +278,12 @@ export class MessageLog {
     await this.db.query(`UPDATE ingest_messages SET claimed_at = now() WHERE id = $1 AND status = 'received'`, [id]);
   }
 
+  /** Renews the claims of messages being worked on (background workers' heartbeat). */
+  async touchAll(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(`UPDATE ingest_messages SET claimed_at = now() WHERE id = ANY($1::text[]) AND status = 'received'`, [ids]);
+  }
+
   /** Why the last attempt failed; the message stays `received` for the next pass. */
   async recordFailure(id: string, outcome: unknown): Promise<void> {
     await this.db.query(`UPDATE ingest_messages SET outcome = $2::jsonb WHERE id = $1 AND status = 'received'`, [id, storableJson(outcome)]);
