@@ -96,7 +96,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
       return v && !v.deleted ? v.resource : undefined;
     },
     log,
-    { graceMs: config.recoveryGraceSeconds * 1000, maxAttempts: config.ingestMaxAttempts },
+    { graceMs: config.recoveryGraceSeconds * 1000, maxAttempts: config.ingestMaxAttempts, workers: config.ingestWorkers > 0 },
   );
   const workers = new IntakeWorkers(intake, messages, { concurrency: config.ingestWorkers, pollMs: 250, backlogMax: config.ingestBacklogMax, heartbeatMs: Math.max(250, (config.recoveryGraceSeconds * 1000) / 4) }, log);
   intake.register(vnClaimAdapter);

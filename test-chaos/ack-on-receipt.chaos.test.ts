@@ -90,7 +90,7 @@ describe('acknowledge on receipt (PostgreSQL)', () => {
     await victim.kill('SIGKILL');
 
     const gw = await start();
-    const settled = await eventually(async () => (await messageCount(gw.url, 'received')) === 0, 120_000);
+    const settled = await eventually(async () => (await messageCount(gw.url, 'received')) === 0, 240_000);
     const stuck = settled ? 0 : await messageCount(gw.url, 'received');
     const stored = await patients(gw.fhir);
     const mllp = { lost: 0, duplicates: 0, outOfOrder: 0 };
@@ -116,7 +116,7 @@ describe('acknowledge on receipt (PostgreSQL)', () => {
       mllpStream(receiver.mllpPort!, pairs('TA', n / 4), 4),
       mllpStream(worker.mllpPort!, pairs('TB', n / 4), 4),
     ]);
-    const settled = await eventually(async () => (await messageCount(worker.url, 'received')) === 0, 120_000);
+    const settled = await eventually(async () => (await messageCount(worker.url, 'received')) === 0, 240_000);
     const stored = await patients(worker.fhir);
     const a = check(stored, 'TA', new Set([...acks[0]!].filter(([, c]) => c === 'AA').map(([k]) => k)));
     const b = check(stored, 'TB', new Set([...acks[1]!].filter(([, c]) => c === 'AA').map(([k]) => k)));

@@ -95,6 +95,8 @@ export interface RecoveryOptions {
   graceMs: number;
   /** After this many attempts a message that still fails is quarantined with the reason. */
   maxAttempts: number;
+  /** Background workers take the messages queued on receipt; recovery only stale claims. */
+  workers?: boolean;
 }
 
 const RECOVERY_DEFAULTS: RecoveryOptions = { graceMs: 60_000, maxAttempts: 5 };
@@ -209,12 +211,16 @@ export class Intake {
     if (!rec) throw new FhirError(404, `message ${id} is not known`, 'not-found');
     if (rec.status === 'duplicate') throw new FhirError(409, `message ${id} is a duplicate of ${rec.duplicateOf}; replay that one`, 'conflict');
     await this.log.claim(id);
-    return this.run(id);
+    return (await this.run(id))!;
   }
 
-  private async run(id: string): Promise<IntakeResult> {
+  /** `claimed`: a message finished meanwhile is left alone (see runClaimed). */
+  private async run(id: string, claimed = false): Promise<IntakeResult | undefined> {
     const rec = await this.log.get(id);
     if (!rec) throw new FhirError(404, `message ${id} is not known`, 'not-found');
+    // Taken up meanwhile by another process (its claim went stale while it waited in a batch
+    // here): running it again could apply it after a later message of the same patient.
+    if (claimed && rec.status !== 'received') return undefined;
     if (!this.adapters.has(rec.feed)) throw new FhirError(409, `message ${id} is of feed '${rec.feed}', which this gateway does not take in`, 'not-supported');
     const converted = this.converted.get(id);
     const raw = await this.log.raw(id);
@@ -237,7 +243,7 @@ export class Intake {
     let n = 0;
     for (;;) {
       // Rows claimed in this pass are newer than `before`, so each batch brings new ones.
-      const batch = await this.log.claimUnfinished(before, RECOVERY_BATCH);
+      const batch = await this.log.claimUnfinished(before, RECOVERY_BATCH, !this.recovery.workers);
       for (const m of batch) await this.runClaimed(m.id, m.attempts);
       n += batch.length;
       if (batch.length < RECOVERY_BATCH) return n;
@@ -275,7 +281,7 @@ export class Intake {
     const { maxAttempts } = this.recovery;
     try {
       if (attempts > maxAttempts) throw new Error('processing never finished (the process stopped or its database failed each time)');
-      await this.run(id);
+      await this.run(id, true);
     } catch (e) {
       const reason = (e as Error).message;
       this.logger?.error({ message: id, attempts, err: reason }, 'recovery attempt failed');

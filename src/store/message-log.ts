@@ -235,10 +235,12 @@ export class MessageLog {
    * (their receiver stopped, or its database write failed): each claim is an attempt. Rows
    * another gateway is claiming at this moment are skipped, not waited for.
    */
-  async claimUnfinished(before: Date, limit: number): Promise<{ id: string; attempts: number }[]> {
+  async claimUnfinished(before: Date, limit: number, includeQueued = true): Promise<{ id: string; attempts: number }[]> {
+    // With background workers running, messages never claimed are theirs to take, in order.
+    const queued = includeQueued ? '' : 'AND m.claimed_at IS NOT NULL';
     return this.db.query<{ id: string; attempts: number }>(
       `UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now()
-       WHERE id IN (SELECT m.id FROM ingest_messages m WHERE m.status = 'received' AND COALESCE(m.claimed_at, m.received_at) < $1 AND ${FIRST_OF_ITS_KEY}
+       WHERE id IN (SELECT m.id FROM ingest_messages m WHERE m.status = 'received' AND COALESCE(m.claimed_at, m.received_at) < $1 ${queued} AND ${FIRST_OF_ITS_KEY}
                     ORDER BY m.seq LIMIT $2 FOR UPDATE SKIP LOCKED)
        RETURNING id, attempts`,
       [before.toISOString(), limit],
