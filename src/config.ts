@@ -101,6 +101,14 @@ const schema = z.object({
   /** Host header values trusted to name the gateway in links when BASE_URL is unset (comma-separated). */
   allowedHosts: fromEnv('ALLOWED_HOSTS', z.string().default('').transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))),
   ingestMaxAttempts: fromEnv('INGEST_MAX_ATTEMPTS', uint().refine((n) => n >= 1, 'must be at least 1').default(5)),
+  /** HL7 v2 over MLLP: ACK once the raw message is durable (`received`) or once stored (`stored`). */
+  mllpAck: fromEnv('MLLP_ACK', z.enum(['received', 'stored']).default('received')),
+  /** Per-sender exceptions, JSON keyed by MSH-3^MSH-4: {"HIS^79001":"stored"}. */
+  mllpAckSenders: fromEnv('MLLP_ACK_SENDERS', json<Record<string, 'received' | 'stored'>>().default({}).refine((m) => typeof m === 'object' && m !== null && !Array.isArray(m) && Object.values(m).every((v) => v === 'received' || v === 'stored'), 'must be a JSON object of "received" or "stored" by MSH-3^MSH-4')),
+  /** Messages processed at once by this process's background workers (0: none; recovery still runs). */
+  ingestWorkers: fromEnv('INGEST_WORKERS', uint(256).default(4)),
+  /** Received-but-unprocessed messages above which MLLP stops reading and HTTP intake answers 503 (0: no bound). */
+  ingestBacklogMax: fromEnv('INGEST_BACKLOG_MAX', uint().default(10_000)),
   // Insurance card lookup (`Coverage/$lookup`): the VSS portal account and the lookup cache.
   /** Without it lookups answer from the Coverage resources the gateway holds. */
   vssBaseUrl: fromEnv('VSS_BASE_URL', url(['http', 'https']).optional()),

@@ -14,6 +14,8 @@ import { ingestRouter } from './api/ingest-router';
 import { dicomAdapter, hl7v2Adapter, receiveHl7v2, vnClaimAdapter } from './ingest/feeds';
 import { startMllpListener, type MllpListener } from './listeners/mllp';
 import { Intake } from './ingest/intake';
+import { IntakeWorkers } from './ingest/workers';
+import { Gauge } from 'prom-client';
 import { MessageLog } from './store/message-log';
 import { auditMetrics, createMetrics } from './api/metrics';
 import { openCache } from './cache';
@@ -100,8 +102,9 @@ export async function startGateway(config: Config): Promise<Gateway> {
       return v && !v.deleted ? v.resource : undefined;
     },
     log,
-    { graceMs: config.recoveryGraceSeconds * 1000, maxAttempts: config.ingestMaxAttempts },
+    { graceMs: config.recoveryGraceSeconds * 1000, maxAttempts: config.ingestMaxAttempts, workers: config.ingestWorkers > 0 },
   );
+  const workers = new IntakeWorkers(intake, messages, { concurrency: config.ingestWorkers, pollMs: 250, backlogMax: config.ingestBacklogMax, heartbeatMs: Math.max(250, (config.recoveryGraceSeconds * 1000) / 4) }, log);
   intake.register(vnClaimAdapter);
   intake.register(hl7v2Adapter(config.hl7));
   intake.register(dicomAdapter({ facility: config.defaultFacility, institutions: config.dicomInstitutions, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));
@@ -126,6 +129,11 @@ export async function startGateway(config: Config): Promise<Gateway> {
   };
   const metrics = createMetrics();
   if (security.audit) auditMetrics(metrics.registry, security.audit);
+  // Measured when scraped: the backlog is in the shared log, whichever process received it.
+  const backlogGauge = (name: string, help: string, pick: (b: { count: number; oldestSeconds: number }) => number) =>
+    new Gauge({ name, help, registers: [metrics.registry], async collect() { this.set(pick(await workers.measure().catch(() => ({ count: NaN, oldestSeconds: NaN })))); } });
+  backlogGauge('fhir_gateway_ingest_backlog_messages', 'Intake messages received and not yet processed', (b) => b.count);
+  backlogGauge('fhir_gateway_ingest_backlog_oldest_seconds', 'Age of the oldest intake message not yet processed', (b) => b.oldestSeconds);
   const app = createApp({
     resources,
     bundles,
@@ -140,7 +148,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     security,
     ...(security.capability ? { capabilitySecurity: security.capability } : {}),
     ...(linker ? { linker } : {}),
-    extraRouters: [ingestRouter({ intake, messages, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
+    extraRouters: [ingestRouter({ intake, messages, backlog: workers, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
   const server: Server = createServer(app);
   server.requestTimeout = 120_000;
@@ -164,15 +172,18 @@ export async function startGateway(config: Config): Promise<Gateway> {
   if (openWarning) log.warn(openWarning);
   let mllp: MllpListener | undefined;
   if (config.mllpPort >= 0) {
-    const handler = async (raw: Buffer) => (await receiveHl7v2(intake, raw, config.hl7, 'mllp')).ack;
+    const ackPolicy = { mode: config.mllpAck, bySender: config.mllpAckSenders };
+    const handler = async (raw: Buffer) => (await receiveHl7v2(intake, raw, config.hl7, 'mllp', ackPolicy)).ack;
     mllp = await startMllpListener({
       port: config.mllpPort,
       host: config.mllpHost,
       logger: log,
       handler: mllpSec ? mllpSec.handler(handler) : handler,
       ...(mllpSec ? { admit: (s) => mllpSec.admit(s), ...(mllpSec.tls ? { tls: mllpSec.tls } : {}) } : {}),
+      ...(config.ingestBacklogMax > 0 ? { ready: () => workers.belowBound() } : {}),
     });
   }
+  workers.start();
   // Messages an earlier run (or a failed database write) left unfinished: at start, then periodically.
   delivery.start();
   const stopRecovery = config.recoveryIntervalSeconds > 0 ? intake.startRecovery(config.recoveryIntervalSeconds * 1000) : async () => undefined;
@@ -193,6 +204,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
       await delivery.stop();
       websocket.close();
       await mllp?.close();
+      await workers.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -4,7 +4,7 @@ import { checkMessageFacility, messageLogFacility, writingFacility } from '../au
 import { badRequest, FhirError, toOperationOutcome } from '../fhir/outcome';
 import { receiveHl7v2 } from '../ingest/feeds';
 import type { Hl7SourceConfig } from '../ingest/hl7v2';
-import type { Intake, IntakeResult } from '../ingest/intake';
+import type { Intake, IntakeResult, ReceiveInput } from '../ingest/intake';
 import { MESSAGE_STATUSES, type MessageLog } from '../store/message-log';
 import { countReducedIssue, MAX_COUNT } from '../store/search/query';
 import { publicOrigin, type PublicBase } from './base-url';
@@ -20,9 +20,17 @@ export interface IngestRouterDeps extends PublicBase {
   hl7: Hl7SourceConfig;
   defaultFacility: string;
   dicomWadoRsBase?: string;
+  /** The background workers' backlog: past its bound intake answers 503 with Retry-After. */
+  backlog?: { full(): boolean };
 }
 
 const FACILITY_RE = /^[A-Za-z0-9_-]{1,32}$/;
+const BACKLOG_RETRY_AFTER_SECONDS = 5;
+
+/** `Prefer: respond-async` (RFC 7240), among other preferences. */
+function respondAsync(req: Request): boolean {
+  return (req.header('prefer') ?? '').split(',').some((p) => p.trim().split(';')[0]!.trim().toLowerCase() === 'respond-async');
+}
 
 interface StoredUnit {
   index: number;
@@ -107,36 +115,67 @@ export function ingestRouter(deps: IngestRouterDeps): express.Router {
     res.status(reply.status).type('application/fhir+json').send(JSON.stringify(reply.body));
   };
 
-  r.post('/ingest/vn-claim', claimContentType, raw, async (req, res) => {
+  // Before the body is read: a sender past the backlog's bound is told to come back, not buffered.
+  const notFull = (_req: Request, res: Response, next: () => void) => {
+    if (!deps.backlog?.full()) return next();
+    res.setHeader('Retry-After', String(BACKLOG_RETRY_AFTER_SECONDS));
+    throw new FhirError(503, 'the intake backlog is full: send this message again later', 'transient');
+  };
+
+  /**
+   * The FHIR asynchronous pattern: 202 once the message is durable, Content-Location naming its
+   * log entry, whose status moves to accepted, quarantined or rejected.
+   */
+  const acceptAsync = async (req: Request, res: Response, input: ReceiveInput, orderKey: string): Promise<boolean> => {
+    if (!respondAsync(req)) return false;
+    const result = await deps.intake.accept(input, orderKey);
+    ingestHeaders(res, result);
+    // A duplicate's own record never moves: the first message's does.
+    res.setHeader('Content-Location', `${publicOrigin(req, deps)}/ingest/messages/${result.duplicateOf ?? result.messageId}`);
+    res.status(202).type('application/fhir+json').send(JSON.stringify(toOperationOutcome([{ severity: 'information', code: 'informational', diagnostics: `message ${result.messageId} ${result.status === 'duplicate' ? `is a duplicate of ${result.duplicateOf}` : 'received'}; its status is at the Content-Location` }])));
+    return true;
+  };
+
+  r.post('/ingest/vn-claim', claimContentType, notFull, raw, async (req, res) => {
     const f = facilityHeader(req);
-    const result = await deps.intake.receive({
+    const input: ReceiveInput = {
       feed: 'vn-claim',
       raw: bodyOf(req),
       ...(f ? { facility: f } : {}),
       ...(req.header('content-type') ? { contentType: req.header('content-type')! } : {}),
-    });
+    };
+    // A claim file holds many patients: one facility's files are applied in the order received.
+    if (await acceptAsync(req, res, input, `vn-claim|${f ?? ''}`)) return;
+    const result = await deps.intake.receive(input);
     answer(res, result, unitsResponse(result));
   });
 
   // HL7 v2 over HTTP answers with the same ACK the MLLP listener would send.
-  r.post('/ingest/hl7v2', raw, async (req, res) => {
+  r.post('/ingest/hl7v2', notFull, raw, async (req, res) => {
     const f = facilityHeader(req);
     const body = bodyOf(req);
     if (!ER7_START.test(body.subarray(0, 16).toString('latin1'))) {
       throw new FhirError(415, 'the body is not an HL7 v2 message in ER7 (it must start with MSH, or FHS/BHS for a batch): send the message as x-application/hl7-v2+er7', 'not-supported');
     }
-    const { ack, result } = await receiveHl7v2(deps.intake, body, f ? { ...deps.hl7, facility: f } : deps.hl7, 'x-application/hl7-v2+er7');
+    const { ack, result } = await receiveHl7v2(deps.intake, body, f ? { ...deps.hl7, facility: f } : deps.hl7, 'x-application/hl7-v2+er7', { mode: respondAsync(req) ? 'received' : 'stored' });
     ingestHeaders(res, result);
-    res.status(200).type('x-application/hl7-v2+er7').send(ack);
+    if (result.status === 'received' || (result.status === 'duplicate' && result.previous?.status === 'received')) {
+      res.setHeader('Content-Location', `${publicOrigin(req, deps)}/ingest/messages/${result.status === 'duplicate' ? result.previous!.id : result.messageId}`);
+      res.status(202);
+    } else res.status(200);
+    res.type('x-application/hl7-v2+er7').send(ack);
   });
 
-  r.post('/ingest/dicom', raw, async (req, res) => {
-    const result = await deps.intake.receive({
+  r.post('/ingest/dicom', notFull, raw, async (req, res) => {
+    const input: ReceiveInput = {
       feed: 'dicom',
       raw: bodyOf(req),
       facility: facilityHeader(req) ?? writingFacility(deps.defaultFacility),
       contentType: req.header('content-type') ?? 'application/dicom',
-    });
+    };
+    // Instances of one study merge into one ImagingStudy: one facility's files in the order received.
+    if (await acceptAsync(req, res, input, `dicom|${input.facility}`)) return;
+    const result = await deps.intake.receive(input);
     answer(res, result, unitsResponse(result));
   });
 

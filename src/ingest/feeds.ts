@@ -1,5 +1,8 @@
 import type { Issue } from '../fhir/outcome';
-import type { ImagingStudy } from 'fhir/r4';
+import type { ImagingStudy, Patient } from 'fhir/r4';
+import { intakeFacilityIssue } from '../auth/rules';
+import { hasErrors } from '../fhir/outcome';
+import { first } from './hl7v2/parse';
 import { convertDicom, mergeImagingStudy, type DicomSourceConfig } from './dicom';
 import { convertHl7v2, type Hl7SourceConfig } from './hl7v2';
 import type { AckCode } from './hl7v2/ack';
@@ -66,22 +69,42 @@ export function dicomAdapter(cfg: DicomSourceConfig): FeedAdapter {
  * from the same sender is answered with the first message's code and ERR segments (MSA-2 is
  * the resent message's own MSH-10) without being processed again.
  */
-export async function receiveHl7v2(intake: Intake, raw: Buffer, cfg: Hl7SourceConfig, transport: string): Promise<{ ack: Buffer; result: IntakeResult }> {
+export async function receiveHl7v2(intake: Intake, raw: Buffer, cfg: Hl7SourceConfig, transport: string, ack: AckPolicy = { mode: 'stored' }): Promise<{ ack: Buffer; result: IntakeResult }> {
   const conv = convertHl7v2(raw, cfg);
-  const result = await intake.receive(
-    {
-      feed: 'hl7v2',
-      raw,
-      ...(conv.facility ? { facility: conv.facility } : {}),
-      ...(conv.messageControlId ? { sourceKey: hl7SourceKey(conv) } : {}),
-      contentType: transport,
-      ...(conv.message ? { detectedCharset: conv.message.charset } : {}),
-    },
-    [hl7Unit(conv)],
-  );
+  const input = {
+    feed: 'hl7v2',
+    raw,
+    ...(conv.facility ? { facility: conv.facility } : {}),
+    ...(conv.messageControlId ? { sourceKey: hl7SourceKey(conv) } : {}),
+    contentType: transport,
+    ...(conv.message ? { detectedCharset: conv.message.charset } : {}),
+  };
+  // Only a message that converted cleanly is acknowledged on receipt: one with errors is
+  // quarantined at once (nothing to store), so its sender hears why in this very ACK.
+  const early = ackMode(ack, conv.sender) === 'received' && !!conv.bundle && !hasErrors(conv.issues) && !intakeFacilityIssue(conv.facility);
+  const result = early ? await intake.accept(input, hl7OrderKey(conv), [hl7Unit(conv)]) : await intake.receive(input, [hl7Unit(conv)]);
   const answered = result.status === 'duplicate' ? result.previous! : result;
-  const code: AckCode = answered.status === 'accepted' ? 'AA' : answered.status === 'rejected' ? 'AR' : 'AE';
-  return { ack: conv.ack(code, recordedIssues(answered.units, answered.outcome)), result };
+  // Enhanced mode (MSH-15 = AL) asks for the commit ACK; original mode gets AA.
+  const received: AckCode = conv.message && first(conv.message.segments[0]?.fields[15]) === 'AL' ? 'CA' : 'AA';
+  const code: AckCode = answered.status === 'received' ? received : answered.status === 'accepted' ? 'AA' : answered.status === 'rejected' ? 'AR' : 'AE';
+  const issues = answered.status === 'received' ? conv.issues : recordedIssues(answered.units, answered.outcome);
+  return { ack: conv.ack(code, issues), result };
+}
+
+/** When an HL7 v2 feed is acknowledged: on receipt (`received`) or once stored (`stored`), per sender (MSH-3^MSH-4). */
+export interface AckPolicy {
+  mode: 'received' | 'stored';
+  bySender?: Record<string, 'received' | 'stored'>;
+}
+
+function ackMode(p: AckPolicy, sender: string): 'received' | 'stored' {
+  return p.bySender?.[sender] ?? p.mode;
+}
+
+/** Sender and patient: the messages that must be applied in the order they came. */
+function hl7OrderKey(conv: ReturnType<typeof convertHl7v2>): string {
+  const patient = conv.bundle?.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource as Patient | undefined;
+  return `hl7v2|${conv.sender}|${patient?.id ?? ''}`;
 }
 
 type RecordedOutcome = { issue?: { severity: Issue['severity']; code: Issue['code']; diagnostics?: string; details?: { text?: string }; expression?: string[] }[] };

@@ -2,9 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome, Provenance } from 'fhir/r4';
 import { FhirError, hasErrors, issue, toOperationOutcome, type Issue } from '../fhir/outcome';
 import { intakeFacilityIssue } from '../auth/rules';
+import { current } from '../auth/context';
 import type { Logger } from '../logger';
 import type { BundleProcessor } from '../service/bundle';
-import type { MessageLog, MessageRecord, MessageStatus } from '../store/message-log';
+import type { MessageLog, MessageMeta, MessageRecord, MessageStatus } from '../store/message-log';
 import { deterministicId } from './ids';
 
 /**
@@ -94,15 +95,31 @@ export interface RecoveryOptions {
   graceMs: number;
   /** After this many attempts a message that still fails is quarantined with the reason. */
   maxAttempts: number;
+  /** Background workers take the messages queued on receipt; recovery only stale claims. */
+  workers?: boolean;
 }
 
 const RECOVERY_DEFAULTS: RecoveryOptions = { graceMs: 60_000, maxAttempts: 5 };
 const RECOVERY_BATCH = 50;
+const CONVERTED_KEPT = 20_000;
+
+/** The facility rule for a message processed away from its request: the sender's facility was recorded with it. */
+function queuedFacilityIssue(senderFacility: string | undefined, unitFacility: string): Issue | undefined {
+  if (!senderFacility || !unitFacility || unitFacility === senderFacility) return undefined;
+  return issue('error', 'forbidden', `403: the content belongs to facility ${unitFacility}; this sender is facility ${senderFacility}`);
+}
 
 export class Intake {
   private readonly adapters = new Map<string, FeedAdapter>();
   private readonly recovery: RecoveryOptions;
   private recovering: Promise<number> | undefined;
+  /**
+   * Units converted at receipt of messages queued by this process, so its worker need not read
+   * and convert them again; another process (or a restart) converts from the log.
+   */
+  private readonly converted = new Map<string, ConvertedUnit[]>();
+  /** Called when a message is queued for the background workers. */
+  onQueued: (() => void) | undefined;
 
   constructor(
     private readonly log: MessageLog,
@@ -123,6 +140,42 @@ export class Intake {
    * once to build its ACK); otherwise the feed's adapter converts them.
    */
   async receive(input: ReceiveInput, converted?: ConvertedUnit[]): Promise<IntakeResult> {
+    const admitted = await this.admit(input);
+    if ('result' in admitted) return admitted.result;
+    await this.log.append(admitted.meta, input.raw);
+    return this.process(admitted.meta.id, input.feed, input.raw, input.facility, input.contentType, converted);
+  }
+
+  /**
+   * Acknowledge on receipt: the message is durable in the log when this returns (status
+   * `received`, or `duplicate` with the first message's answer); a background worker converts
+   * and stores it. `orderKey` (sender and patient) keeps one patient's messages in order.
+   */
+  async accept(input: ReceiveInput, orderKey?: string, converted?: ConvertedUnit[]): Promise<IntakeResult> {
+    const admitted = await this.admit(input, true);
+    if ('result' in admitted) return admitted.result;
+    const p = current()?.principal;
+    const meta = { ...admitted.meta, ...(orderKey ? { orderKey } : {}), ...(p && !p.admin ? { senderFacility: p.facility } : {}) };
+    if (converted) {
+      // Bounded: entries of messages another process took are dropped oldest first.
+      if (this.converted.size >= CONVERTED_KEPT) this.converted.delete(this.converted.keys().next().value!);
+      this.converted.set(meta.id, converted);
+    }
+    try {
+      await this.log.append(meta, input.raw, 'received', undefined, true);
+    } catch (e) {
+      this.converted.delete(meta.id);
+      throw e;
+    }
+    this.onQueued?.();
+    return { messageId: meta.id, status: 'received', facility: meta.facility, units: [] };
+  }
+
+  /**
+   * The log record of a new message, or the answer to a duplicate. `queued`: a resend of a
+   * message still waiting in the backlog is a duplicate too (the worker will process the first).
+   */
+  private async admit(input: ReceiveInput, queued = false): Promise<{ meta: MessageMeta } | { result: IntakeResult }> {
     const adapter = this.adapters.get(input.feed);
     if (!adapter) throw new FhirError(404, `no intake for feed '${input.feed}'`, 'not-supported');
     const checksum = createHash('sha256').update(input.raw).digest('hex');
@@ -143,14 +196,13 @@ export class Intake {
     const previous = await this.log.findDuplicate(input.feed, input.facility, checksum, input.sourceKey);
     // A refusal of the sender's authority (403) says nothing about the content: the rightful sender's copy is no duplicate.
     const refusedSender = previous?.status === 'rejected' && (previous.outcome as OperationOutcome | undefined)?.issue?.some((i) => i.code === 'forbidden');
-    if (previous && previous.status !== 'received' && !refusedSender) {
+    if (previous && (previous.status !== 'received' || queued) && !refusedSender) {
       // Recorded (for the audit trail) but not processed again: the sender gets the first answer.
       await this.log.append(meta, undefined, 'duplicate', previous.id);
       this.logger?.info({ feed: input.feed, message: meta.id, duplicateOf: previous.id }, 'duplicate message');
-      return { messageId: meta.id, status: 'duplicate', duplicateOf: previous.id, facility, units: [], previous };
+      return { result: { messageId: meta.id, status: 'duplicate', duplicateOf: previous.id, facility, units: [], previous } };
     }
-    await this.log.append(meta, input.raw);
-    return this.process(meta.id, input.feed, input.raw, input.facility, input.contentType, converted);
+    return { meta };
   }
 
   /** Runs a stored message again (after its cause was fixed). */
@@ -159,16 +211,25 @@ export class Intake {
     if (!rec) throw new FhirError(404, `message ${id} is not known`, 'not-found');
     if (rec.status === 'duplicate') throw new FhirError(409, `message ${id} is a duplicate of ${rec.duplicateOf}; replay that one`, 'conflict');
     await this.log.claim(id);
-    return this.run(id);
+    return (await this.run(id))!;
   }
 
-  private async run(id: string): Promise<IntakeResult> {
+  /** `claimed`: a message finished meanwhile is left alone (see runClaimed). */
+  private async run(id: string, claimed = false): Promise<IntakeResult | undefined> {
     const rec = await this.log.get(id);
     if (!rec) throw new FhirError(404, `message ${id} is not known`, 'not-found');
+    // Taken up meanwhile by another process (its claim went stale while it waited in a batch
+    // here): running it again could apply it after a later message of the same patient.
+    if (claimed && rec.status !== 'received') return undefined;
     if (!this.adapters.has(rec.feed)) throw new FhirError(409, `message ${id} is of feed '${rec.feed}', which this gateway does not take in`, 'not-supported');
+    const converted = this.converted.get(id);
     const raw = await this.log.raw(id);
     if (!raw) throw new FhirError(409, `message ${id} has no stored content`, 'not-found');
-    return this.process(id, rec.feed, raw, rec.facility === 'unknown' ? undefined : rec.facility, rec.contentType);
+    try {
+      return await this.process(id, rec.feed, raw, rec.facility === 'unknown' ? undefined : rec.facility, rec.contentType, converted, rec.senderFacility);
+    } finally {
+      this.converted.delete(id);
+    }
   }
 
   /**
@@ -182,8 +243,8 @@ export class Intake {
     let n = 0;
     for (;;) {
       // Rows claimed in this pass are newer than `before`, so each batch brings new ones.
-      const batch = await this.log.claimUnfinished(before, RECOVERY_BATCH);
-      for (const m of batch) await this.recoverOne(m.id, m.attempts);
+      const batch = await this.log.claimUnfinished(before, RECOVERY_BATCH, !this.recovery.workers);
+      for (const m of batch) await this.runClaimed(m.id, m.attempts);
       n += batch.length;
       if (batch.length < RECOVERY_BATCH) return n;
     }
@@ -212,11 +273,15 @@ export class Intake {
     };
   }
 
-  private async recoverOne(id: string, attempts: number): Promise<void> {
+  /**
+   * Runs a message this process has claimed (a recovery pass, a background worker). A failure is
+   * recorded and the message tried again once its claim is stale; quarantined after `maxAttempts`.
+   */
+  async runClaimed(id: string, attempts: number): Promise<void> {
     const { maxAttempts } = this.recovery;
     try {
       if (attempts > maxAttempts) throw new Error('processing never finished (the process stopped or its database failed each time)');
-      await this.run(id);
+      await this.run(id, true);
     } catch (e) {
       const reason = (e as Error).message;
       this.logger?.error({ message: id, attempts, err: reason }, 'recovery attempt failed');
@@ -228,7 +293,7 @@ export class Intake {
     }
   }
 
-  private async process(id: string, feed: string, raw: Buffer, facility: string | undefined, contentType?: string, converted?: ConvertedUnit[]): Promise<IntakeResult> {
+  private async process(id: string, feed: string, raw: Buffer, facility: string | undefined, contentType?: string, converted?: ConvertedUnit[], senderFacility?: string): Promise<IntakeResult> {
     const adapter = this.adapters.get(feed)!;
     const units: UnitResult[] = [];
     const messageIssues: Issue[] = [];
@@ -244,7 +309,7 @@ export class Intake {
         unitFacility ??= unit.facility || undefined;
         sourceKey ??= unit.sourceKey || undefined;
         // Content of another facility than the sender's: the whole message is refused, nothing stored.
-        const foreign = intakeFacilityIssue(unit.facility);
+        const foreign = intakeFacilityIssue(unit.facility) ?? queuedFacilityIssue(senderFacility, unit.facility);
         if (foreign) {
           messageIssues.push(foreign);
           units.length = 0;

@@ -42,6 +42,11 @@ export interface MllpListenerOptions {
    * What it returns reaches the handler as `admitted`.
    */
   admit?: (socket: Socket) => unknown;
+  /**
+   * Back-pressure from behind the listener: handling waits until it resolves (the intake's
+   * backlog is under its bound), so the read-ahead fills and the socket stops reading.
+   */
+  ready?: () => Promise<void>;
 }
 
 export interface MllpListener {
@@ -90,6 +95,7 @@ export async function startMllpListener(opts: MllpListenerOptions): Promise<Mllp
       working = true;
       const done = (async () => {
         while (queue.length > 0 && !socket.destroyed) {
+          if (opts.ready) await opts.ready();
           const next = queue.shift()!;
           const ack = await next();
           if (socket.isPaused() && queue.length <= maxInFlight / 2) socket.resume();

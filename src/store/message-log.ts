@@ -23,6 +23,10 @@ export interface MessageMeta {
   receivedAt: string;
   checksum: string;
   size: number;
+  /** Messages with the same key are applied in the order received (sender and patient). */
+  orderKey?: string;
+  /** The authenticated sender's facility, checked against the content when a worker processes it. */
+  senderFacility?: string;
 }
 
 export interface MessageRecord extends MessageMeta {
@@ -51,9 +55,10 @@ interface Row {
   outcome: unknown;
   processed_at: Date | string | null;
   attempts: number;
+  sender_facility?: string | null;
 }
 
-const META = 'id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, status, duplicate_of, units, outcome, processed_at, attempts';
+const META = 'id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, status, duplicate_of, units, outcome, processed_at, attempts, sender_facility';
 
 function toRecord(r: Row): MessageRecord {
   const opt = <T>(k: string, v: T | null | undefined) => (v === null || v === undefined ? {} : { [k]: v });
@@ -74,6 +79,7 @@ function toRecord(r: Row): MessageRecord {
     ...opt('outcome', r.outcome),
     ...(r.processed_at ? { processedAt: new Date(r.processed_at).toISOString() } : {}),
     attempts: r.attempts,
+    ...opt('senderFacility', r.sender_facility),
   };
 }
 
@@ -94,6 +100,9 @@ function key(s: string | undefined): string | null {
   if (t === null || t.length <= KEY_MAX) return t;
   return `${t.slice(0, KEY_MAX - 66)}…#${createHash('sha256').update(t).digest('hex')}`;
 }
+
+/** No earlier message with the same order key is still unfinished (`m` is the candidate row). */
+const FIRST_OF_ITS_KEY = `(m.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM ingest_messages p WHERE p.status = 'received' AND p.order_key = m.order_key AND p.seq < m.seq))`;
 
 export interface ListFilter {
   status?: string;
@@ -140,14 +149,16 @@ export class MessageLog {
 
   /**
    * Persists the message as received. Returns once it is durable. A message to be processed is
-   * claimed by its receiver from the start (its first attempt).
+   * claimed by its receiver from the start (its first attempt), unless `queued`: then it is left
+   * unclaimed for a background worker (acknowledged on receipt).
    */
-  async append(meta: MessageMeta, raw: Buffer | undefined, status: MessageStatus = 'received', duplicateOf?: string): Promise<void> {
+  async append(meta: MessageMeta, raw: Buffer | undefined, status: MessageStatus = 'received', duplicateOf?: string, queued = false): Promise<void> {
     const file = raw && this.rawFiles && raw.length > this.rawFiles.threshold ? await this.writeRawFile(meta.checksum, raw) : undefined;
+    const claimed = status === 'received' && !queued;
     await this.db.query(
-      `INSERT INTO ingest_messages (id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, raw, status, duplicate_of, raw_file, attempts, claimed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, CASE WHEN $12 = 'received' THEN 1 ELSE 0 END, CASE WHEN $12 = 'received' THEN now() END)`,
-      [meta.id, meta.feed, key(meta.facility), key(meta.sourceKey), text(meta.contentType), text(meta.declaredCharset), text(meta.detectedCharset), meta.receivedAt, meta.checksum, meta.size, file ? null : raw ?? null, status, duplicateOf ?? null, file ?? null],
+      `INSERT INTO ingest_messages (id, feed, facility, source_key, content_type, declared_charset, detected_charset, received_at, checksum, size, raw, status, duplicate_of, raw_file, attempts, claimed_at, order_key, sender_facility)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, CASE WHEN $15 = 1 THEN now() END, $16, $17)`,
+      [meta.id, meta.feed, key(meta.facility), key(meta.sourceKey), text(meta.contentType), text(meta.declaredCharset), text(meta.detectedCharset), meta.receivedAt, meta.checksum, meta.size, file ? null : raw ?? null, status, duplicateOf ?? null, file ?? null, claimed ? 1 : 0, key(meta.orderKey), key(meta.senderFacility)],
     );
   }
 
@@ -224,14 +235,39 @@ export class MessageLog {
    * (their receiver stopped, or its database write failed): each claim is an attempt. Rows
    * another gateway is claiming at this moment are skipped, not waited for.
    */
-  async claimUnfinished(before: Date, limit: number): Promise<{ id: string; attempts: number }[]> {
+  async claimUnfinished(before: Date, limit: number, includeQueued = true): Promise<{ id: string; attempts: number }[]> {
+    // With background workers running, messages never claimed are theirs to take, in order.
+    const queued = includeQueued ? '' : 'AND m.claimed_at IS NOT NULL';
     return this.db.query<{ id: string; attempts: number }>(
       `UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now()
-       WHERE id IN (SELECT id FROM ingest_messages WHERE status = 'received' AND COALESCE(claimed_at, received_at) < $1
-                    ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       WHERE id IN (SELECT m.id FROM ingest_messages m WHERE m.status = 'received' AND COALESCE(m.claimed_at, m.received_at) < $1 ${queued} AND ${FIRST_OF_ITS_KEY}
+                    ORDER BY m.seq LIMIT $2 FOR UPDATE SKIP LOCKED)
        RETURNING id, attempts`,
       [before.toISOString(), limit],
     );
+  }
+
+  /**
+   * Claims up to `limit` messages acknowledged on receipt and not yet taken, oldest first, each
+   * the first unfinished one of its order key (a later A08 waits for its A04). Rows another
+   * gateway is claiming are skipped, so several processes share the backlog without a coordinator.
+   */
+  async claimQueued(limit: number): Promise<{ id: string; attempts: number }[]> {
+    return this.db.query<{ id: string; attempts: number }>(
+      `UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now()
+       WHERE id IN (SELECT m.id FROM ingest_messages m WHERE m.status = 'received' AND m.claimed_at IS NULL AND ${FIRST_OF_ITS_KEY}
+                    ORDER BY m.seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, attempts`,
+      [limit],
+    );
+  }
+
+  /** Messages received and not yet processed, and the age of the oldest (seconds). */
+  async backlog(): Promise<{ count: number; oldestSeconds: number }> {
+    const rows = await this.db.query<{ n: number; age: number | null }>(
+      `SELECT count(*)::int AS n, EXTRACT(EPOCH FROM now() - min(received_at))::float8 AS age FROM ingest_messages WHERE status = 'received'`,
+    );
+    return { count: rows[0]?.n ?? 0, oldestSeconds: Math.max(0, Number(rows[0]?.age ?? 0)) };
   }
 
   /** One more attempt at a message taken up by hand (replay). */
@@ -242,6 +278,12 @@ export class MessageLog {
   /** Keeps a long-running message claimed, so a recovery pass does not take it up meanwhile. */
   async touch(id: string): Promise<void> {
     await this.db.query(`UPDATE ingest_messages SET claimed_at = now() WHERE id = $1 AND status = 'received'`, [id]);
+  }
+
+  /** Renews the claims of messages being worked on (background workers' heartbeat). */
+  async touchAll(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(`UPDATE ingest_messages SET claimed_at = now() WHERE id = ANY($1::text[]) AND status = 'received'`, [ids]);
   }
 
   /** Why the last attempt failed; the message stays `received` for the next pass. */

@@ -169,6 +169,16 @@ const STEPS: string[] = [
     last_error text
   );
   `,
+  // Acknowledge on receipt (issue #15): background workers take received messages in arrival
+  // order (seq), one at a time per sender and patient (order_key), and check the sender's
+  // facility (sender_facility) as its request would have.
+  `
+  ALTER TABLE ingest_messages ADD COLUMN seq bigserial;
+  ALTER TABLE ingest_messages ADD COLUMN order_key text;
+  ALTER TABLE ingest_messages ADD COLUMN sender_facility text;
+  CREATE INDEX ingest_messages_backlog ON ingest_messages (seq) WHERE status = 'received';
+  CREATE INDEX ingest_messages_order ON ingest_messages (order_key, seq) WHERE status = 'received'
+  `,
 ];
 
 export async function migrate(db: Db): Promise<void> {

@@ -13,7 +13,7 @@ describe.each(STORES)('HL7 v2 and DICOM through the intake (%s store)', (store) 
   let fhir: Call;
   let ingest: Call;
   beforeAll(async () => {
-    gw = await startTestGateway(store);
+    gw = await startTestGateway(store, { mllpAck: 'stored' });
     fhir = client(gw.fhir);
     ingest = client(gw.url);
   });

@@ -10,7 +10,9 @@ import type { Hl7Message } from './parse';
  * (understood but not accepted), AR rejected (could not be processed at all). Each error or
  * warning becomes an ERR segment naming the HL7 code and where the problem is.
  */
-export type AckCode = 'AA' | 'AE' | 'AR';
+export type AckCode = 'AA' | 'AE' | 'AR' | CommitAckCode;
+/** Enhanced mode's accept acknowledgement (MSH-15): the message is safely kept, not yet processed. */
+export type CommitAckCode = 'CA' | 'CE' | 'CR';
 
 export interface AckOptions {
   code: AckCode;
@@ -94,9 +96,10 @@ export function buildAck(inbound: Hl7Message | undefined, opts: AckOptions): str
     escapeHl7(version, d),
   ].join(d.field);
   const firstError = issues.find((i) => i.severity === 'error' || i.severity === 'fatal');
-  const text = opts.text ?? (opts.code === 'AA' ? '' : firstError?.diagnostics ?? '');
+  const accepted = opts.code === 'AA' || opts.code === 'CA';
+  const text = opts.text ?? (accepted ? '' : firstError?.diagnostics ?? '');
   const msa = ['MSA', opts.code, escapeHl7(inbound?.controlId ?? '', d), escapeHl7(text.slice(0, 80), d)].join(d.field).replace(new RegExp(`\\${d.field}+$`), '');
-  const errs = opts.code === 'AA' ? issues.filter((i) => i.severity === 'warning') : issues;
+  const errs = accepted ? issues.filter((i) => i.severity === 'warning') : issues;
   return [header, msa, ...errs.slice(0, 50).map((i) => errSegment(i, version, d))].join('\r') + '\r';
 }
 
