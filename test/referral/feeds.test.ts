@@ -34,8 +34,9 @@ describe('REF^I12–I14 mapping', () => {
     expect(sr!.reasonCode!.map((c) => c.coding?.[0]?.code ?? c.text)).toEqual(['K63.3', 'O']);
     const [task] = ofType<Task>(bundle!, 'Task');
     expect(task).toMatchObject({ status: 'completed', focus: { reference: `ServiceRequest/${sr!.id}` }, businessStatus: { coding: [{ code: 'P' }] } });
-    const orgs = ofType<{ identifier: { value: string }[] }>(bundle!, 'Organization').map((o) => o.identifier[0]!.value).sort();
-    expect(orgs).toEqual(['GHHSFacility', 'RHHFacility']);
+    // The message's own Provenance names other Organizations too: read the two the Task links.
+    const org = (ref?: string) => ofType<{ id: string; identifier?: { value: string }[] }>(bundle!, 'Organization').find((o) => `Organization/${o.id}` === ref)?.identifier?.[0]?.value;
+    expect([org(task!.requester?.reference), org(task!.owner?.reference)]).toEqual(['GHHSFacility', 'RHHFacility']);
   });
 
   test('REF^I14 cancels; a message without RF1-6 is refused with its location', () => {
