@@ -22,7 +22,7 @@ describe.each(process.env.CHAOS_COMPARE ? ['on', 'off'] : ['on'])('long searches
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chaos-embedded-'));
     // MPI off: the scenario is about the search, not about linking 1,000 namesakes.
-    gw = await startChildGateway({ ...CHAOS_ENV, DATA_DIR: dir, MLLP_PORT: 'auto', EMBEDDED_WORKER: worker, MPI: 'off', MLLP_ACK: 'stored' }, { readyTimeoutMs: 170_000 });
+    gw = await startChildGateway({ ...CHAOS_ENV, DATABASE_URL: '', DATA_DIR: dir, MLLP_PORT: 'auto', EMBEDDED_WORKER: worker, MPI: 'off', MLLP_ACK: 'stored' }, { readyTimeoutMs: 170_000 });
     for (let b = 0; b < PATIENTS / 100; b++) {
       const entry = Array.from({ length: 100 }, (_, k) => ({
         resource: { resourceType: 'Patient', identifier: [{ system: 'urn:chaos', value: `LQ-${b * 100 + k}` }], name: [{ family: 'Nguyễn', given: [`Văn ${b * 100 + k}`] }] },

@@ -244,7 +244,7 @@ export class Intake {
     for (;;) {
       // Rows claimed in this pass are newer than `before`, so each batch brings new ones.
       const batch = await this.log.claimUnfinished(before, RECOVERY_BATCH, !this.recovery.workers);
-      for (const m of batch) await this.runClaimed(m.id, m.attempts);
+      await this.runBatch(batch, 1, Math.max(250, this.recovery.graceMs / 4));
       n += batch.length;
       if (batch.length < RECOVERY_BATCH) return n;
     }
@@ -271,6 +271,29 @@ export class Intake {
       clearInterval(timer);
       await this.recovering;
     };
+  }
+
+  /**
+   * Runs claimed messages `width` at a time, renewing the claim of every one not yet finished
+   * (those still waiting their turn too) every `heartbeatMs`: a claim left to go stale would let
+   * a recovery pass, here or in another gateway, run the message a second time.
+   */
+  async runBatch(batch: { id: string; attempts: number }[], width: number, heartbeatMs: number): Promise<void> {
+    let next = 0;
+    const unfinished = new Set(batch.map((m) => m.id));
+    const lane = async () => {
+      while (next < batch.length) {
+        const m = batch[next++]!;
+        await this.runClaimed(m.id, m.attempts);
+        unfinished.delete(m.id);
+      }
+    };
+    const heartbeat = setInterval(() => void this.log.touchAll([...unfinished]).catch(() => undefined), heartbeatMs);
+    try {
+      await Promise.all(Array.from({ length: Math.min(width, batch.length) }, lane));
+    } finally {
+      clearInterval(heartbeat);
+    }
   }
 
   /**

@@ -76,22 +76,7 @@ export class IntakeWorkers {
         continue;
       }
       // The batch holds one message per order key at most: they may run side by side.
-      let next = 0;
-      const running = new Set<string>();
-      const lane = async () => {
-        while (next < batch.length) {
-          const m = batch[next++]!;
-          running.add(m.id);
-          await this.intake.runClaimed(m.id, m.attempts);
-          running.delete(m.id);
-        }
-      };
-      const heartbeat = setInterval(() => void this.log.touchAll([...running]).catch(() => undefined), this.opts.heartbeatMs);
-      try {
-        await Promise.all(Array.from({ length: Math.min(width, batch.length) }, lane));
-      } finally {
-        clearInterval(heartbeat);
-      }
+      await this.intake.runBatch(batch, width, this.opts.heartbeatMs);
     }
   }
 

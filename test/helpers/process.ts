@@ -24,12 +24,17 @@ export interface ChildGateway {
   stop(): Promise<void>;
 }
 
+/** An empty value unsets the variable (`DATABASE_URL: ''`: the embedded store even where CI sets one). */
+function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+}
+
 export async function startChildGateway(env: Record<string, string>, opts: { readyTimeoutMs?: number } = {}): Promise<ChildGateway> {
   const port = await freePort();
   const mllpPort = env.MLLP_PORT === 'auto' ? await freePort() : undefined;
   const entry = join(__dirname, '..', '..', 'dist', 'src', 'index.js');
   const child: ChildProcess = spawn(process.execPath, [entry], {
-    env: { ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1', MLLP_PORT: 'off', LOG_LEVEL: 'warn', ...env, ...(mllpPort ? { MLLP_PORT: String(mllpPort) } : {}) },
+    env: childEnv({ ...process.env, NODE_OPTIONS: '', PORT: String(port), HOST: '127.0.0.1', MLLP_PORT: 'off', LOG_LEVEL: 'warn', ...env, ...(mllpPort ? { MLLP_PORT: String(mllpPort) } : {}) }),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let tail = '';
