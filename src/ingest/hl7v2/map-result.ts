@@ -1,4 +1,4 @@
-import type { Attachment, CodeableConcept, DiagnosticReport, Observation, Organization, ObservationReferenceRange, Quantity, Reference, Specimen } from 'fhir/r4';
+import type { Attachment, CodeableConcept, DiagnosticReport, Observation, Organization, ObservationReferenceRange, Quantity, Reference, ServiceRequest, Specimen } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { address, c, concept, quantity, type Rep } from './datatypes';
@@ -107,6 +107,8 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
     return undefined;
   }
   const v = value(ctx, obx);
+  // ED/RP outside a report's presentedForm (R4 Observation has no attachment value): say so rather than count it.
+  if (!v && reps(obx, 5).length && ['ED', 'RP'].includes(val(obx, 2))) ctx.dropped(obx, 5, 'ED/RP value: an R4 Observation has no attachment value (only a report keeps it, as presentedForm)');
   const status = (codeV2('v2-0085-to-observation-status', val(obx, 11)) ?? 'unknown') as Observation['status'];
   const range = referenceRange(val(obx, 7), rep(obx, 6));
   const effective = ctx.dateTime(val(obx, 14), where(obx, 14)) ?? fallbackTime;
@@ -146,6 +148,27 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
     referenceRange: range ? [range] : undefined,
   });
   return ctx.put(observation);
+}
+
+/**
+ * OBX under an order (ORM/OML/OMG: "ask at order entry" answers, vitals sent with the request):
+ * per the IG's ORM_O01 and OML_O21 message maps, an Observation the ServiceRequest points at
+ * through `supportingInfo`. Same OBX mapping as results use.
+ */
+export function mapOrderObservations(ctx: MapContext, g: OrderGroup, subject: Reference, encounter: Reference | undefined, order: Reference | undefined): void {
+  if (!g.observations.length) return;
+  const key = `${accessionOf(g) || `${ctx.msg.controlId}#${g.index}`}|order`;
+  const seen = new Map<string, number>();
+  const refs: Reference[] = [];
+  for (const item of g.observations) {
+    const idKey = `${val(item.obx, 3)}|${val(item.obx, 4)}`;
+    const n = (seen.get(idKey) ?? 0) + 1;
+    seen.set(idKey, n);
+    const ref = mapObservation(ctx, item, key, n, subject, encounter);
+    if (ref) refs.push(ref);
+  }
+  const sr = order && ctx.get<ServiceRequest>(order.reference!);
+  if (sr && refs.length) sr.supportingInfo = [...(sr.supportingInfo ?? []), ...refs];
 }
 
 /** CQ (amount ^ units) → a SimpleQuantity. */
