@@ -1,11 +1,12 @@
-import type { Attachment, CodeableConcept, DiagnosticReport, Observation, Organization, ObservationReferenceRange, Quantity, Reference, ServiceRequest, Specimen } from 'fhir/r4';
+import type { Attachment, CodeableConcept, DiagnosticReport, Extension, Observation, Organization, ObservationReferenceRange, Quantity, Reference, ServiceRequest, Specimen } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { address, c, concept, quantity, type Rep } from './datatypes';
-import { organization, practitioner } from './references';
+import { device, organization, organizationFromCwe, practitioner } from './references';
 import type { ObservationItem, OrderGroup } from './groups';
 import { accessionOf, notes } from './map-order';
 import { codeV2, translateV2 } from './tables';
+import './segments/obx';
 import './segments/spm';
 
 // OBR + OBX (kết quả xét nghiệm / chẩn đoán hình ảnh) → DiagnosticReport + Observations.
@@ -87,6 +88,37 @@ function interpretation(obx: Seg): CodeableConcept[] {
   });
 }
 
+const EXT = 'http://hl7.org/fhir/StructureDefinition/';
+const V2 = 'http://terminology.hl7.org/CodeSystem/';
+const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
+
+/**
+ * The OBX fields the IG carries in extensions (all in HL7's extension pack): OBX-4 sub-id
+ * (OG: original ^ group ^ sequence ^ identifier, or a plain v2.3–2.7 ST), OBX-10 nature of
+ * abnormal test, OBX-19 analysis time, OBX-30 sub-type (table 0937: AOE, UNSP …).
+ */
+function observationExtensions(ctx: MapContext, obx: Seg): Extension[] {
+  const out: Extension[] = [];
+  const og = rep(obx, 4);
+  const sub: Extension[] = [];
+  const original = c(og, 1);
+  if (original) sub.push({ url: 'original-sub-identifier', valueString: original });
+  for (const [n, url] of [[2, 'group'], [3, 'sequence']] as const) {
+    const v = c(og, n);
+    if (DECIMAL.test(v)) sub.push({ url, valueDecimal: Number(v) });
+  }
+  if (c(og, 4)) sub.push({ url: 'identifier', valueString: c(og, 4) });
+  if (sub.length) out.push({ url: `${EXT}observation-v2-subid`, extension: sub });
+  for (const r of reps(obx, 10)) {
+    if (c(r, 1)) out.push({ url: `${EXT}observation-nature-of-abnormal-test`, valueCodeableConcept: { coding: [{ system: `${V2}v2-0080`, code: c(r, 1) }] } });
+  }
+  const analysed = ctx.dateTime(val(obx, 19), where(obx, 19));
+  if (analysed) out.push({ url: `${EXT}observation-analysis-date-time`, valueDateTime: analysed });
+  const subType = val(obx, 30);
+  if (subType) out.push({ url: `${EXT}observation-structure-type`, valueCodeableConcept: { coding: [{ system: `${V2}v2-0937`, code: subType }] } });
+  return out;
+}
+
 /** ED with Base64 data → an attachment (a PDF or image of the signed report). */
 function attachment(obx: Seg): Attachment | undefined {
   const ed = rep(obx, 5);
@@ -119,13 +151,17 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
   const labAddress = lab && address(rep(obx, 24) ?? []);
   const labOrg = labAddress ? ctx.get<Organization>(lab.reference!) : undefined;
   if (labOrg && labAddress) labOrg.address = [labAddress];
-  const performer = [...reps(obx, 16).map((x) => practitioner(ctx, x)), lab, practitioner(ctx, rep(obx, 25))].filter((r): r is Reference => !!r);
+  // OBX-15 producer's id: the IG's second performer, an Organization identified by the code.
+  const producer = organizationFromCwe(ctx, rep(obx, 15));
+  const performer = [...reps(obx, 16).map((x) => practitioner(ctx, x)), lab, producer, practitioner(ctx, rep(obx, 25))]
+    .filter((r, i, all): r is Reference => !!r && all.findIndex((o) => o?.reference === r.reference) === i);
   // OBX-29 (table 0936: result, specimen observation, question …) is the IG's first category.
   const observationType = val(obx, 29);
   const instance = val(obx, 21);
   const observation = compact<Observation & { id: string }>({
     resourceType: 'Observation',
     id: ctx.id('Observation', reportKey, val(obx, 3), val(obx, 4), String(n)),
+    extension: observationExtensions(ctx, obx),
     identifier: instance ? [{ value: instance }] : undefined,
     status,
     category: observationType ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0936', code: observationType }] }] : undefined,
@@ -145,6 +181,8 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
     performer,
     bodySite: concept(rep(obx, 20)),
     method: concept(rep(obx, 17)),
+    // OBX-18 equipment instance (repeats: the analyser and its modules) → one Device.
+    device: device(ctx, reps(obx, 18)),
     referenceRange: range ? [range] : undefined,
   });
   return ctx.put(observation);

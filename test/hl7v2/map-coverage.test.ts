@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, FhirResource, Observation, ServiceRequest } from 'fhir/r4';
+import type { Bundle, Device, FhirResource, Observation, Organization, ServiceRequest } from 'fhir/r4';
 import { convertHl7v2 } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
-import { CONVERTER } from './corpus';
+import { CONVERTER, HL7V2 } from './corpus';
 
 // OBX fields and segments that reach the output since the coverage work: read from the
 // FHIR-Converter corpus in place, each assertion naming the v2 field it checks.
 
 const corpus = (name: string) => convertHl7v2(readFileSync(join(CONVERTER, 'input/Hl7v2', name)), {}, { explain: true });
+const cdc = (name: string) => convertHl7v2(readFileSync(join(HL7V2, 'cdc-trusted-intermediary', name)), {}, { explain: true });
 const all = (b: Bundle) => (b.entry ?? []).map((e) => e.resource as FhirResource);
 const of = <T extends FhirResource>(b: Bundle, t: T['resourceType']) => all(b).filter((r) => r.resourceType === t) as T[];
 const byRef = <T extends FhirResource>(b: Bundle, ref: string | undefined) => all(b).find((r) => `${r.resourceType}/${r.id}` === ref) as T | undefined;
@@ -39,5 +40,31 @@ describe('OBX under an order → Observation in ServiceRequest.supportingInfo (I
       expect(infos.every((r) => byRef<Observation>(c.bundle!, r.reference)?.resourceType === 'Observation')).toBe(true);
       expect(errorsOf(c.bundle!)).toEqual([]);
     }
+  });
+});
+
+describe('OBX fields the IG maps to extensions, Device and a producer Organization', () => {
+  const EXT = 'http://hl7.org/fhir/StructureDefinition/';
+  const ext = (o: Observation, name: string) => o.extension?.find((e) => e.url === `${EXT}${name}`);
+
+  test('OBX-4 (plain ST), OBX-15 producer, OBX-18 equipment, OBX-19 analysis time', () => {
+    const c = cdc('Test/Results/005_AL_ORU_R01_NBS_Simplified_0_initial_message.hl7');
+    const obs = of<Observation>(c.bundle!, 'Observation').find((o) => o.code.coding?.[0]?.code === '94558-4')!;
+    expect(ext(obs, 'observation-v2-subid')!.extension).toEqual([{ url: 'original-sub-identifier', valueString: '752053' }]);
+    expect(ext(obs, 'observation-analysis-date-time')!.valueDateTime).toBe('2021-06-14T05:03:00-04:00');
+    const producer = obs.performer!.map((r) => byRef<Organization>(c.bundle!, r.reference)).find((o) => o?.identifier?.[0]?.value === '91D6499987');
+    expect(producer).toBeDefined();
+    const dev = byRef<Device>(c.bundle!, obs.device!.reference)!;
+    expect(dev.identifier).toEqual([{ value: 'BD Veritor Plus System_Becton Dickinson' }]);
+    for (const f of [4, 15, 18, 19]) expect(c.explanation!.fields.find((x) => x.field === `OBX-${f}`)).toMatchObject({ element: expect.any(String) });
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+
+  test('OBX-4 as OG (^group^sequence) and OBX-30 sub-type (table 0937)', () => {
+    const c = cdc('TN/001_TN_ORU_R01_LRI.hl7');
+    const second = of<Observation>(c.bundle!, 'Observation').find((o) => o.code.coding?.[0]?.code === '57718-9')!;
+    expect(ext(second, 'observation-v2-subid')!.extension).toEqual([{ url: 'group', valueDecimal: 2 }, { url: 'sequence', valueDecimal: 1 }]);
+    expect(ext(second, 'observation-structure-type')!.valueCodeableConcept!.coding![0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/v2-0937', code: 'UNSP' });
+    expect(errorsOf(c.bundle!)).toEqual([]);
   });
 });
