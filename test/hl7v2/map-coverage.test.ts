@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, Device, FhirResource, Observation, Organization, ServiceRequest } from 'fhir/r4';
+import type { Bundle, Device, DiagnosticReport, FhirResource, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
 import { convertHl7v2 } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER, HL7V2 } from './corpus';
@@ -65,6 +65,44 @@ describe('OBX fields the IG maps to extensions, Device and a producer Organizati
     const second = of<Observation>(c.bundle!, 'Observation').find((o) => o.code.coding?.[0]?.code === '57718-9')!;
     expect(ext(second, 'observation-v2-subid')!.extension).toEqual([{ url: 'group', valueDecimal: 2 }, { url: 'sequence', valueDecimal: 1 }]);
     expect(ext(second, 'observation-structure-type')!.valueCodeableConcept!.coding![0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/v2-0937', code: 'UNSP' });
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+});
+
+describe('ORC/OBR fields per the IG ORC and OBR maps', () => {
+  test('ORC-21/22/23 ordering facility and ORC-12 provider make a PractitionerRole requester; OBR-2/3 identify the report', () => {
+    const c = cdc('TN/001_TN_ORU_R01_LRI.hl7');
+    const [sr] = of<ServiceRequest>(c.bundle!, 'ServiceRequest');
+    const role = byRef<PractitionerRole>(c.bundle!, sr!.requester!.reference)!;
+    expect(role.code![0]!.coding![0]!.code).toBe('OP');
+    expect(byRef<Practitioner>(c.bundle!, role.practitioner!.reference)!.identifier![0]!.value).toBe('3209224'); // ORC-12
+    const facility = byRef<Organization>(c.bundle!, role.organization!.reference)!;
+    expect(facility.name).toBe('Covenant- Morristown-Hamblen Healthcare System'); // ORC-21
+    expect(facility.address![0]).toMatchObject({ line: ['908 West Fourth North Street'], city: 'Morristown' }); // ORC-22
+    expect(facility.telecom![0]!.value).toBe('423 4929000'); // ORC-23
+    const [dr] = of<DiagnosticReport>(c.bundle!, 'DiagnosticReport');
+    expect(dr!.identifier!.map((i) => [i.type!.coding![0]!.code, i.value])).toEqual([['PLAC', '4744621287'], ['FILL', '20222561001'], ['ACSN', '20222561001']]);
+    // OBR-29 stays out while OBR-50 is valued, as the IG's condition says, and --explain says why.
+    expect(sr!.basedOn).toBeUndefined();
+    expect(c.explanation!.fields.find((f) => f.field === 'OBR-29')!.dropped).toMatch(/OBR-50/);
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+
+  test('OBR-11 G is a reflex order; OBR-47 filler supplemental information is orderDetail', () => {
+    const c = cdc('TX/002_TX_ORU_R01.hl7');
+    const [sr] = of<ServiceRequest>(c.bundle!, 'ServiceRequest');
+    expect(sr!.intent).toBe('reflex-order');
+    expect(sr!.orderDetail![0]!.coding![0]!.code).toBe('NDBS');
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+
+  test('ORM^O01: OBR-29 parent (filler part) → basedOn; ORC-29 order type → locationCode', () => {
+    const c = corpus('ORM-O01-01.hl7');
+    const [sr] = of<ServiceRequest>(c.bundle!, 'ServiceRequest');
+    expect(sr!.basedOn).toEqual([{ type: 'ServiceRequest', identifier: { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] }, value: 'FAI-29' } }]);
+    expect(sr!.locationCode![0]!.coding![0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/v2-0482', code: 'O' });
+    // OBR-16 names another doctor than ORC-12: the IG keeps ORC-12, and --explain says so.
+    expect(c.explanation!.fields.find((f) => f.field === 'OBR-16')!.dropped).toMatch(/ORC-12/);
     expect(errorsOf(c.bundle!)).toEqual([]);
   });
 });

@@ -322,11 +322,18 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
   const issued = instant(ctx.dateTime(val(g.obr, 22), where(g.obr, 22)));
   // OBR-32 is NDL: the interpreter's CNN sits in the subcomponents of its first component.
   const interpreter = practitioner(ctx, rep(g.obr, 32)?.[0]?.map((sub) => [sub]));
+  // OBR-34 technician and OBR-35 transcriptionist: performers with the IG's event-performerFunction (v3 ParticipationType).
+  const performer = ([[34, 'SPRF'], [35, 'TRANS']] as const).flatMap(([field, fn]) => reps(g.obr, field).map((r) => practitioner(ctx, r[0]?.map((sub) => [sub])))
+    .filter((r): r is Reference => !!r)
+    .map((r) => ({ ...r, extension: [{ url: `${EXT}event-performerFunction`, valueCodeableConcept: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: fn }] } }] })));
+  // OBR-2 placer and OBR-3 filler order numbers are the IG's report identifiers too.
+  const orderIds = ([[2, 'PLAC'], [3, 'FILL']] as const).map(([field, code]) => [val(g.obr, field), code] as const).filter(([v]) => !!v)
+    .map(([value, code]) => ({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code }] }, value }));
   const status = (codeV2('v2-0123-to-diagnostic-report-status', val(g.obr, 25)) ?? 'unknown') as DiagnosticReport['status'];
   const report = compact<DiagnosticReport & { id: string }>({
     resourceType: 'DiagnosticReport',
     id: ctx.id('DiagnosticReport', reportKey),
-    identifier: accession ? [compact({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, system: ctx.cfg.accessionSystem, value: accession })] : undefined,
+    identifier: [...orderIds, ...(accession ? [compact({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, system: ctx.cfg.accessionSystem, value: accession })] : [])],
     basedOn: order ? [order] : undefined,
     status,
     category: section ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: section }] }] : undefined,
@@ -335,6 +342,7 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
     encounter,
     effectiveDateTime: effective,
     issued,
+    performer,
     resultsInterpreter: interpreter ? [interpreter] : undefined,
     specimen: specimens,
     result: results,
