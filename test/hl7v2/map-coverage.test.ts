@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, Device, DiagnosticReport, FhirResource, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
+import type { Bundle, Device, DiagnosticReport, Encounter, FhirResource, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
 import { convertHl7v2 } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER, HL7V2 } from './corpus';
@@ -103,6 +103,32 @@ describe('ORC/OBR fields per the IG ORC and OBR maps', () => {
     expect(sr!.locationCode![0]!.coding![0]).toEqual({ system: 'http://terminology.hl7.org/CodeSystem/v2-0482', code: 'O' });
     // OBR-16 names another doctor than ORC-12: the IG keeps ORC-12, and --explain says so.
     expect(c.explanation!.fields.find((f) => f.field === 'OBR-16')!.dropped).toMatch(/ORC-12/);
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+});
+
+describe('PRT per the IG PRT maps (PractitionerRole, Device, Observation location)', () => {
+  test('PRT after an OBX: person → performer PractitionerRole, PRT-10 → device, PRT-9 → event-location', () => {
+    const c = corpus('ORU-R01-01.hl7');
+    const obs = of<Observation>(c.bundle!, 'Observation').find((o) => o.code.coding?.[0]?.code === '8867-4' && o.valueQuantity?.value === 27)!;
+    const role = obs.performer!.map((r) => byRef<PractitionerRole>(c.bundle!, r.reference)).find((r) => r?.resourceType === 'PractitionerRole')!;
+    expect(role.organization!.display).toBe('Specimen Organization'); // PRT-8
+    expect(role.code![0]!.coding![0]!.code).toBe('AD'); // PRT-4
+    expect(byRef<Device>(c.bundle!, obs.device!.reference)!.identifier![0]!.value).toBe('PD-10.1'); // PRT-10
+    const loc = obs.extension!.find((e) => e.url === 'http://hl7.org/fhir/StructureDefinition/event-location')!;
+    expect(loc.valueReference!.display).toMatch(/room 136/); // PRT-9
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+
+  test('PRT in the visit: an Encounter participant with its period; a device PRT with lot, serial and dates', () => {
+    const c = corpus('DFT-P03-01.hl7');
+    const enc = of<Encounter>(c.bundle!, 'Encounter')[0]!;
+    const part = enc.participant!.find((p) => p.period?.start === '2021-02-23T09:30:00+07:00')!; // PRT-11
+    const role = byRef<PractitionerRole>(c.bundle!, part.individual!.reference)!;
+    expect(role.period).toEqual({ start: '2021-02-23T09:30:00+07:00', end: '2021-02-24T10:00:00+07:00' }); // PRT-11/12
+    const dev = of<Device>(c.bundle!, 'Device').find((d) => d.identifier?.[0]?.value === 'SampleDevice')!; // PRT-10
+    expect(dev).toMatchObject({ manufactureDate: '2014-04-01', expirationDate: '2022-07-12', lotNumber: '123ABC', serialNumber: '21A11F4855', distinctIdentifier: 'RA12345678BA123' }); // PRT-17–21
+    expect(c.explanation!.fields.filter((f) => f.field.startsWith('PRT') && f.dropped?.startsWith('segment PRT'))).toEqual([]);
     expect(errorsOf(c.bundle!)).toEqual([]);
   });
 });

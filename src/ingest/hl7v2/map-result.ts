@@ -2,9 +2,10 @@ import type { Attachment, CodeableConcept, DiagnosticReport, Extension, Observat
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { address, c, concept, quantity, type Rep } from './datatypes';
-import { device, organization, organizationFromCwe, practitioner } from './references';
+import { device, location, organization, organizationFromCwe, practitioner } from './references';
 import type { ObservationItem, OrderGroup } from './groups';
 import { accessionOf, notes } from './map-order';
+import { mapParticipation } from './segments/rol';
 import { codeV2, translateV2 } from './tables';
 import './segments/obx';
 import './segments/spm';
@@ -119,6 +120,11 @@ function observationExtensions(ctx: MapContext, obx: Seg): Extension[] {
   return out;
 }
 
+/** PRT-9 of the observation's participations → the IG's event-location extension (PRT[Observation-Location]). */
+function eventLocations(ctx: MapContext, prts: Seg[]): Extension[] {
+  return prts.map((prt) => location(ctx, rep(prt, 9))).filter((r): r is Reference => !!r).map((valueReference) => ({ url: `${EXT}event-location`, valueReference }));
+}
+
 /** ED with Base64 data → an attachment (a PDF or image of the signed report). */
 function attachment(obx: Seg): Attachment | undefined {
   const ed = rep(obx, 5);
@@ -153,7 +159,9 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
   if (labOrg && labAddress) labOrg.address = [labAddress];
   // OBX-15 producer's id: the IG's second performer, an Organization identified by the code.
   const producer = organizationFromCwe(ctx, rep(obx, 15));
-  const performer = [...reps(obx, 16).map((x) => practitioner(ctx, x)), lab, producer, practitioner(ctx, rep(obx, 25))]
+  // PRT after the OBX (IG OML_O21/ORU_R01 maps): a person → performer, a device → device, a place → event-location.
+  const parts = (item.participations ?? []).map((prt) => ({ prt, ...mapParticipation(ctx, prt, undefined) }));
+  const performer = [...reps(obx, 16).map((x) => practitioner(ctx, x)), lab, producer, practitioner(ctx, rep(obx, 25)), ...parts.filter((p) => val(p.prt, 5)).map((p) => p.role)]
     .filter((r, i, all): r is Reference => !!r && all.findIndex((o) => o?.reference === r.reference) === i);
   // OBX-29 (table 0936: result, specimen observation, question …) is the IG's first category.
   const observationType = val(obx, 29);
@@ -161,7 +169,7 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
   const observation = compact<Observation & { id: string }>({
     resourceType: 'Observation',
     id: ctx.id('Observation', reportKey, val(obx, 3), val(obx, 4), String(n)),
-    extension: observationExtensions(ctx, obx),
+    extension: [...observationExtensions(ctx, obx), ...eventLocations(ctx, parts.map((p) => p.prt))],
     identifier: instance ? [{ value: instance }] : undefined,
     status,
     category: observationType ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0936', code: observationType }] }] : undefined,
@@ -182,7 +190,7 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
     bodySite: concept(rep(obx, 20)),
     method: concept(rep(obx, 17)),
     // OBX-18 equipment instance (repeats: the analyser and its modules) → one Device.
-    device: device(ctx, reps(obx, 18)),
+    device: device(ctx, reps(obx, 18)) ?? parts.find((p) => p.device)?.device,
     referenceRange: range ? [range] : undefined,
   });
   return ctx.put(observation);

@@ -146,7 +146,7 @@ export function eiIdentifier(ei: Rep | undefined): Identifier | undefined {
  * result from the same analyser points at the same Device.
  */
 export function device(ctx: MapContext, eis: Rep[]): Reference | undefined {
-  const identifier = eis.map(eiIdentifier).filter((i): i is Identifier => !!i);
+  const identifier = eis.map(eiIdentifier).filter((i, n, all): i is Identifier => !!i && all.findIndex((o) => o?.value === i.value && o?.system === i.system) === n);
   if (!identifier.length) return undefined;
   const id = ctx.id('Device', identifier[0]!.system ?? '', identifier[0]!.value!);
   ctx.put(compact<Device & { id: string }>({ resourceType: 'Device', id, identifier }));
