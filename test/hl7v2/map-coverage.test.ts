@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, Device, DiagnosticReport, Encounter, FhirResource, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
-import { convertHl7v2 } from '../../src/ingest/hl7v2';
+import type { Bundle, Coverage, Device, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
+import { convertHl7v2, convertHl7v2Batch } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER, HL7V2 } from './corpus';
 
@@ -129,6 +129,27 @@ describe('PRT per the IG PRT maps (PractitionerRole, Device, Observation locatio
     const dev = of<Device>(c.bundle!, 'Device').find((d) => d.identifier?.[0]?.value === 'SampleDevice')!; // PRT-10
     expect(dev).toMatchObject({ manufactureDate: '2014-04-01', expirationDate: '2022-07-12', lotNumber: '123ABC', serialNumber: '21A11F4855', distinctIdentifier: 'RA12345678BA123' }); // PRT-17–21
     expect(c.explanation!.fields.filter((f) => f.field.startsWith('PRT') && f.dropped?.startsWith('segment PRT'))).toEqual([]);
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+});
+
+describe('PD1 and IN1 fields', () => {
+  test('PD1-7 living will → an advance-directive Observation (IG PD1[Observation-LivingWill])', () => {
+    // A file of many ADT messages, each with PD1-7 "I".
+    const [c] = convertHl7v2Batch(readFileSync(join(HL7V2, 'mirth-connect/samples/TestADT.hl7')));
+    const will = of<Observation>(c!.bundle!, 'Observation').find((o) => o.code.coding?.[0]?.code === '75320-2')!;
+    expect(will.valueCodeableConcept!.coding![0]).toMatchObject({ system: 'http://terminology.hl7.org/CodeSystem/v2-0315', code: 'I' });
+    expect(will.subject!.reference).toMatch(/^Patient\//);
+    expect(errorsOf(c!.bundle!)).toEqual([]);
+  });
+
+  test('IN1-11 policy holder; IN1-19/43 the insured person address and sex', () => {
+    const c = corpus('ADT-A04-01.hl7');
+    const [cov] = of<Coverage>(c.bundle!, 'Coverage');
+    expect(byRef<Organization>(c.bundle!, cov!.policyHolder!.reference)!.name).toBe('Sam P. Hil');
+    const insured = byRef<RelatedPerson>(c.bundle!, cov!.subscriber!.reference)!;
+    expect(insured.address![0]!.line).toEqual(['3857 Velvet Treasure Terrace']);
+    expect(insured.gender).toBe('female');
     expect(errorsOf(c.bundle!)).toEqual([]);
   });
 });
