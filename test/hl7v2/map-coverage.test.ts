@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, Coverage, Device, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
+import type { Bundle, Condition, Coverage, Device, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
 import { convertHl7v2, convertHl7v2Batch } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER, HL7V2 } from './corpus';
@@ -151,5 +151,20 @@ describe('PD1 and IN1 fields', () => {
     expect(insured.address![0]!.line).toEqual(['3857 Velvet Treasure Terrace']);
     expect(insured.gender).toBe('female');
     expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+});
+
+describe('PID-21 and DG1-4', () => {
+  test('PID-21 mother\'s identifier → RelatedPerson MTH; DG1-4 description → Condition.code.text', () => {
+    const c = corpus('ADT-A04-01.hl7');
+    const dx = of<Condition>(c.bundle!, 'Condition').find((x) => x.code!.coding?.[0]?.code === '422504002')!;
+    expect(dx.code!.text).toBe('Stroke'); // DG1-4
+    expect(dx.code!.coding![0]!.display).toBe('Ischemic stroke(disorder)'); // DG1-3.2 stays
+    expect(errorsOf(c.bundle!)).toEqual([]);
+    const siu = corpus('SIU-S12-01.hl7');
+    const mom = of<RelatedPerson>(siu.bundle!, 'RelatedPerson').find((r) => r.relationship?.[0]?.coding?.[0]?.code === 'MTH')!;
+    expect(mom.identifier![0]!.value).toBe('1212121'); // PID-21
+    expect(mom.patient.reference).toMatch(/^Patient\//);
+    expect(errorsOf(siu.bundle!)).toEqual([]);
   });
 });
