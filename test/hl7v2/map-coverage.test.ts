@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, Condition, Coverage, Device, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
+import type { Bundle, Condition, Coverage, Device, MedicationRequest, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
 import { convertHl7v2, convertHl7v2Batch } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER, HL7V2 } from './corpus';
@@ -167,4 +167,15 @@ describe('PID-21 and DG1-4', () => {
     expect(mom.patient.reference).toMatch(/^Patient\//);
     expect(errorsOf(siu.bundle!)).toEqual([]);
   });
+});
+
+test('TQ1 in RDE^O11 per the IG TQ1[MedicationRequest] map: priority, condition, text, occurrence duration', () => {
+  const c = corpus('RDE-O11-01.hl7');
+  const mr = of<MedicationRequest>(c.bundle!, 'MedicationRequest').find((m) => m.priority)!;
+  expect(mr.priority).toBe('stat'); // TQ1-9 S
+  const dose = mr.dosageInstruction![0]!;
+  expect(dose.additionalInstruction).toEqual([{ text: 'Its a condition text' }]); // TQ1-10
+  expect(dose.text).toMatch(/; Text instruction latest$/); // TQ1-11 after RXE-7
+  expect(dose.timing!.repeat).toMatchObject({ duration: 1, durationUnit: 'a' }); // TQ1-13 1^ann
+  expect(errorsOf(c.bundle!)).toEqual([]);
 });
