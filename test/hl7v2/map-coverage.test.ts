@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, Condition, Coverage, Device, MedicationRequest, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
+import type { Bundle, Condition, Coverage, Device, MedicationRequest, Specimen, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
 import { convertHl7v2, convertHl7v2Batch } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER, HL7V2 } from './corpus';
@@ -177,5 +177,15 @@ test('TQ1 in RDE^O11 per the IG TQ1[MedicationRequest] map: priority, condition,
   expect(dose.additionalInstruction).toEqual([{ text: 'Its a condition text' }]); // TQ1-10
   expect(dose.text).toMatch(/; Text instruction latest$/); // TQ1-11 after RXE-7
   expect(dose.timing!.repeat).toMatchObject({ duration: 1, durationUnit: 'a' }); // TQ1-13 1^ann
+  expect(errorsOf(c.bundle!)).toEqual([]);
+});
+
+test('SPM under an OML^O21 order → Specimen in ServiceRequest.specimen (IG OML_O21 map)', () => {
+  const c = corpus('MDHHS-OML-O21-1.hl7');
+  const [sr] = of<ServiceRequest>(c.bundle!, 'ServiceRequest');
+  const spm = byRef<Specimen>(c.bundle!, sr!.specimen![0]!.reference)!;
+  expect(spm.identifier![0]!.value).toBe('4222'); // SPM-2
+  expect(spm.type!.coding![0]).toMatchObject({ code: '67922002', display: 'Serum' }); // SPM-4
+  expect(spm.collection!.collectedDateTime).toBe('2016-03-08T17:05:51-05:00'); // SPM-17
   expect(errorsOf(c.bundle!)).toEqual([]);
 });

@@ -217,6 +217,15 @@ export function mapOrderObservations(ctx: MapContext, g: OrderGroup, subject: Re
   if (sr && refs.length) sr.supportingInfo = [...(sr.supportingInfo ?? []), ...refs];
 }
 
+/** SPM under an order (OML^O21, and ORM/OMG that carry one) → Specimen in ServiceRequest.specimen, the IG's OML_O21 map. */
+export function mapOrderSpecimens(ctx: MapContext, g: OrderGroup, subject: Reference, order: Reference | undefined): void {
+  if (!g.specimens.length) return;
+  const key = `${accessionOf(g) || `${ctx.msg.controlId}#${g.index}`}|order`;
+  const refs = g.specimens.map((spm) => mapSpecimen(ctx, spm, key, subject));
+  const sr = order && ctx.get<ServiceRequest>(order.reference!);
+  if (sr) sr.specimen = [...(sr.specimen ?? []), ...refs];
+}
+
 /** CQ (amount ^ units) → a SimpleQuantity. */
 function amountOf(cq: Rep | undefined): Quantity | undefined {
   const v = c(cq, 1);

@@ -3,7 +3,7 @@ import type { MessageDef } from './messages';
 import { orderGroups } from './groups';
 import { mapEncounter } from './map-encounter';
 import { mapServiceRequest } from './map-order';
-import { mapOrderObservations, mapReport } from './map-result';
+import { mapOrderObservations, mapOrderSpecimens, mapReport } from './map-result';
 
 // Orders and results ("chỉ định, kết quả cận lâm sàng").
 
@@ -18,7 +18,10 @@ const orderOrResult = (event: string, structure: string, result: boolean): Messa
     for (const g of groups) {
       const order = mapServiceRequest(ctx, g, patient, encounter, result);
       if (result) mapReport(ctx, g, patient, encounter, order);
-      else mapOrderObservations(ctx, g, patient, encounter, order);
+      else {
+        mapOrderObservations(ctx, g, patient, encounter, order);
+        mapOrderSpecimens(ctx, g, patient, order);
+      }
     }
   },
 });
