@@ -189,3 +189,13 @@ test('SPM under an OML^O21 order → Specimen in ServiceRequest.specimen (IG OML
   expect(spm.collection!.collectedDateTime).toBe('2016-03-08T17:05:51-05:00'); // SPM-17
   expect(errorsOf(c.bundle!)).toEqual([]);
 });
+
+test('OUL^R22: an OBX before any order is an Observation of the patient (IG ORU_R01 PATIENT_OBSERVATION)', () => {
+  const c = corpus('OUL-R22-01.hl7');
+  const obs = of<Observation>(c.bundle!, 'Observation').find((o) => o.code.coding?.[0]?.code === '8867-4')!;
+  expect(obs.valueQuantity).toMatchObject({ value: 60, code: '/min' }); // OBX-5, OBX-6
+  expect(obs.subject!.reference).toMatch(/^Patient\//);
+  expect(obs.effectiveDateTime).toBe('1999-07-02'); // OBX-14
+  expect(of<DiagnosticReport>(c.bundle!, 'DiagnosticReport').flatMap((d) => d.result ?? []).map((r) => r.reference)).not.toContain(`Observation/${obs.id}`);
+  expect(errorsOf(c.bundle!)).toEqual([]);
+});

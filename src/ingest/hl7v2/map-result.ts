@@ -217,6 +217,27 @@ export function mapOrderObservations(ctx: MapContext, g: OrderGroup, subject: Re
   if (sr && refs.length) sr.supportingInfo = [...(sr.supportingInfo ?? []), ...refs];
 }
 
+/**
+ * OBX before any order or specimen in a result message (ORU_R01 PATIENT_OBSERVATION, OUL
+ * patient results: blood group, weight for dosing) → an Observation of the patient, with the
+ * NTE and PRT that follow it, per the IG's ORU_R01 map.
+ */
+export function mapPatientObservations(ctx: MapContext, subject: Reference, encounter: Reference | undefined): void {
+  const firstOrder = ctx.segs.findIndex((s) => ['ORC', 'OBR', 'SPM'].includes(s.seg.id));
+  const head = firstOrder < 0 ? ctx.segs : ctx.segs.slice(0, firstOrder);
+  let n = 0;
+  head.forEach((obx, i) => {
+    if (obx.seg.id !== 'OBX') return;
+    const item: ObservationItem = { obx, notes: [], participations: [] };
+    for (const s of head.slice(i + 1)) {
+      if (s.seg.id === 'NTE') item.notes.push(s);
+      else if (s.seg.id === 'PRT') item.participations!.push(s);
+      else break;
+    }
+    mapObservation(ctx, item, `patient|${subject.reference}|${ctx.msg.controlId}`, ++n, subject, encounter);
+  });
+}
+
 /** SPM under an order (OML^O21, and ORM/OMG that carry one) → Specimen in ServiceRequest.specimen, the IG's OML_O21 map. */
 export function mapOrderSpecimens(ctx: MapContext, g: OrderGroup, subject: Reference, order: Reference | undefined): void {
   if (!g.specimens.length) return;

@@ -3,7 +3,7 @@ import type { MessageDef } from './messages';
 import { orderGroups } from './groups';
 import { mapEncounter } from './map-encounter';
 import { mapServiceRequest } from './map-order';
-import { mapOrderObservations, mapOrderSpecimens, mapReport } from './map-result';
+import { mapOrderObservations, mapOrderSpecimens, mapPatientObservations, mapReport } from './map-result';
 
 // Orders and results ("chỉ định, kết quả cận lâm sàng").
 
@@ -13,6 +13,7 @@ const orderOrResult = (event: string, structure: string, result: boolean): Messa
   igMap: `${structure} to Bundle`,
   map: (ctx, patient) => {
     const encounter = mapEncounter(ctx, patient);
+    if (result) mapPatientObservations(ctx, patient, encounter);
     const groups = orderGroups(ctx);
     if (!groups.length) ctx.issues.push(issue('error', 'required', `${event} without ORC or OBR`, 'OBR'));
     for (const g of groups) {
