@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bundle, Condition, Coverage, Device, MedicationRequest, Specimen, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
+import type { AllergyIntolerance, Bundle, Condition, Coverage, Device, MedicationRequest, Specimen, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
 import { convertHl7v2, convertHl7v2Batch } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER, HL7V2 } from './corpus';
@@ -197,5 +197,16 @@ test('OUL^R22: an OBX before any order is an Observation of the patient (IG ORU_
   expect(obs.subject!.reference).toMatch(/^Patient\//);
   expect(obs.effectiveDateTime).toBe('1999-07-02'); // OBX-14
   expect(of<DiagnosticReport>(c.bundle!, 'DiagnosticReport').flatMap((d) => d.result ?? []).map((r) => r.reference)).not.toContain(`Observation/${obs.id}`);
+  expect(errorsOf(c.bundle!)).toEqual([]);
+});
+
+test('ORM^O01 patient group and order DG1: AL1, IN1 as in ADT; DG1 in the order → ServiceRequest.reasonReference (IG ORM_O01 map)', () => {
+  const c = corpus('ORM-O01-02.hl7');
+  const [sr] = of<ServiceRequest>(c.bundle!, 'ServiceRequest');
+  const dx = byRef<Condition>(c.bundle!, sr!.reasonReference![0]!.reference)!;
+  expect(dx.code!.coding![0]!.code).toBe('S06.9'); // DG1-3
+  expect(of<AllergyIntolerance>(c.bundle!, 'AllergyIntolerance')[0]!.code!.coding![0]!.code).toBe('XYZallergen'); // AL1-3
+  expect(of<Coverage>(c.bundle!, 'Coverage')).toHaveLength(1); // IN1
+  for (const f of ['AL1-3', 'DG1-3', 'IN1-3']) expect(c.explanation!.fields.find((x) => x.field === f)).toMatchObject({ element: expect.any(String) });
   expect(errorsOf(c.bundle!)).toEqual([]);
 });
