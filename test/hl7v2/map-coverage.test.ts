@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AllergyIntolerance, Bundle, Condition, Coverage, Device, MedicationRequest, Specimen, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
+import type { AllergyIntolerance, Bundle, Patient, Condition, Coverage, Device, MedicationRequest, Specimen, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
 import { convertHl7v2, convertHl7v2Batch } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER, HL7V2 } from './corpus';
@@ -208,5 +208,14 @@ test('ORM^O01 patient group and order DG1: AL1, IN1 as in ADT; DG1 in the order 
   expect(of<AllergyIntolerance>(c.bundle!, 'AllergyIntolerance')[0]!.code!.coding![0]!.code).toBe('XYZallergen'); // AL1-3
   expect(of<Coverage>(c.bundle!, 'Coverage')).toHaveLength(1); // IN1
   for (const f of ['AL1-3', 'DG1-3', 'IN1-3']) expect(c.explanation!.fields.find((x) => x.field === f)).toMatchObject({ element: expect.any(String) });
+  expect(errorsOf(c.bundle!)).toEqual([]);
+});
+
+test('ADT^A01: PV2-38 mode of arrival and PD1-14 place of worship → the IG\'s extensions', () => {
+  const c = corpus('ADT-A01-01.hl7');
+  const enc = of<Encounter>(c.bundle!, 'Encounter')[0]!;
+  expect(enc.extension).toContainEqual({ url: 'http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival', valueCoding: { system: 'http://terminology.hl7.org/CodeSystem/v2-0430', code: 'C' } });
+  const patient = of<Patient>(c.bundle!, 'Patient')[0]!;
+  expect(patient.extension).toContainEqual({ url: 'http://hl7.org/fhir/StructureDefinition/patient-congregation', valueString: 'Methodist Church' });
   expect(errorsOf(c.bundle!)).toEqual([]);
 });
