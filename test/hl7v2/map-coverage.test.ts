@@ -219,3 +219,11 @@ test('ADT^A01: PV2-38 mode of arrival and PD1-14 place of worship → the IG\'s 
   expect(patient.extension).toContainEqual({ url: 'http://hl7.org/fhir/StructureDefinition/patient-congregation', valueString: 'Methodist Church' });
   expect(errorsOf(c.bundle!)).toEqual([]);
 });
+
+test('TQ1 of an order per the IG TQ1[ServiceRequest] map: TQ1-2 quantity, TQ1-11 text instruction as a note', () => {
+  const c = corpus('MDM-T02-01.hl7');
+  const sr = of<ServiceRequest>(c.bundle!, 'ServiceRequest').find((x) => x.quantityQuantity)!;
+  expect(sr.quantityQuantity).toMatchObject({ value: 54, unit: 'lbs' }); // TQ1-2 54^&lbs
+  expect(sr.note).toContainEqual({ text: 'Please follow the text instructions' }); // TQ1-11
+  expect(errorsOf(c.bundle!)).toEqual([]);
+});

@@ -3,7 +3,7 @@ import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import type { Rep } from './datatypes';
-import { address, concept, contactPoint } from './datatypes';
+import { address, c, concept, contactPoint, quantity } from './datatypes';
 import { organization, practitioner, practitionerId, practitionerRole } from './references';
 import './segments/orc';
 import './segments/obr';
@@ -134,6 +134,15 @@ function parentOrder(ctx: MapContext, g: OrderGroup): Reference[] {
   return out;
 }
 
+function tq1Amount(ctx: MapContext, tq1: Seg | undefined): ReturnType<typeof quantity> | undefined {
+  const cq = rep(tq1, 2);
+  const v = c(cq, 1);
+  if (!v) return undefined;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(v)) return quantity(Number(v), cq?.[1]?.map((sub) => [sub]));
+  ctx.dropped(tq1, 2, `quantity '${v}' is not a number`);
+  return undefined;
+}
+
 /** One ServiceRequest per order group; in results the order is known to be done. */
 export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Reference, encounter: Reference | undefined, fromResult: boolean): Reference | undefined {
   const accession = accessionOf(g);
@@ -158,7 +167,10 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
   const reasons = reps(g.obr, 31).map(concept).filter((x) => !!x);
   // OBR-46 placer and OBR-47 filler supplemental service information: the IG's orderDetail.
   const details = [...reps(g.obr, 46), ...reps(g.obr, 47)].map(concept).filter((x) => !!x);
-  const note = notes(g.notes);
+  // TQ1-11 text instruction is a note, TQ1-2 (CQ: amount ^ units) the quantity: the IG's TQ1[ServiceRequest] map.
+  const instruction = val(tq1, 11);
+  const note = [...notes(g.notes), ...(instruction ? [{ text: instruction }] : [])];
+  const amount = tq1Amount(ctx, tq1);
   const identifiers = orderIdentifiers(ctx, g, accession);
   // ORC-4 (placer group number): the orders a doctor signed together share one requisition.
   const group = val(g.orc, 4);
@@ -183,6 +195,7 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
     locationCode: reps(g.orc, 29).map(orderType).filter((x) => !!x),
     reasonCode: reasons,
     note,
+    quantityQuantity: amount,
   });
   return ctx.put(sr);
 }
