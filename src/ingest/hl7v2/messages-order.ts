@@ -1,14 +1,13 @@
-import { issue } from '../../fhir/outcome';
-import type { MessageDef } from './messages';
-import { orderGroups } from './groups';
 import type { ServiceRequest } from 'fhir/r4';
+import { issue } from '../../fhir/outcome';
 import type { MapContext, Seg } from './context';
-import type { OrderGroup } from './groups';
+import type { MessageDef } from './messages';
+import { orderGroups, type OrderGroup } from './groups';
 import { mapEncounter } from './map-encounter';
 import { mapPatientGroup } from './map-patient-group';
-import { mapDg1 } from './segments/dg1';
 import { mapServiceRequest } from './map-order';
 import { mapOrderObservations, mapOrderSpecimens, mapPatientObservations, mapReport } from './map-result';
+import { mapDg1 } from './segments/dg1';
 
 // Orders and results ("chỉ định, kết quả cận lâm sàng").
 
