@@ -8,6 +8,8 @@ import type { MapContext, Seg } from './context';
 export interface ObservationItem {
   obx: Seg;
   notes: Seg[];
+  /** PRT after the OBX (v2.7+): who or what took part in this observation. */
+  participations?: Seg[];
 }
 
 export interface OrderGroup {
@@ -52,6 +54,9 @@ export function orderGroups(ctx: MapContext): OrderGroup[] {
         if (!current) continue;
         lastObx = { obx: s, notes: [] };
         current.observations.push(lastObx);
+        break;
+      case 'PRT':
+        if (lastObx) (lastObx.participations ??= []).push(s);
         break;
       case 'NTE':
         if (lastObx) lastObx.notes.push(s);

@@ -97,10 +97,14 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
   const los = Number(val(pv2, 11));
   const reasons = [concept(rep(pv2, 3)), ...(val(pv2, 12) ? [{ text: val(pv2, 12) }] : [])].filter((x) => !!x);
   const priority = concept(rep(pv2, 25));
+  // PV2-38 mode of arrival (table 0430: ambulance, car, on foot …) → the IG's encounter-modeOfArrival (HL7 extension pack).
+  const arrival = concept(rep(pv2, 38))?.coding?.[0];
+  if (arrival && !arrival.system) arrival.system = 'http://terminology.hl7.org/CodeSystem/v2-0430';
   const ended = end && adtEvent !== 'A13' ? end : undefined;
   const encounter = compact<Encounter & { id: string }>({
     resourceType: 'Encounter',
     id: ctx.id('Encounter', key),
+    extension: arrival ? [{ url: 'http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival', valueCoding: arrival }] : undefined,
     identifier: [
       visit && { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] }, value: visit, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } },
       alternate && { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] }, use: 'secondary' as const, value: alternate },

@@ -1,9 +1,12 @@
-import type { Annotation, CodeableConcept, Identifier, Reference, ServiceRequest } from 'fhir/r4';
+import type { Annotation, CodeableConcept, Identifier, Organization, Practitioner, Reference, ServiceRequest } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { concept } from './datatypes';
-import { practitioner } from './references';
+import type { Rep } from './datatypes';
+import { address, c, concept, contactPoint, quantity } from './datatypes';
+import { organization, practitioner, practitionerId, practitionerRole } from './references';
+import './segments/orc';
+import './segments/obr';
 import type { OrderGroup } from './groups';
 import { codeV2 } from './tables';
 
@@ -69,6 +72,77 @@ function groupTq1(ctx: MapContext, g: OrderGroup): Seg | undefined {
   return undefined;
 }
 
+const ORDERING_PROVIDER: CodeableConcept = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0443', code: 'OP', display: 'Ordering Provider' }] };
+
+/**
+ * The requester per the IG's ORC map: ORC-12 the ordering provider (OBR-16 only without it),
+ * ORC-24 their address, ORC-21/22/23 the ordering facility ("cơ sở chỉ định") with its address
+ * and phone. With both, a PractitionerRole joins them; with the facility alone, the Organization.
+ */
+function requesterOf(ctx: MapContext, g: OrderGroup): Reference | undefined {
+  let who = practitioner(ctx, rep(g.orc, 12));
+  if (!who) who = practitioner(ctx, rep(g.obr, 16));
+  else if (g.obr && val(g.obr, 16)) {
+    // The IG reads OBR-16 only when ORC-12 is empty; the same person twice still reaches the output.
+    if (practitionerId(ctx, rep(g.obr, 16)) === practitionerId(ctx, rep(g.orc, 12))) ctx.mapped(g.obr, 16, 'ServiceRequest.requester (the same person as ORC-12)');
+    else ctx.dropped(g.obr, 16, 'ordering provider: ORC-12 names the requester; the IG takes OBR-16 only without it');
+  }
+  const doctor = who && ctx.get<Practitioner>(who.reference!);
+  const doctorAddress = reps(g.orc, 24).map(address).filter((a) => !!a);
+  if (doctor && doctorAddress.length) doctor.address = doctorAddress;
+  else if (doctorAddress.length) ctx.dropped(g.orc, 24, 'ordering provider address: no ordering provider to carry it');
+  const facility = organization(ctx, rep(g.orc, 21));
+  const org = facility && ctx.get<Organization>(facility.reference!);
+  if (org) {
+    const addr = reps(g.orc, 22).map(address).filter((a) => !!a);
+    const tel = reps(g.orc, 23).map(contactPoint).filter((t) => !!t);
+    if (addr.length) org.address = addr;
+    if (tel.length) org.telecom = tel;
+  }
+  if (who && facility) return practitionerRole(ctx, who, ORDERING_PROVIDER, { organization: facility });
+  return who ?? facility;
+}
+
+/** OBR-11 specimen action code G (generated order) is a reflex test; anything else an ordinary order (IG OBR map). */
+function intentOf(g: OrderGroup): ServiceRequest['intent'] {
+  return val(g.obr, 11).toUpperCase() === 'G' ? 'reflex-order' : 'order';
+}
+
+function orderType(r: Rep): CodeableConcept | undefined {
+  const cc = concept(r);
+  const first = cc?.coding?.[0];
+  if (first && !first.system) first.system = 'http://terminology.hl7.org/CodeSystem/v2-0482';
+  return cc;
+}
+
+/**
+ * OBR-29 parent (EIP: placer EI ^ filler EI, each in subcomponents) → basedOn by identifier. The
+ * IG maps it only while OBR-50 (the parent's service code) is empty, and maps OBR-50 nowhere.
+ */
+function parentOrder(ctx: MapContext, g: OrderGroup): Reference[] {
+  const parent = rep(g.obr, 29);
+  if (!parent || !g.obr) return [];
+  if (val(g.obr, 50)) {
+    ctx.dropped(g.obr, 29, 'parent order: the IG maps OBR-29 to basedOn only when OBR-50 is empty');
+    return [];
+  }
+  const out: Reference[] = [];
+  for (const [n, code] of [[0, 'PLAC'], [1, 'FILL']] as const) {
+    const value = parent[n]?.[0]?.trim();
+    if (value) out.push({ type: 'ServiceRequest', identifier: { type: { coding: [{ system: V2_0203, code }] }, value } });
+  }
+  return out;
+}
+
+function tq1Amount(ctx: MapContext, tq1: Seg | undefined): ReturnType<typeof quantity> | undefined {
+  const cq = rep(tq1, 2);
+  const v = c(cq, 1);
+  if (!v) return undefined;
+  if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(v)) return quantity(Number(v), cq?.[1]?.map((sub) => [sub]));
+  ctx.dropped(tq1, 2, `quantity '${v}' is not a number`);
+  return undefined;
+}
+
 /** One ServiceRequest per order group; in results the order is known to be done. */
 export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Reference, encounter: Reference | undefined, fromResult: boolean): Reference | undefined {
   const accession = accessionOf(g);
@@ -80,9 +154,10 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
   const tq1 = groupTq1(ctx, g);
   const status = (codeV2('v2-0038-to-request-status', val(g.orc, 5)) ?? codeV2('v2-0119-to-request-status', val(g.orc, 1)) ?? (fromResult ? 'completed' : 'active')) as ServiceRequest['status'];
   const priority = codeV2('v2-0027-to-request-priority', val(tq1, 9) || val(g.orc, 7, 6) || val(g.obr, 27, 6) || val(g.obr, 5)) as ServiceRequest['priority'];
-  const occurrence = ctx.dateTime(val(tq1, 7) || val(g.orc, 7, 4) || val(g.obr, 27, 4), where(anchor, 7));
+  // OBR-6 (requested date/time) is the IG's occurrence; TQ1 and the v2.3 quantity/timing come first.
+  const occurrence = ctx.dateTime(val(tq1, 7) || val(g.orc, 7, 4) || val(g.obr, 27, 4) || val(g.obr, 6), where(anchor, 7));
   const authoredOn = ctx.dateTime(val(g.orc, 9), g.orc ? where(g.orc, 9) : 'ORC-9');
-  const requester = practitioner(ctx, rep(g.orc, 12) ?? rep(g.obr, 16));
+  const requester = requesterOf(ctx, g);
   const code = concept(rep(g.obr, 4)) ?? concept(rep(g.ipc[0], 7));
   const category: CodeableConcept[] = [];
   for (const ipc of g.ipc) {
@@ -90,7 +165,12 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
     if (modality) category.push({ coding: [{ system: 'http://dicom.nema.org/resources/ontology/DCM', code: modality }] });
   }
   const reasons = reps(g.obr, 31).map(concept).filter((x) => !!x);
-  const note = notes(g.notes);
+  // OBR-46 placer and OBR-47 filler supplemental service information: the IG's orderDetail.
+  const details = [...reps(g.obr, 46), ...reps(g.obr, 47)].map(concept).filter((x) => !!x);
+  // TQ1-11 text instruction is a note, TQ1-2 (CQ: amount ^ units) the quantity: the IG's TQ1[ServiceRequest] map.
+  const instruction = val(tq1, 11);
+  const note = [...notes(g.notes), ...(instruction ? [{ text: instruction }] : [])];
+  const amount = tq1Amount(ctx, tq1);
   const identifiers = orderIdentifiers(ctx, g, accession);
   // ORC-4 (placer group number): the orders a doctor signed together share one requisition.
   const group = val(g.orc, 4);
@@ -98,19 +178,24 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
     resourceType: 'ServiceRequest',
     id: serviceRequestId(ctx, key),
     identifier: identifiers,
+    basedOn: parentOrder(ctx, g),
     requisition: group ? { type: { coding: [{ system: V2_0203, code: 'PGN' }] }, value: group } : undefined,
     status,
-    intent: 'order',
+    intent: intentOf(g),
     category,
     priority,
     code,
+    orderDetail: details,
     subject: patient,
     encounter,
     occurrenceDateTime: occurrence,
     authoredOn,
     requester,
+    // ORC-29 order type (table 0482: inpatient / outpatient order) is the IG's locationCode.
+    locationCode: reps(g.orc, 29).map(orderType).filter((x) => !!x),
     reasonCode: reasons,
     note,
+    quantityQuantity: amount,
   });
   return ctx.put(sr);
 }

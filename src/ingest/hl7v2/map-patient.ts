@@ -1,9 +1,10 @@
-import type { Extension, Identifier, Patient, PatientContact, Reference } from 'fhir/r4';
+import type { Extension, Identifier, Patient, PatientContact, Reference, RelatedPerson } from 'fhir/r4';
 import './segments/pid';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM, VN_IDENTIFIER_SYSTEM, type Hl7SourceConfig, type VnIdentifierKind } from './config';
 import { compact, MapContext, reps, rep, val, where, type Seg } from './context';
 import { address, c, concept, contactPoint, humanName, type Rep } from './datatypes';
+import { relatedPersonId } from './references';
 import { codeV2, translateV2 } from './tables';
 
 // PID (Patient Identification, "thông tin hành chính người bệnh") → Patient; the field table is segments/pid.ts.
@@ -151,7 +152,26 @@ export function mapPatient(ctx: MapContext, pid: Seg): Reference | undefined {
     multipleBirthBoolean: multiple === 'Y' && !(order > 0) ? true : multiple === 'N' ? false : undefined,
     contact: contacts,
   });
-  return ctx.put(patient);
+  const ref = ctx.put(patient);
+  mother(ctx, pid, ref);
+  return ref;
+}
+
+/**
+ * PID-21 mother's identifier (a newborn's record: "mã người bệnh của mẹ") → a RelatedPerson
+ * MTH carrying it, the IG's CX[RelatedPerson-Mother] map.
+ */
+function mother(ctx: MapContext, pid: Seg, patient: Reference): void {
+  const ids = reps(pid, 21).map((cx) => identifier(ctx, cx)?.id).filter((i): i is Identifier => !!i);
+  if (!ids.length) return;
+  ctx.put<RelatedPerson & { id: string }>({
+    resourceType: 'RelatedPerson',
+    id: relatedPersonId(ctx, patient, 'mother', ids[0]!.value!),
+    active: true,
+    patient,
+    identifier: ids,
+    relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'MTH', display: 'mother' }] }],
+  });
 }
 
 /**

@@ -100,7 +100,10 @@ export function mapMedicationRequest(ctx: MapContext, b: SegmentBlock, patient: 
   const unit = rep(src, unitF);
   const doseAndRate = min === undefined ? undefined : [max !== undefined && max !== min ? { doseRange: { low: quantity(min, unit), high: quantity(max, unit) } } : { doseQuantity: quantity(min, unit) }];
   const instructions = reps(src, instrF).map((r) => r[1]?.[0] || r[0]?.[0] || '').filter(Boolean).join('; ');
-  const dosage = compact<Dosage>({ text: instructions, timing: tq1Timing(ctx, tq1), ...route(rxr), doseAndRate });
+  // TQ1-11 text instruction joins the drug's own instructions; TQ1-10 condition ("khi sốt > 38,5°C") is an additional instruction.
+  const text = [instructions, val(tq1, 11)].filter(Boolean).join('; ');
+  const condition = val(tq1, 10);
+  const dosage = compact<Dosage>({ text, additionalInstruction: condition ? [{ text: condition }] : undefined, timing: tq1Timing(ctx, tq1), ...route(rxr), doseAndRate });
   const dispense = num(src, dispF);
   const refills = num(src, refillF);
   const sub = SUBSTITUTION[val(src, subF)];
@@ -113,6 +116,8 @@ export function mapMedicationRequest(ctx: MapContext, b: SegmentBlock, patient: 
     identifier: ids,
     status: requestStatus(orc),
     intent: 'order',
+    // TQ1-9 priority (table 0027: S stat, A ASAP, R routine) as for orders.
+    priority: codeV2('v2-0027-to-request-priority', val(tq1, 9)) as MedicationRequest['priority'],
     ...medication(ctx, b, key, code, src),
     subject: patient,
     encounter,

@@ -1,11 +1,13 @@
-import type { Attachment, CodeableConcept, DiagnosticReport, Observation, Organization, ObservationReferenceRange, Quantity, Reference, Specimen } from 'fhir/r4';
+import type { Attachment, CodeableConcept, DiagnosticReport, Extension, Observation, Organization, ObservationReferenceRange, Quantity, Reference, ServiceRequest, Specimen } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { address, c, concept, quantity, type Rep } from './datatypes';
-import { organization, practitioner } from './references';
+import { device, location, organization, organizationFromCwe, practitioner } from './references';
 import type { ObservationItem, OrderGroup } from './groups';
 import { accessionOf, notes } from './map-order';
+import { mapParticipation } from './segments/rol';
 import { codeV2, translateV2 } from './tables';
+import './segments/obx';
 import './segments/spm';
 
 // OBR + OBX (kết quả xét nghiệm / chẩn đoán hình ảnh) → DiagnosticReport + Observations.
@@ -87,6 +89,42 @@ function interpretation(obx: Seg): CodeableConcept[] {
   });
 }
 
+const EXT = 'http://hl7.org/fhir/StructureDefinition/';
+const V2 = 'http://terminology.hl7.org/CodeSystem/';
+const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
+
+/**
+ * The OBX fields the IG carries in extensions (all in HL7's extension pack): OBX-4 sub-id
+ * (OG: original ^ group ^ sequence ^ identifier, or a plain v2.3–2.7 ST), OBX-10 nature of
+ * abnormal test, OBX-19 analysis time, OBX-30 sub-type (table 0937: AOE, UNSP …).
+ */
+function observationExtensions(ctx: MapContext, obx: Seg): Extension[] {
+  const out: Extension[] = [];
+  const og = rep(obx, 4);
+  const sub: Extension[] = [];
+  const original = c(og, 1);
+  if (original) sub.push({ url: 'original-sub-identifier', valueString: original });
+  for (const [n, url] of [[2, 'group'], [3, 'sequence']] as const) {
+    const v = c(og, n);
+    if (DECIMAL.test(v)) sub.push({ url, valueDecimal: Number(v) });
+  }
+  if (c(og, 4)) sub.push({ url: 'identifier', valueString: c(og, 4) });
+  if (sub.length) out.push({ url: `${EXT}observation-v2-subid`, extension: sub });
+  for (const r of reps(obx, 10)) {
+    if (c(r, 1)) out.push({ url: `${EXT}observation-nature-of-abnormal-test`, valueCodeableConcept: { coding: [{ system: `${V2}v2-0080`, code: c(r, 1) }] } });
+  }
+  const analysed = ctx.dateTime(val(obx, 19), where(obx, 19));
+  if (analysed) out.push({ url: `${EXT}observation-analysis-date-time`, valueDateTime: analysed });
+  const subType = val(obx, 30);
+  if (subType) out.push({ url: `${EXT}observation-structure-type`, valueCodeableConcept: { coding: [{ system: `${V2}v2-0937`, code: subType }] } });
+  return out;
+}
+
+/** PRT-9 of the observation's participations → the IG's event-location extension (PRT[Observation-Location]). */
+function eventLocations(ctx: MapContext, prts: Seg[]): Extension[] {
+  return prts.map((prt) => location(ctx, rep(prt, 9))).filter((r): r is Reference => !!r).map((valueReference) => ({ url: `${EXT}event-location`, valueReference }));
+}
+
 /** ED with Base64 data → an attachment (a PDF or image of the signed report). */
 function attachment(obx: Seg): Attachment | undefined {
   const ed = rep(obx, 5);
@@ -107,6 +145,8 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
     return undefined;
   }
   const v = value(ctx, obx);
+  // ED/RP outside a report's presentedForm (R4 Observation has no attachment value): say so rather than count it.
+  if (!v && reps(obx, 5).length && ['ED', 'RP'].includes(val(obx, 2))) ctx.dropped(obx, 5, 'ED/RP value: an R4 Observation has no attachment value (only a report keeps it, as presentedForm)');
   const status = (codeV2('v2-0085-to-observation-status', val(obx, 11)) ?? 'unknown') as Observation['status'];
   const range = referenceRange(val(obx, 7), rep(obx, 6));
   const effective = ctx.dateTime(val(obx, 14), where(obx, 14)) ?? fallbackTime;
@@ -117,13 +157,19 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
   const labAddress = lab && address(rep(obx, 24) ?? []);
   const labOrg = labAddress ? ctx.get<Organization>(lab.reference!) : undefined;
   if (labOrg && labAddress) labOrg.address = [labAddress];
-  const performer = [...reps(obx, 16).map((x) => practitioner(ctx, x)), lab, practitioner(ctx, rep(obx, 25))].filter((r): r is Reference => !!r);
+  // OBX-15 producer's id: the IG's second performer, an Organization identified by the code.
+  const producer = organizationFromCwe(ctx, rep(obx, 15));
+  // PRT after the OBX (IG OML_O21/ORU_R01 maps): a person → performer, a device → device, a place → event-location.
+  const parts = (item.participations ?? []).map((prt) => ({ prt, ...mapParticipation(ctx, prt, undefined) }));
+  const performer = [...reps(obx, 16).map((x) => practitioner(ctx, x)), lab, producer, practitioner(ctx, rep(obx, 25)), ...parts.filter((p) => val(p.prt, 5)).map((p) => p.role)]
+    .filter((r, i, all): r is Reference => !!r && all.findIndex((o) => o?.reference === r.reference) === i);
   // OBX-29 (table 0936: result, specimen observation, question …) is the IG's first category.
   const observationType = val(obx, 29);
   const instance = val(obx, 21);
   const observation = compact<Observation & { id: string }>({
     resourceType: 'Observation',
     id: ctx.id('Observation', reportKey, val(obx, 3), val(obx, 4), String(n)),
+    extension: [...observationExtensions(ctx, obx), ...eventLocations(ctx, parts.map((p) => p.prt))],
     identifier: instance ? [{ value: instance }] : undefined,
     status,
     category: observationType ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0936', code: observationType }] }] : undefined,
@@ -143,9 +189,62 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
     performer,
     bodySite: concept(rep(obx, 20)),
     method: concept(rep(obx, 17)),
+    // OBX-18 equipment instance (repeats: the analyser and its modules) → one Device.
+    device: device(ctx, reps(obx, 18)) ?? parts.find((p) => p.device)?.device,
     referenceRange: range ? [range] : undefined,
   });
   return ctx.put(observation);
+}
+
+/**
+ * OBX under an order (ORM/OML/OMG: "ask at order entry" answers, vitals sent with the request):
+ * per the IG's ORM_O01 and OML_O21 message maps, an Observation the ServiceRequest points at
+ * through `supportingInfo`. Same OBX mapping as results use.
+ */
+export function mapOrderObservations(ctx: MapContext, g: OrderGroup, subject: Reference, encounter: Reference | undefined, order: Reference | undefined): void {
+  if (!g.observations.length) return;
+  const key = `${accessionOf(g) || `${ctx.msg.controlId}#${g.index}`}|order`;
+  const seen = new Map<string, number>();
+  const refs: Reference[] = [];
+  for (const item of g.observations) {
+    const idKey = `${val(item.obx, 3)}|${val(item.obx, 4)}`;
+    const n = (seen.get(idKey) ?? 0) + 1;
+    seen.set(idKey, n);
+    const ref = mapObservation(ctx, item, key, n, subject, encounter);
+    if (ref) refs.push(ref);
+  }
+  const sr = order && ctx.get<ServiceRequest>(order.reference!);
+  if (sr && refs.length) sr.supportingInfo = [...(sr.supportingInfo ?? []), ...refs];
+}
+
+/**
+ * OBX before any order or specimen in a result message (ORU_R01 PATIENT_OBSERVATION, OUL
+ * patient results: blood group, weight for dosing) → an Observation of the patient, with the
+ * NTE and PRT that follow it, per the IG's ORU_R01 map.
+ */
+export function mapPatientObservations(ctx: MapContext, subject: Reference, encounter: Reference | undefined): void {
+  const firstOrder = ctx.segs.findIndex((s) => ['ORC', 'OBR', 'SPM'].includes(s.seg.id));
+  const head = firstOrder < 0 ? ctx.segs : ctx.segs.slice(0, firstOrder);
+  let n = 0;
+  head.forEach((obx, i) => {
+    if (obx.seg.id !== 'OBX') return;
+    const item: ObservationItem = { obx, notes: [], participations: [] };
+    for (const s of head.slice(i + 1)) {
+      if (s.seg.id === 'NTE') item.notes.push(s);
+      else if (s.seg.id === 'PRT') item.participations!.push(s);
+      else break;
+    }
+    mapObservation(ctx, item, `patient|${subject.reference}|${ctx.msg.controlId}`, ++n, subject, encounter);
+  });
+}
+
+/** SPM under an order (OML^O21, and ORM/OMG that carry one) → Specimen in ServiceRequest.specimen, the IG's OML_O21 map. */
+export function mapOrderSpecimens(ctx: MapContext, g: OrderGroup, subject: Reference, order: Reference | undefined): void {
+  if (!g.specimens.length) return;
+  const key = `${accessionOf(g) || `${ctx.msg.controlId}#${g.index}`}|order`;
+  const refs = g.specimens.map((spm) => mapSpecimen(ctx, spm, key, subject));
+  const sr = order && ctx.get<ServiceRequest>(order.reference!);
+  if (sr) sr.specimen = [...(sr.specimen ?? []), ...refs];
 }
 
 /** CQ (amount ^ units) → a SimpleQuantity. */
@@ -261,11 +360,18 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
   const issued = instant(ctx.dateTime(val(g.obr, 22), where(g.obr, 22)));
   // OBR-32 is NDL: the interpreter's CNN sits in the subcomponents of its first component.
   const interpreter = practitioner(ctx, rep(g.obr, 32)?.[0]?.map((sub) => [sub]));
+  // OBR-34 technician and OBR-35 transcriptionist: performers with the IG's event-performerFunction (v3 ParticipationType).
+  const performer = ([[34, 'SPRF'], [35, 'TRANS']] as const).flatMap(([field, fn]) => reps(g.obr, field).map((r) => practitioner(ctx, r[0]?.map((sub) => [sub])))
+    .filter((r): r is Reference => !!r)
+    .map((r) => ({ ...r, extension: [{ url: `${EXT}event-performerFunction`, valueCodeableConcept: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: fn }] } }] })));
+  // OBR-2 placer and OBR-3 filler order numbers are the IG's report identifiers too.
+  const orderIds = ([[2, 'PLAC'], [3, 'FILL']] as const).map(([field, code]) => [val(g.obr, field), code] as const).filter(([v]) => !!v)
+    .map(([value, code]) => ({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code }] }, value }));
   const status = (codeV2('v2-0123-to-diagnostic-report-status', val(g.obr, 25)) ?? 'unknown') as DiagnosticReport['status'];
   const report = compact<DiagnosticReport & { id: string }>({
     resourceType: 'DiagnosticReport',
     id: ctx.id('DiagnosticReport', reportKey),
-    identifier: accession ? [compact({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, system: ctx.cfg.accessionSystem, value: accession })] : undefined,
+    identifier: [...orderIds, ...(accession ? [compact({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, system: ctx.cfg.accessionSystem, value: accession })] : [])],
     basedOn: order ? [order] : undefined,
     status,
     category: section ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: section }] }] : undefined,
@@ -274,6 +380,7 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
     encounter,
     effectiveDateTime: effective,
     issued,
+    performer,
     resultsInterpreter: interpreter ? [interpreter] : undefined,
     specimen: specimens,
     result: results,

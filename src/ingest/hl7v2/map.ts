@@ -6,6 +6,7 @@ import { explain, type Explanation } from './explain';
 import { mapPatient } from './map-patient';
 import { messageDef } from './messages';
 import { mapProvenance } from './segments/msh';
+import { mapRemainingParticipations } from './segments/rol';
 import type { Hl7Message } from './parse';
 
 /**
@@ -40,6 +41,7 @@ export function mapHl7v2(m: Hl7Message, cfg: Hl7SourceConfig = {}, opts: MapOpti
   const patient = mapPatient(ctx, pid);
   if (!patient) return { issues: ctx.issues };
   def.map(ctx, patient);
+  mapRemainingParticipations(ctx);
   return finish(ctx, opts);
 }
 

@@ -14,7 +14,7 @@ import { mapNk1 } from './segments/nk1';
 import { mapLooseObservations } from './segments/obx';
 import { mapPd1 } from './segments/pd1';
 import { mapPr1 } from './segments/pr1';
-import { mapRole } from './segments/rol';
+import { mapParticipation } from './segments/rol';
 
 // ADT (admission, discharge, transfer: "tiếp nhận, nhập viện, chuyển khoa, ra viện"), per the
 // IG's ADT_A01/A02/A03/A05/A06/A09/A12/A15/A16/A17/A20/A21/A24/A30/A39/A43/A45/A60 message maps.
@@ -31,7 +31,7 @@ function adtBody(ctx: MapContext, patient: Reference, encounter: Reference | und
       case 'DG1': mapDg1(ctx, s, patient, encounter); break;
       case 'AL1': case 'IAM': mapAllergy(ctx, s, patient); break;
       case 'PR1': mapPr1(ctx, s, patient, encounter); break;
-      case 'ROL': case 'PRT': mapRole(ctx, s, encounter); break;
+      case 'ROL': case 'PRT': mapParticipation(ctx, s, encounter); break;
     }
   }
   mapLooseObservations(ctx, patient, encounter);

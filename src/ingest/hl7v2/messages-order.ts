@@ -1,9 +1,13 @@
+import type { ServiceRequest } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
+import type { MapContext, Seg } from './context';
 import type { MessageDef } from './messages';
-import { orderGroups } from './groups';
+import { orderGroups, type OrderGroup } from './groups';
 import { mapEncounter } from './map-encounter';
+import { mapPatientGroup } from './map-patient-group';
 import { mapServiceRequest } from './map-order';
-import { mapReport } from './map-result';
+import { mapOrderObservations, mapOrderSpecimens, mapPatientObservations, mapReport } from './map-result';
+import { mapDg1 } from './segments/dg1';
 
 // Orders and results ("chỉ định, kết quả cận lâm sàng").
 
@@ -13,14 +17,33 @@ const orderOrResult = (event: string, structure: string, result: boolean): Messa
   igMap: `${structure} to Bundle`,
   map: (ctx, patient) => {
     const encounter = mapEncounter(ctx, patient);
+    mapPatientGroup(ctx, patient);
+    if (result) mapPatientObservations(ctx, patient, encounter);
     const groups = orderGroups(ctx);
     if (!groups.length) ctx.issues.push(issue('error', 'required', `${event} without ORC or OBR`, 'OBR'));
     for (const g of groups) {
       const order = mapServiceRequest(ctx, g, patient, encounter, result);
+      // DG1 in the order (IG ORM_O01 ORDER_DETAIL, OML_O21 OBSERVATION_REQUEST): a Condition the request is for.
+      const reasons = orderDiagnoses(ctx, groups, g).map((dg1) => mapDg1(ctx, dg1, patient, encounter)).filter((r): r is NonNullable<typeof r> => !!r);
+      const sr = order && ctx.get<ServiceRequest>(order.reference!);
+      if (sr && reasons.length) sr.reasonReference = [...(sr.reasonReference ?? []), ...reasons];
       if (result) mapReport(ctx, g, patient, encounter, order);
+      else {
+        mapOrderObservations(ctx, g, patient, encounter, order);
+        mapOrderSpecimens(ctx, g, patient, order);
+      }
     }
   },
 });
+
+/** The DG1 segments between an order's first segment and the next order's. */
+function orderDiagnoses(ctx: MapContext, groups: OrderGroup[], g: OrderGroup): Seg[] {
+  const start = (x: OrderGroup) => Math.min(...[x.orc, x.obr].filter((s): s is Seg => !!s).map((s) => ctx.segs.indexOf(s)));
+  const from = start(g);
+  const next = groups[groups.indexOf(g) + 1];
+  const to = next ? start(next) : ctx.segs.length;
+  return ctx.segs.slice(from, to).filter((s) => s.seg.id === 'DG1');
+}
 
 export const ORDER_MESSAGES: MessageDef[] = [
   orderOrResult('ORM^O01', 'ORM_O01', false),

@@ -1,5 +1,6 @@
 import { issue } from '../../fhir/outcome';
 import { mapEncounter } from './map-encounter';
+import { mapPatientGroup } from './map-patient-group';
 import { mapMedicationAdministration, mapMedicationDispense, mapMedicationRequest } from './map-pharmacy';
 import type { MessageDef } from './messages';
 import { blocks } from './segment-groups';
@@ -14,6 +15,7 @@ const pharmacy = (event: string, structure: string, kind: 'request' | 'dispense'
   igMap: `${structure} to Bundle`,
   map: (ctx, patient) => {
     const encounter = mapEncounter(ctx, patient);
+    mapPatientGroup(ctx, patient);
     const found = blocks(ctx, ['RXO', 'RXE', 'RXD', 'RXA']);
     if (!found.length) ctx.issues.push(issue('error', 'required', `${event} without ORC or pharmacy segment`, 'ORC'));
     for (const b of found) {

@@ -1,4 +1,4 @@
-import type { CodeableConcept, HumanName, Identifier, Location, Organization, Practitioner, PractitionerRole, Reference } from 'fhir/r4';
+import type { CodeableConcept, Device, HumanName, Identifier, Location, Organization, Practitioner, PractitionerRole, Reference } from 'fhir/r4';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, type MapContext } from './context';
 import { c, humanName, systemUri, type Rep } from './datatypes';
@@ -110,6 +110,47 @@ export function organization(ctx: MapContext, xon: Rep | undefined): Reference |
     active: true,
   }));
   return compact<Reference>({ reference: `Organization/${id}`, display: name || undefined });
+}
+
+/**
+ * CWE naming an organization (OBX-15 producer's id): the IG's CWE[Organization], code →
+ * identifier.value, coding system → identifier.system, text → name.
+ */
+export function organizationFromCwe(ctx: MapContext, cwe: Rep | undefined): Reference | undefined {
+  const value = c(cwe, 1);
+  if (!value) return undefined;
+  const system = systemUri(c(cwe, 3));
+  const name = c(cwe, 9) || c(cwe, 2);
+  const id = ctx.id('Organization', `cwe:${c(cwe, 3)}|${value}`);
+  ctx.put(compact<Organization & { id: string }>({
+    resourceType: 'Organization',
+    id,
+    identifier: [compact<Identifier>({ system, value })],
+    name: name || undefined,
+    active: true,
+  }));
+  return compact<Reference>({ reference: `Organization/${id}`, display: name || undefined });
+}
+
+/** EI (entity id ^ namespace ^ universal id ^ type) → Identifier; the universal id names the system when it is an OID. */
+export function eiIdentifier(ei: Rep | undefined): Identifier | undefined {
+  const value = c(ei, 1);
+  if (!value) return undefined;
+  const uid = c(ei, 3);
+  const system = OID.test(uid) ? `urn:oid:${uid}` : systemUri(c(ei, 2));
+  return compact<Identifier>({ system, value });
+}
+
+/**
+ * Equipment (OBX-18, PRT-10: "máy xét nghiệm") → one Device per instance identifier, so every
+ * result from the same analyser points at the same Device.
+ */
+export function device(ctx: MapContext, eis: Rep[]): Reference | undefined {
+  const identifier = eis.map(eiIdentifier).filter((i, n, all): i is Identifier => !!i && all.findIndex((o) => o?.value === i.value && o?.system === i.system) === n);
+  if (!identifier.length) return undefined;
+  const id = ctx.id('Device', identifier[0]!.system ?? '', identifier[0]!.value!);
+  ctx.put(compact<Device & { id: string }>({ resourceType: 'Device', id, identifier }));
+  return { reference: `Device/${id}` };
 }
 
 /** HD (MSH-4, MSH-6, PL facility) → Organization; an MA_CSKCB is named in the facility code system. */

@@ -1,5 +1,6 @@
-import type { Period, Timing } from 'fhir/r4';
-import { compact, type MapContext, type Seg, val, where } from './context';
+import type { Duration, Period, Timing } from 'fhir/r4';
+import { compact, rep, type MapContext, type Seg, val, where } from './context';
+import { c } from './datatypes';
 
 // TQ1 (timing/quantity, "thời gian dùng thuốc/thực hiện") → Timing, per the IG's TQ1 tables.
 
@@ -22,15 +23,40 @@ export function tq1Period(ctx: MapContext, tq1: Seg | undefined): Period | undef
   return start || end ? compact<Period>({ start, end }) : undefined;
 }
 
-/** TQ1-3 repeat pattern, TQ1-7/8 bounds, TQ1-14 total occurrences. */
+/** CQ time units (ISO+ or ANSI spellings) → the UCUM units-of-time code Timing allows. */
+const TIME_UNITS: Record<string, 's' | 'min' | 'h' | 'd' | 'wk' | 'mo' | 'a'> = {
+  s: 's', sec: 's', min: 'min', h: 'h', hr: 'h', d: 'd', day: 'd', wk: 'wk', mo: 'mo', a: 'a', yr: 'a', ann: 'a',
+};
+
+/** CQ (quantity ^ units) of time → value and UCUM unit, when the unit is one Timing knows. */
+function timeQuantity(ctx: MapContext, tq1: Seg, field: number): { value: number; unit: 's' | 'min' | 'h' | 'd' | 'wk' | 'mo' | 'a' } | undefined {
+  const cq = rep(tq1, field);
+  if (!c(cq, 1)) return undefined;
+  const value = Number(c(cq, 1));
+  const unit = TIME_UNITS[c(cq, 2).toLowerCase()];
+  if (Number.isFinite(value) && value >= 0 && unit) return { value, unit };
+  ctx.dropped(tq1, field, `'${c(cq, 1)} ${c(cq, 2)}' is not a number of a UCUM unit of time`);
+  return undefined;
+}
+
+/**
+ * TQ1-3 repeat pattern, TQ1-7/8 bounds, TQ1-14 total occurrences; TQ1-13 occurrence duration
+ * (how long each dose or session lasts) and TQ1-6 service duration (the whole course, as
+ * boundsDuration when TQ1-7/8 give no period), per the IG's TQ1[MedicationRequest] map.
+ */
 export function tq1Timing(ctx: MapContext, tq1: Seg | undefined): Timing | undefined {
   if (!tq1) return undefined;
   const pattern = val(tq1, 3).toUpperCase();
   const repeatOf = REPEAT[pattern];
   const bounds = tq1Period(ctx, tq1);
   const count = Number(val(tq1, 14));
+  const each = timeQuantity(ctx, tq1, 13);
+  const course = bounds ? undefined : timeQuantity(ctx, tq1, 6);
   const repeat = compact<NonNullable<Timing['repeat']>>({
     boundsPeriod: bounds,
+    boundsDuration: course ? compact<Duration>({ value: course.value, unit: course.unit, system: 'http://unitsofmeasure.org', code: course.unit }) : undefined,
+    duration: each?.value,
+    durationUnit: each?.unit,
     count: Number.isInteger(count) && count > 0 ? count : undefined,
     frequency: repeatOf?.frequency,
     period: repeatOf?.period,

@@ -28,7 +28,8 @@ const ROLE: Record<string, [string, string]> = {
 export function mapDg1(ctx: MapContext, dg1: Seg, patient: Reference, encounter: Reference | undefined): Reference | undefined {
   const code = concept(rep(dg1, 3)) ?? (val(dg1, 4) ? { text: val(dg1, 4) } : undefined);
   if (!code) return undefined;
-  if (!code.text && val(dg1, 4)) code.text = val(dg1, 4);
+  // DG1-4 is the IG's code.text; the CWE's own text stays in coding.display.
+  if (val(dg1, 4)) code.text = val(dg1, 4);
   const coding = code.coding?.[0];
   if (coding && !coding.system && /^I10|ICD-?10/i.test(val(dg1, 2) || rep(dg1, 3)?.[2]?.[0] || '')) coding.system = 'http://hl7.org/fhir/sid/icd-10';
   const ident = val(dg1, 20);

@@ -1,7 +1,8 @@
-import type { Coverage, Organization, Reference } from 'fhir/r4';
+import type { Coverage, Organization, Reference, RelatedPerson } from 'fhir/r4';
 import { VN_IDENTIFIER_SYSTEM } from '../config';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
 import { address, c, concept, contactPoint, humanName } from '../datatypes';
+import { codeV2 } from '../tables';
 import { organization, relatedPersonId } from '../references';
 import { segmentMap } from '../segment-maps';
 
@@ -14,7 +15,8 @@ export const IN1 = segmentMap({
     2: 'Coverage.class (plan)', 3: 'Organization.identifier (payor)', 4: 'Organization.name (payor)', 5: 'Organization.address (payor)',
     7: 'Organization.telecom (payor)', 8: 'Coverage.class (group)', 9: 'Coverage.class (group).name', 12: 'Coverage.period.start',
     13: 'Coverage.period.end', 15: 'Coverage.type', 16: 'RelatedPerson.name (subscriber)', 17: 'Coverage.relationship',
-    36: 'Coverage.identifier / Coverage.subscriberId', 49: 'Coverage.subscriberId',
+    10: 'Organization.identifier (policy holder)', 11: 'Coverage.policyHolder (Organization)', 18: 'RelatedPerson.birthDate (insured)',
+    19: 'RelatedPerson.address (insured)', 36: 'Coverage.identifier / Coverage.subscriberId', 43: 'RelatedPerson.gender (insured)', 49: 'Coverage.subscriberId',
   },
 });
 export const IN2 = segmentMap({ segment: 'IN2', igTable: 'Segment IN2 to Coverage (no IG table: extra insured data)', resource: 'Coverage', fields: {} });
@@ -43,9 +45,23 @@ export function mapIn1(ctx: MapContext, in1: Seg, patient: Reference): Reference
   const insured = reps(in1, 16).map(humanName).find(Boolean);
   if (!subscriber && insured) {
     const id = relatedPersonId(ctx, patient, `insured:${insured.text ?? ''}`);
-    ctx.put({ resourceType: 'RelatedPerson', id, active: true, patient, name: [insured], relationship: concept(rep(in1, 17)) ? [concept(rep(in1, 17))!] : undefined, birthDate: ctx.dateTime(val(in1, 18), where(in1, 18))?.slice(0, 10) });
+    // IN1-18/19/43 describe the insured person, so they go to the subscriber RelatedPerson.
+    ctx.put(compact({
+      resourceType: 'RelatedPerson' as const, id, active: true, patient, name: [insured], relationship: concept(rep(in1, 17)) ? [concept(rep(in1, 17))!] : undefined,
+      birthDate: ctx.dateTime(val(in1, 18), where(in1, 18))?.slice(0, 10),
+      address: reps(in1, 19).map(address).filter((x) => !!x),
+      gender: codeV2('v2-0001-to-administrative-gender', val(in1, 43)) as RelatedPerson['gender'],
+    }));
     subscriber = { reference: `RelatedPerson/${id}`, display: insured.text };
   }
+  else if (subscriber === patient) {
+    for (const f of [18, 19, 43]) if (reps(in1, f).length) ctx.dropped(in1, f, 'insured person data: the insured is the patient, whom PID describes');
+  }
+  // IN1-11 insured's group employer (with IN1-10 its id) is the IG's policyHolder.
+  const holder = organization(ctx, rep(in1, 11));
+  const holderOrg = holder && ctx.get<Organization>(holder.reference!);
+  const holderId = holderOrg ? c(rep(in1, 10), 1) : '';
+  if (holderOrg && holderId && !holderOrg.identifier?.some((i) => i.value === holderId)) holderOrg.identifier = [...(holderOrg.identifier ?? []), { value: holderId }];
   const bhyt = /^[A-Z]{2}\d{13}$/.test(policy);
   const classes: Coverage['class'] = [];
   if (plan) classes.push({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/coverage-class', code: 'plan' }] }, value: plan });
@@ -59,6 +75,7 @@ export function mapIn1(ctx: MapContext, in1: Seg, patient: Reference): Reference
     identifier: policy ? [compact({ system: bhyt ? VN_IDENTIFIER_SYSTEM.BHYT : undefined, value: policy })] : undefined,
     status: 'active',
     type: concept(rep(in1, 15)),
+    policyHolder: holder,
     subscriber,
     subscriberId: val(in1, 49) || policy || undefined,
     beneficiary: patient,

@@ -1,7 +1,7 @@
-import type { Encounter, Practitioner, Reference } from 'fhir/r4';
+import type { Device, Encounter, Practitioner, PractitionerRole, Reference } from 'fhir/r4';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
 import { address, concept, contactPoint } from '../datatypes';
-import { location, organization, practitioner, practitionerRole } from '../references';
+import { device, location, organization, practitioner, practitionerRole } from '../references';
 import { segmentMap } from '../segment-maps';
 
 // ROL and PRT (roles and participations: "bác sĩ điều trị, người chăm sóc") → Practitioner +
@@ -22,15 +22,73 @@ export const PRT = segmentMap({
   resource: 'PractitionerRole',
   fields: {
     1: 'PractitionerRole.identifier', 4: 'PractitionerRole.code', 5: 'PractitionerRole.practitioner', 6: 'PractitionerRole.specialty', 7: 'PractitionerRole.specialty (organization unit type)', 8: 'PractitionerRole.organization',
-    9: 'PractitionerRole.location', 11: 'Encounter.participant.period.start', 12: 'Encounter.participant.period.end', 14: 'Practitioner.address', 15: 'Practitioner.telecom',
+    9: 'PractitionerRole.location', 10: 'Device.identifier (PRT[Device])', 11: 'PractitionerRole.period.start', 12: 'PractitionerRole.period.end', 14: 'Practitioner.address',
+    15: 'Practitioner.telecom (PractitionerRole.telecom without a person)', 17: 'Device.manufactureDate', 18: 'Device.expirationDate', 19: 'Device.lotNumber',
+    20: 'Device.serialNumber', 21: 'Device.distinctIdentifier', 22: 'Device.type',
   },
-  dropped: { 2: 'action code: the whole message is the update' },
+  dropped: {
+    2: 'action code: the whole message is the update', 3: 'action reason: no IG mapping', 13: 'qualitative duration: no IG mapping',
+    16: 'UDI device identifier: the IG puts it in Device.udiCarrier, which needs the UDI issuer this feed does not give',
+    23: 'preferred method of contact: no telecom to mark', 24: 'contact identifiers: no IG element in R4',
+  },
 });
+
+/**
+ * PRT-10 (device taking part: "thiết bị") → Device per the IG's PRT[Device] map, with the
+ * manufacture and expiry dates, lot, serial, donation id and type of PRT-17–22.
+ */
+export function mapPrtDevice(ctx: MapContext, s: Seg): Reference | undefined {
+  const ref = device(ctx, reps(s, 10));
+  const dev = ref && ctx.get<Device>(ref.reference!);
+  if (!dev) return undefined;
+  Object.assign(dev, compact<Partial<Device>>({
+    manufactureDate: ctx.dateTime(val(s, 17), where(s, 17)),
+    expirationDate: ctx.dateTime(val(s, 18), where(s, 18)),
+    lotNumber: val(s, 19) || undefined,
+    serialNumber: val(s, 20) || undefined,
+    distinctIdentifier: val(s, 21) || undefined,
+    type: concept(rep(s, 22)),
+  }));
+  return ref;
+}
+
+/**
+ * A PRT naming no person (PRT-5) but an organization, location or contact: the IG's PRT map
+ * still makes the PractitionerRole (a role at that organization or place).
+ */
+function roleWithoutPerson(ctx: MapContext, s: Seg, encounter: Reference | undefined): Reference | undefined {
+  const org = organization(ctx, rep(s, 8));
+  const loc = location(ctx, rep(s, 9));
+  const telecom = reps(s, 15).map(contactPoint).filter((x) => !!x);
+  if (!org && !loc && !telecom.length) return undefined;
+  if (reps(s, 14).length) ctx.dropped(s, 14, "address: the IG's PRT map makes it the person's (PRT-5), and there is none");
+  const role = concept(rep(s, 4));
+  const start = ctx.dateTime(val(s, 11), where(s, 11));
+  const end = ctx.dateTime(val(s, 12), where(s, 12));
+  const ident = val(s, 1);
+  const id = ctx.id('PractitionerRole', 'prt', org?.reference ?? '', loc?.reference ?? '', role?.coding?.[0]?.code ?? role?.text ?? '');
+  ctx.put(compact<PractitionerRole & { id: string }>({
+    resourceType: 'PractitionerRole',
+    id,
+    identifier: ident ? [{ value: ident }] : undefined,
+    active: true,
+    period: start || end ? compact({ start, end }) : undefined,
+    code: role ? [role] : undefined,
+    specialty: [concept(rep(s, 6)), concept(rep(s, 7))].filter((x) => !!x),
+    organization: org,
+    location: loc ? [loc] : undefined,
+    telecom,
+  }));
+  const ref = compact<Reference>({ reference: `PractitionerRole/${id}`, display: org?.display ?? loc?.display });
+  const enc = encounter && ctx.get<Encounter>(encounter.reference!);
+  if (enc) enc.participant = [...(enc.participant ?? []), compact({ type: role ? [role] : undefined, individual: ref, period: start || end ? compact({ start, end }) : undefined })];
+  return ref;
+}
 
 export function mapRole(ctx: MapContext, s: Seg, encounter: Reference | undefined): Reference | undefined {
   const prt = s.seg.id === 'PRT';
   const who = practitioner(ctx, rep(s, prt ? 5 : 4));
-  if (!who) return undefined;
+  if (!who) return prt ? roleWithoutPerson(ctx, s, encounter) : undefined;
   const p = ctx.get<Practitioner>(who.reference!);
   if (p) {
     const addr = reps(s, prt ? 14 : 11).map(address).filter((x) => !!x);
@@ -47,6 +105,7 @@ export function mapRole(ctx: MapContext, s: Seg, encounter: Reference | undefine
   const end = ctx.dateTime(val(s, prt ? 12 : 6), where(s, prt ? 12 : 6));
   const ref = practitionerRole(ctx, who, role, compact({
     identifier: ident ? [{ value: ident }] : undefined,
+    period: start || end ? compact({ start, end }) : undefined,
     specialty: specialties,
     location: loc ? [loc] : undefined,
     organization: org,
@@ -56,4 +115,28 @@ export function mapRole(ctx: MapContext, s: Seg, encounter: Reference | undefine
     enc.participant = [...(enc.participant ?? []), compact({ type: role ? [role] : undefined, individual: ref, period: start || end ? compact({ start, end }) : undefined })];
   }
   return ref;
+}
+
+/** A PRT: the role it describes and the device it names (either may be absent). */
+export function mapParticipation(ctx: MapContext, s: Seg, encounter: Reference | undefined): { role?: Reference; device?: Reference } {
+  return { role: mapRole(ctx, s, encounter), device: s.seg.id === 'PRT' ? mapPrtDevice(ctx, s) : undefined };
+}
+
+/**
+ * PRT segments no message mapper has read (after PID, PV1, an order, a drug or a charge): mapped
+ * on their own per the IG's PRT maps; one in the visit (after PV1/PV2) is also an
+ * Encounter.participant, as the IG's message maps put it.
+ */
+export function mapRemainingParticipations(ctx: MapContext): void {
+  const encounter = ctx.bundle().entry?.find((e) => e.resource?.resourceType === 'Encounter')?.resource;
+  let anchor = '';
+  for (const s of ctx.segs) {
+    if (s.seg.id !== 'PRT') {
+      anchor = s.seg.id;
+      continue;
+    }
+    if (s.used.size) continue;
+    const inVisit = (anchor === 'PV1' || anchor === 'PV2') && encounter;
+    mapParticipation(ctx, s, inVisit ? { reference: `Encounter/${encounter.id}` } : undefined);
+  }
 }

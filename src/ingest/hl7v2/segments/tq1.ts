@@ -9,7 +9,8 @@ export const TQ1 = segmentMap({
     3: 'dosageInstruction.timing.code / repeat.frequency, period',
     7: 'ServiceRequest.occurrenceDateTime | timing.repeat.boundsPeriod.start | Appointment.start',
     8: 'timing.repeat.boundsPeriod.end | Appointment.end',
-    9: 'ServiceRequest.priority',
+    2: 'ServiceRequest.quantityQuantity', 6: 'timing.repeat.boundsDuration (without TQ1-7/8)', 9: 'ServiceRequest.priority | MedicationRequest.priority',
+    10: 'dosageInstruction.additionalInstruction.text', 11: 'dosageInstruction.text | ServiceRequest.note', 13: 'timing.repeat.duration, durationUnit',
     14: 'timing.repeat.count',
   },
 });
