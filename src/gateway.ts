@@ -104,7 +104,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     log,
     { graceMs: config.recoveryGraceSeconds * 1000, maxAttempts: config.ingestMaxAttempts, workers: config.ingestWorkers > 0 },
   );
-  const workers = new IntakeWorkers(intake, messages, { concurrency: config.ingestWorkers, pollMs: 250, backlogMax: config.ingestBacklogMax, heartbeatMs: Math.max(250, (config.recoveryGraceSeconds * 1000) / 4) }, log);
+  const workers = new IntakeWorkers(intake, messages, { concurrency: config.ingestWorkers, pollMs: 250, backlogMax: config.ingestBacklogMax }, log);
   intake.register(vnClaimAdapter);
   intake.register(hl7v2Adapter(config.hl7));
   intake.register(dicomAdapter({ facility: config.defaultFacility, institutions: config.dicomInstitutions, ...(config.dicomWadoRsBase ? { wadoRsBase: config.dicomWadoRsBase } : {}) }));

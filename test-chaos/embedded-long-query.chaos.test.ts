@@ -10,7 +10,7 @@ import { admission, identifierCounts, mllpStream, sleep, summary, CHAOS_ENV } fr
  * sender streams admissions. With PGlite in its worker the gateway keeps answering; the same
  * run in the gateway's own thread (`EMBEDDED_WORKER=off`) is printed beside it for comparison
  * with `CHAOS_COMPARE=1` (minutes: every health check waits for a whole search).
- * ACKs after the store (`MLLP_ACK=stored`), so an acknowledged admission must already be stored.
+ * ACKs after the store (`MLLP_ACK=stored`, from CHAOS_ENV), so an acknowledged admission must already be stored.
  */
 const PATIENTS = 1_000;
 const MESSAGES = 20;
@@ -22,7 +22,7 @@ describe.each(process.env.CHAOS_COMPARE ? ['on', 'off'] : ['on'])('long searches
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chaos-embedded-'));
     // MPI off: the scenario is about the search, not about linking 1,000 namesakes.
-    gw = await startChildGateway({ ...CHAOS_ENV, DATABASE_URL: '', DATA_DIR: dir, MLLP_PORT: 'auto', EMBEDDED_WORKER: worker, MPI: 'off', MLLP_ACK: 'stored' }, { readyTimeoutMs: 170_000 });
+    gw = await startChildGateway({ ...CHAOS_ENV, DATABASE_URL: '', DATA_DIR: dir, MLLP_PORT: 'auto', EMBEDDED_WORKER: worker, MPI: 'off' }, { readyTimeoutMs: 170_000 });
     for (let b = 0; b < PATIENTS / 100; b++) {
       const entry = Array.from({ length: 100 }, (_, k) => ({
         resource: { resourceType: 'Patient', identifier: [{ system: 'urn:chaos', value: `LQ-${b * 100 + k}` }], name: [{ family: 'Nguyễn', given: [`Văn ${b * 100 + k}`] }] },

@@ -244,7 +244,7 @@ export class Intake {
     for (;;) {
       // Rows claimed in this pass are newer than `before`, so each batch brings new ones.
       const batch = await this.log.claimUnfinished(before, RECOVERY_BATCH, !this.recovery.workers);
-      await this.runBatch(batch, 1, Math.max(250, this.recovery.graceMs / 4));
+      await this.runBatch(batch, 1);
       n += batch.length;
       if (batch.length < RECOVERY_BATCH) return n;
     }
@@ -275,10 +275,11 @@ export class Intake {
 
   /**
    * Runs claimed messages `width` at a time, renewing the claim of every one not yet finished
-   * (those still waiting their turn too) every `heartbeatMs`: a claim left to go stale would let
-   * a recovery pass, here or in another gateway, run the message a second time.
+   * (those still waiting their turn too) four times per recovery grace: a claim left to go stale
+   * would let a recovery pass, here or in another gateway, run the message a second time.
    */
-  async runBatch(batch: { id: string; attempts: number }[], width: number, heartbeatMs: number): Promise<void> {
+  async runBatch(batch: { id: string; attempts: number }[], width: number): Promise<void> {
+    const heartbeatMs = Math.max(250, this.recovery.graceMs / 4);
     let next = 0;
     const unfinished = new Set(batch.map((m) => m.id));
     const lane = async () => {

@@ -16,12 +16,6 @@ export interface WorkerOptions {
   pollMs: number;
   /** Backlog (received, not processed) above which the intake slows senders down; 0: no bound. */
   backlogMax: number;
-  /**
-   * How often the claims of messages being processed are renewed: well under the recovery
-   * grace, so a slow message is never taken up a second time (which could apply an A04 again
-   * after its A08).
-   */
-  heartbeatMs: number;
 }
 
 export interface Backlog {
@@ -76,7 +70,7 @@ export class IntakeWorkers {
         continue;
       }
       // The batch holds one message per order key at most: they may run side by side.
-      await this.intake.runBatch(batch, width, this.opts.heartbeatMs);
+      await this.intake.runBatch(batch, width);
     }
   }
 

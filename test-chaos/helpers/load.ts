@@ -8,12 +8,10 @@ import { MllpClient } from '../../src/listeners/mllp-client';
  * Settings every chaos gateway runs with: recovery passes every second for messages left
  * `received` two seconds (production: 30 s and 60 s), so the scenarios can wait for what
  * recovery does; statements time out after 3 s (production: 30 s), so requests made while
- * PostgreSQL is paused are answered (503) within the scenarios' hang limit.
- */
-/**
- * ACKs after the store unless a scenario says otherwise: "acknowledged" then means "stored", which
- * is what the outage, poison and kill -9 scenarios count. Acknowledgement on receipt has its own
- * scenario (ack-on-receipt), where acknowledged means durably queued and counted once the backlog drains.
+ * PostgreSQL is paused are answered (503) within the scenarios' hang limit. ACKs come after the
+ * store unless a scenario says otherwise: "acknowledged" then means "stored", which is what the
+ * outage, poison and kill -9 scenarios count; acknowledgement on receipt has its own scenario
+ * (ack-on-receipt), counted once the backlog drains.
  */
 export const CHAOS_ENV = { RECOVERY_INTERVAL_SECONDS: '1', RECOVERY_GRACE_SECONDS: '2', DB_STATEMENT_TIMEOUT_MS: '3000', MLLP_ACK: 'stored' };
 
