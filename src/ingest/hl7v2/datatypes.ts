@@ -128,6 +128,18 @@ export function contactPoint(rep: Rep): ContactPoint | undefined {
   return compact<ContactPoint>({ system: system ?? (value.includes('@') ? 'email' : 'phone'), value, use });
 }
 
+/** A decimal as HL7 NM writes it (sign, digits, one point). */
+export const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/**
+ * CQ (amount ^ units: TQ1-2, OBR-9, SPM-12) → Quantity, or undefined when the amount is not a
+ * number. The units are a CWE inside one component, so its code, text and system are subcomponents.
+ */
+export function cqQuantity(cq: Rep | undefined): Quantity | undefined {
+  const v = c(cq, 1);
+  return NUMBER.test(v) ? quantity(Number(v), cq?.[1]?.map((sub) => [sub])) : undefined;
+}
+
 /** A number with its OBX-6 unit: UCUM when the source says so or the unit is a known spelling. */
 export function quantity(value: number, unit: Rep | undefined, comparator?: Quantity['comparator']): Quantity {
   const q: Quantity = { value };

@@ -1,9 +1,9 @@
-import type { Annotation, CodeableConcept, Identifier, Organization, Practitioner, Reference, ServiceRequest } from 'fhir/r4';
+import type { Annotation, CodeableConcept, Identifier, Organization, Practitioner, Quantity, Reference, ServiceRequest } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import type { Rep } from './datatypes';
-import { address, c, concept, contactPoint, quantity } from './datatypes';
+import { address, c, concept, contactPoint, cqQuantity } from './datatypes';
 import { organization, practitioner, practitionerId, practitionerRole } from './references';
 import './segments/orc';
 import './segments/obr';
@@ -20,6 +20,11 @@ const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
  */
 export function accessionOf(g: OrderGroup): string {
   return val(g.ipc[0], 1) || swfAccession(g) || val(g.obr, 3) || val(g.orc, 3) || val(g.obr, 2) || val(g.orc, 2);
+}
+
+/** The key an order's resources are named by: its accession, else the message and the group's place in it. */
+export function orderKey(ctx: MapContext, g: OrderGroup): string {
+  return accessionOf(g) || `${ctx.msg.controlId}#${g.index}`;
 }
 
 /** Diagnostic service sections (HL7 table 0074) of imaging, where OBR-18 carries the accession. */
@@ -134,13 +139,11 @@ function parentOrder(ctx: MapContext, g: OrderGroup): Reference[] {
   return out;
 }
 
-function tq1Amount(ctx: MapContext, tq1: Seg | undefined): ReturnType<typeof quantity> | undefined {
+function tq1Amount(ctx: MapContext, tq1: Seg | undefined): Quantity | undefined {
   const cq = rep(tq1, 2);
-  const v = c(cq, 1);
-  if (!v) return undefined;
-  if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(v)) return quantity(Number(v), cq?.[1]?.map((sub) => [sub]));
-  ctx.dropped(tq1, 2, `quantity '${v}' is not a number`);
-  return undefined;
+  const amount = cqQuantity(cq);
+  if (!amount && c(cq, 1)) ctx.dropped(tq1, 2, `quantity '${c(cq, 1)}' is not a number`);
+  return amount;
 }
 
 /** One ServiceRequest per order group; in results the order is known to be done. */
@@ -150,7 +153,7 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
   if (!accession) {
     ctx.issues.push(issue('warning', 'required', 'No order number (ORC-2/3, OBR-2/3, IPC-1): the order cannot be matched to later messages', where(anchor, 3)));
   }
-  const key = accession || `${ctx.msg.controlId}#${g.index}`;
+  const key = orderKey(ctx, g);
   const tq1 = groupTq1(ctx, g);
   const status = (codeV2('v2-0038-to-request-status', val(g.orc, 5)) ?? codeV2('v2-0119-to-request-status', val(g.orc, 1)) ?? (fromResult ? 'completed' : 'active')) as ServiceRequest['status'];
   const priority = codeV2('v2-0027-to-request-priority', val(tq1, 9) || val(g.orc, 7, 6) || val(g.obr, 27, 6) || val(g.obr, 5)) as ServiceRequest['priority'];

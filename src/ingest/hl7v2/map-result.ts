@@ -1,10 +1,10 @@
 import type { Attachment, CodeableConcept, DiagnosticReport, Extension, Observation, Organization, ObservationReferenceRange, Quantity, Reference, ServiceRequest, Specimen } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
-import { address, c, concept, quantity, type Rep } from './datatypes';
+import { address, c, concept, cqQuantity, NUMBER, quantity, type Rep } from './datatypes';
 import { device, location, organization, organizationFromCwe, practitioner } from './references';
 import type { ObservationItem, OrderGroup } from './groups';
-import { accessionOf, notes } from './map-order';
+import { accessionOf, notes, orderKey } from './map-order';
 import { mapParticipation } from './segments/rol';
 import { codeV2, translateV2 } from './tables';
 import './segments/obx';
@@ -12,7 +12,6 @@ import './segments/spm';
 
 // OBR + OBX (kết quả xét nghiệm / chẩn đoán hình ảnh) → DiagnosticReport + Observations.
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 const COMPARATOR = new Set(['<', '<=', '>=', '>']);
 const TEXT_TYPES = new Set(['ST', 'TX', 'FT']);
 /**
@@ -203,7 +202,7 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
  */
 export function mapOrderObservations(ctx: MapContext, g: OrderGroup, subject: Reference, encounter: Reference | undefined, order: Reference | undefined): void {
   if (!g.observations.length) return;
-  const key = `${accessionOf(g) || `${ctx.msg.controlId}#${g.index}`}|order`;
+  const key = `${orderKey(ctx, g)}|order`;
   const seen = new Map<string, number>();
   const refs: Reference[] = [];
   for (const item of g.observations) {
@@ -241,17 +240,12 @@ export function mapPatientObservations(ctx: MapContext, subject: Reference, enco
 /** SPM under an order (OML^O21, and ORM/OMG that carry one) → Specimen in ServiceRequest.specimen, the IG's OML_O21 map. */
 export function mapOrderSpecimens(ctx: MapContext, g: OrderGroup, subject: Reference, order: Reference | undefined): void {
   if (!g.specimens.length) return;
-  const key = `${accessionOf(g) || `${ctx.msg.controlId}#${g.index}`}|order`;
+  const key = `${orderKey(ctx, g)}|order`;
   const refs = g.specimens.map((spm) => mapSpecimen(ctx, spm, key, subject));
   const sr = order && ctx.get<ServiceRequest>(order.reference!);
   if (sr) sr.specimen = [...(sr.specimen ?? []), ...refs];
 }
 
-/** CQ (amount ^ units) → a SimpleQuantity. */
-function amountOf(cq: Rep | undefined): Quantity | undefined {
-  const v = c(cq, 1);
-  return NUMBER.test(v) ? quantity(Number(v), cq?.[1] ? [cq[1]] : undefined) : undefined;
-}
 
 function specimenPeriod(ctx: MapContext, start: string, end: string, whereStart: string, whereEnd: string): Pick<NonNullable<Specimen['collection']>, 'collectedDateTime' | 'collectedPeriod'> {
   const from = ctx.dateTime(start, whereStart);
@@ -266,7 +260,7 @@ function mapSpecimen(ctx: MapContext, spm: Seg, orderKey: string, subject: Refer
   const id = placer || filler;
   const collection = compact<NonNullable<Specimen['collection']>>({
     ...specimenPeriod(ctx, val(spm, 17), val(spm, 17, 2), where(spm, 17, 1, 1), where(spm, 17, 1, 2)),
-    quantity: amountOf(rep(spm, 12)),
+    quantity: cqQuantity(rep(spm, 12)),
     method: concept(rep(spm, 7)),
     bodySite: concept(rep(spm, 8)),
   });
@@ -303,7 +297,7 @@ function obrSpecimen(ctx: MapContext, obr: Seg, orderKey: string, subject: Refer
   const collector = practitioner(ctx, rep(obr, 10));
   const collection = compact<NonNullable<Specimen['collection']>>({
     ...(val(obr, 7) ? specimenPeriod(ctx, val(obr, 7), val(obr, 8), where(obr, 7), where(obr, 8)) : {}),
-    quantity: amountOf(rep(obr, 9)),
+    quantity: cqQuantity(rep(obr, 9)),
     collector,
     bodySite: concept(source?.[3]?.length ? [source[3]] : undefined),
   });
@@ -326,7 +320,7 @@ function instant(dt: string | undefined): string | undefined {
 
 export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, encounter: Reference | undefined, order: Reference | undefined): void {
   const accession = accessionOf(g);
-  const reportKey = `${accession || `${ctx.msg.controlId}#${g.index}`}|${val(g.obr, 4)}`;
+  const reportKey = `${orderKey(ctx, g)}|${val(g.obr, 4)}`;
   const effective = g.obr ? ctx.dateTime(val(g.obr, 7), where(g.obr, 7)) : undefined;
   const specimens = g.specimens.map((spm) => mapSpecimen(ctx, spm, reportKey, subject));
   const fromObr = !specimens.length && g.obr ? obrSpecimen(ctx, g.obr, reportKey, subject) : undefined;
