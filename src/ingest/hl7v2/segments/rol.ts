@@ -53,67 +53,45 @@ export function mapPrtDevice(ctx: MapContext, s: Seg): Reference | undefined {
 }
 
 /**
- * A PRT naming no person (PRT-5) but an organization, location or contact: the IG's PRT map
- * still makes the PractitionerRole (a role at that organization or place).
+ * ROL or PRT → the PractitionerRole it describes (and an Encounter.participant in a visit). A PRT
+ * naming no person (PRT-5) but an organization, place or contact is still a role there, per the
+ * IG's PRT map; a ROL needs its person.
  */
-function roleWithoutPerson(ctx: MapContext, s: Seg, encounter: Reference | undefined): Reference | undefined {
-  const org = organization(ctx, rep(s, 8));
-  const loc = location(ctx, rep(s, 9));
-  const telecom = reps(s, 15).map(contactPoint).filter((x) => !!x);
-  if (!org && !loc && !telecom.length) return undefined;
-  if (reps(s, 14).length) ctx.dropped(s, 14, "address: the IG's PRT map makes it the person's (PRT-5), and there is none");
-  const role = concept(rep(s, 4));
-  const start = ctx.dateTime(val(s, 11), where(s, 11));
-  const end = ctx.dateTime(val(s, 12), where(s, 12));
-  const ident = val(s, 1);
-  const id = ctx.id('PractitionerRole', 'prt', org?.reference ?? '', loc?.reference ?? '', role?.coding?.[0]?.code ?? role?.text ?? '');
-  ctx.put(compact<PractitionerRole & { id: string }>({
-    resourceType: 'PractitionerRole',
-    id,
-    identifier: ident ? [{ value: ident }] : undefined,
-    active: true,
-    period: start || end ? compact({ start, end }) : undefined,
-    code: role ? [role] : undefined,
-    specialty: [concept(rep(s, 6)), concept(rep(s, 7))].filter((x) => !!x),
-    organization: org,
-    location: loc ? [loc] : undefined,
-    telecom,
-  }));
-  const ref = compact<Reference>({ reference: `PractitionerRole/${id}`, display: org?.display ?? loc?.display });
-  const enc = encounter && ctx.get<Encounter>(encounter.reference!);
-  if (enc) enc.participant = [...(enc.participant ?? []), compact({ type: role ? [role] : undefined, individual: ref, period: start || end ? compact({ start, end }) : undefined })];
-  return ref;
-}
-
 export function mapRole(ctx: MapContext, s: Seg, encounter: Reference | undefined): Reference | undefined {
   const prt = s.seg.id === 'PRT';
   const who = practitioner(ctx, rep(s, prt ? 5 : 4));
-  if (!who) return prt ? roleWithoutPerson(ctx, s, encounter) : undefined;
-  const p = ctx.get<Practitioner>(who.reference!);
-  if (p) {
-    const addr = reps(s, prt ? 14 : 11).map(address).filter((x) => !!x);
-    const tel = reps(s, prt ? 15 : 12).map(contactPoint).filter((x) => !!x);
-    if (addr.length) p.address = addr;
-    if (tel.length) p.telecom = tel;
-  }
-  const role = concept(rep(s, prt ? 4 : 3));
-  const specialties = [concept(rep(s, prt ? 6 : 9)), concept(rep(s, prt ? 7 : 10))].filter((x) => !!x);
+  if (!who && !prt) return undefined;
+  const addr = reps(s, prt ? 14 : 11).map(address).filter((x) => !!x);
+  const telecom = reps(s, prt ? 15 : 12).map(contactPoint).filter((x) => !!x);
   const loc = location(ctx, rep(s, prt ? 9 : 13));
   const org = prt ? organization(ctx, rep(s, 8)) : undefined;
+  if (!who && !org && !loc && !telecom.length) return undefined;
+  const role = concept(rep(s, prt ? 4 : 3));
   const ident = val(s, 1);
   const start = ctx.dateTime(val(s, prt ? 11 : 5), where(s, prt ? 11 : 5));
   const end = ctx.dateTime(val(s, prt ? 12 : 6), where(s, prt ? 12 : 6));
-  const ref = practitionerRole(ctx, who, role, compact({
+  const period = start || end ? compact({ start, end }) : undefined;
+  const details = {
     identifier: ident ? [{ value: ident }] : undefined,
-    period: start || end ? compact({ start, end }) : undefined,
-    specialty: specialties,
+    period,
+    specialty: [concept(rep(s, prt ? 6 : 9)), concept(rep(s, prt ? 7 : 10))].filter((x) => !!x),
     location: loc ? [loc] : undefined,
     organization: org,
-  }));
-  const enc = encounter && ctx.get<Encounter>(encounter.reference!);
-  if (enc) {
-    enc.participant = [...(enc.participant ?? []), compact({ type: role ? [role] : undefined, individual: ref, period: start || end ? compact({ start, end }) : undefined })];
+  };
+  let ref: Reference;
+  if (who) {
+    const p = ctx.get<Practitioner>(who.reference!);
+    if (p && addr.length) p.address = addr;
+    if (p && telecom.length) p.telecom = telecom;
+    ref = practitionerRole(ctx, who, role, compact(details));
+  } else {
+    if (addr.length) ctx.dropped(s, 14, "address: the IG's PRT map makes it the person's (PRT-5), and there is none");
+    const id = ctx.id('PractitionerRole', 'prt', org?.reference ?? '', loc?.reference ?? '', role?.coding?.[0]?.code ?? role?.text ?? '');
+    ctx.put(compact<PractitionerRole & { id: string }>({ resourceType: 'PractitionerRole', id, active: true, code: role ? [role] : undefined, ...details, telecom }));
+    ref = compact<Reference>({ reference: `PractitionerRole/${id}`, display: org?.display ?? loc?.display });
   }
+  const enc = encounter && ctx.get<Encounter>(encounter.reference!);
+  if (enc) enc.participant = [...(enc.participant ?? []), compact({ type: role ? [role] : undefined, individual: ref, period })];
   return ref;
 }
 
