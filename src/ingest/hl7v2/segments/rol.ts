@@ -106,6 +106,7 @@ export function mapParticipation(ctx: MapContext, s: Seg, encounter: Reference |
  * Encounter.participant, as the IG's message maps put it.
  */
 export function mapRemainingParticipations(ctx: MapContext): void {
+  if (!ctx.segs.some((s) => s.seg.id === 'PRT' && !s.used.size)) return;
   const encounter = ctx.bundle().entry?.find((e) => e.resource?.resourceType === 'Encounter')?.resource;
   let anchor = '';
   for (const s of ctx.segs) {
