@@ -36,6 +36,7 @@ describe('OBX under an order → Observation in ServiceRequest.supportingInfo (I
       const obx = c.message!.segments.filter((s) => s.id === 'OBX').length;
       const infos = of<ServiceRequest>(c.bundle!, 'ServiceRequest').flatMap((sr) => sr.supportingInfo ?? []);
       expect(obx).toBeGreaterThan(0);
+      expect(infos.length).toBe(obx);
       expect(infos.length).toBe(of<Observation>(c.bundle!, 'Observation').length);
       expect(infos.every((r) => byRef<Observation>(c.bundle!, r.reference)?.resourceType === 'Observation')).toBe(true);
       expect(errorsOf(c.bundle!)).toEqual([]);
