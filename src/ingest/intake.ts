@@ -5,7 +5,8 @@ import { intakeFacilityIssue } from '../auth/rules';
 import { current } from '../auth/context';
 import type { Logger } from '../logger';
 import type { BundleProcessor } from '../service/bundle';
-import type { MessageLog, MessageMeta, MessageRecord, MessageStatus } from '../store/message-log';
+import type { Claim, MessageLog, MessageMeta, MessageRecord, MessageStatus } from '../store/message-log';
+import type { Queryable } from '../store/db';
 import { deterministicId } from './ids';
 
 /**
@@ -68,6 +69,13 @@ export interface ReceiveInput {
   contentType?: string;
   declaredCharset?: string;
   detectedCharset?: string;
+}
+
+/** This process's claim on a message was taken over (it had gone stale): the new holder runs it. */
+class ClaimLost extends Error {
+  constructor(id: string) {
+    super(`message ${id} was taken up by another pass while this one ran it`);
+  }
 }
 
 export const INGEST_MESSAGE_SYSTEM = 'urn:fhir-gateway:ingest-message';
@@ -143,7 +151,13 @@ export class Intake {
     const admitted = await this.admit(input);
     if ('result' in admitted) return admitted.result;
     await this.log.append(admitted.meta, input.raw);
-    return this.process(admitted.meta.id, input.feed, input.raw, input.facility, input.contentType, converted);
+    // The receiver holds the first attempt from the start (see MessageLog.append).
+    try {
+      return await this.process({ id: admitted.meta.id, attempts: 1 }, input.feed, input.raw, input.facility, input.contentType, converted);
+    } catch (e) {
+      if (!(e instanceof ClaimLost)) throw e;
+      return { messageId: admitted.meta.id, status: 'received', facility: admitted.meta.facility, units: [] };
+    }
   }
 
   /**
@@ -210,23 +224,29 @@ export class Intake {
     const rec = await this.log.get(id);
     if (!rec) throw new FhirError(404, `message ${id} is not known`, 'not-found');
     if (rec.status === 'duplicate') throw new FhirError(409, `message ${id} is a duplicate of ${rec.duplicateOf}; replay that one`, 'conflict');
-    await this.log.claim(id);
-    return (await this.run(id))!;
+    const attempts = await this.log.claim(id);
+    try {
+      return (await this.run({ id, attempts }))!;
+    } catch (e) {
+      if (!(e instanceof ClaimLost)) throw e;
+      throw new FhirError(409, `message ${id} was taken up by another replay or recovery pass while this replay ran; see its status`, 'conflict');
+    }
   }
 
-  /** `claimed`: a message finished meanwhile is left alone (see runClaimed). */
-  private async run(id: string, claimed = false): Promise<IntakeResult | undefined> {
+  /** `claimed`: a message finished or claimed again meanwhile is left alone (see runClaimed). */
+  private async run(claim: Claim, claimed = false): Promise<IntakeResult | undefined> {
+    const { id } = claim;
     const rec = await this.log.get(id);
     if (!rec) throw new FhirError(404, `message ${id} is not known`, 'not-found');
     // Taken up meanwhile by another process (its claim went stale while it waited in a batch
     // here): running it again could apply it after a later message of the same patient.
-    if (claimed && rec.status !== 'received') return undefined;
+    if (claimed && (rec.status !== 'received' || rec.attempts !== claim.attempts)) return undefined;
     if (!this.adapters.has(rec.feed)) throw new FhirError(409, `message ${id} is of feed '${rec.feed}', which this gateway does not take in`, 'not-supported');
     const converted = this.converted.get(id);
     const raw = await this.log.raw(id);
     if (!raw) throw new FhirError(409, `message ${id} has no stored content`, 'not-found');
     try {
-      return await this.process(id, rec.feed, raw, rec.facility === 'unknown' ? undefined : rec.facility, rec.contentType, converted, rec.senderFacility);
+      return await this.process(claim, rec.feed, raw, rec.facility === 'unknown' ? undefined : rec.facility, rec.contentType, converted, rec.senderFacility);
     } finally {
       this.converted.delete(id);
     }
@@ -278,18 +298,18 @@ export class Intake {
    * (those still waiting their turn too) four times per recovery grace: a claim left to go stale
    * would let a recovery pass, here or in another gateway, run the message a second time.
    */
-  async runBatch(batch: { id: string; attempts: number }[], width: number): Promise<void> {
+  async runBatch(batch: Claim[], width: number): Promise<void> {
     const heartbeatMs = Math.max(250, this.recovery.graceMs / 4);
     let next = 0;
-    const unfinished = new Set(batch.map((m) => m.id));
+    const unfinished = new Set(batch);
     const lane = async () => {
       while (next < batch.length) {
         const m = batch[next++]!;
-        await this.runClaimed(m.id, m.attempts);
-        unfinished.delete(m.id);
+        await this.runClaimed(m);
+        unfinished.delete(m);
       }
     };
-    const heartbeat = setInterval(() => void this.log.touchAll([...unfinished]).catch(() => undefined), heartbeatMs);
+    const heartbeat = setInterval(() => void this.log.touch([...unfinished]).catch(() => undefined), heartbeatMs);
     try {
       await Promise.all(Array.from({ length: Math.min(width, batch.length) }, lane));
     } finally {
@@ -300,24 +320,31 @@ export class Intake {
   /**
    * Runs a message this process has claimed (a recovery pass, a background worker). A failure is
    * recorded and the message tried again once its claim is stale; quarantined after `maxAttempts`.
+   * A claim taken over by another pass meanwhile leaves the message to that pass.
    */
-  async runClaimed(id: string, attempts: number): Promise<void> {
+  async runClaimed(claim: Claim): Promise<void> {
     const { maxAttempts } = this.recovery;
+    const { id, attempts } = claim;
     try {
       if (attempts > maxAttempts) throw new Error('processing never finished (the process stopped or its database failed each time)');
-      await this.run(id, true);
+      await this.run(claim, true);
     } catch (e) {
+      if (e instanceof ClaimLost) {
+        this.logger?.warn({ message: id, attempts }, 'message taken up by another pass; left to it');
+        return;
+      }
       const reason = (e as Error).message;
       this.logger?.error({ message: id, attempts, err: reason }, 'recovery attempt failed');
       const giveUp = attempts >= maxAttempts;
       const outcome = toOperationOutcome([issue('error', e instanceof FhirError ? e.issues[0]!.code : 'exception', giveUp ? `quarantined after ${attempts} attempts: ${reason}` : `attempt ${attempts} failed: ${reason}`)]);
-      await (giveUp ? this.log.finish(id, 'quarantined', { outcome }) : this.log.recordFailure(id, outcome)).catch((e2: Error) =>
+      await (giveUp ? this.log.finish(id, attempts, 'quarantined', { outcome }) : this.log.recordFailure(id, attempts, outcome)).catch((e2: Error) =>
         this.logger?.error({ message: id, err: e2.message }, 'could not record the failure'),
       );
     }
   }
 
-  private async process(id: string, feed: string, raw: Buffer, facility: string | undefined, contentType?: string, converted?: ConvertedUnit[], senderFacility?: string): Promise<IntakeResult> {
+  private async process(claim: Claim, feed: string, raw: Buffer, facility: string | undefined, contentType?: string, converted?: ConvertedUnit[], senderFacility?: string): Promise<IntakeResult> {
+    const { id } = claim;
     const adapter = this.adapters.get(feed)!;
     const units: UnitResult[] = [];
     const messageIssues: Issue[] = [];
@@ -339,14 +366,15 @@ export class Intake {
           units.length = 0;
           break;
         }
-        units.push(await this.storeUnit(id, adapter, unit));
+        units.push(await this.storeUnit(claim, adapter, unit));
         if (Date.now() - lastTouch > this.recovery.graceMs / 2) {
           // A long file: keep it claimed so no recovery pass takes it up while it is worked on.
           lastTouch = Date.now();
-          await this.log.touch(id).catch(() => undefined);
+          await this.log.touch([claim]).catch(() => undefined);
         }
       }
     } catch (e) {
+      if (e instanceof ClaimLost) throw e;
       // An adapter must not throw, but if one does the message is kept and quarantined.
       messageIssues.push(issue('error', 'exception', `conversion failed: ${(e as Error).message}`));
     }
@@ -355,17 +383,20 @@ export class Intake {
     const status: MessageStatus = units.length === 0 ? 'rejected' : hasErrors(messageIssues) || units.some((u) => u.status === 'quarantined') ? 'quarantined' : 'accepted';
     const outcome = messageIssues.length ? toOperationOutcome(messageIssues) : undefined;
     const resolvedFacility = facility ?? unitFacility ?? 'unknown';
-    await this.log.finish(id, status, {
+    const recorded = await this.log.finish(id, claim.attempts, status, {
       units: units.map((u) => ({ index: u.index, sourceKey: u.sourceKey, status: u.status, ...(u.outcome ? { outcome: u.outcome } : {}), ...(u.response ? { resources: (u.response.entry ?? []).map((e) => e.response?.location) } : {}) })),
       ...(outcome ? { outcome } : {}),
       ...(resolvedFacility !== 'unknown' ? { facility: resolvedFacility } : {}),
       ...(sourceKey ? { sourceKey } : {}),
     });
+    // Another pass took the message over after this one's last unit: its record is the one that counts.
+    if (!recorded) throw new ClaimLost(id);
     this.logger?.info({ feed, message: id, status, units: units.length, quarantined: units.filter((u) => u.status === 'quarantined').length }, 'message processed');
     return { messageId: id, status, facility: resolvedFacility, units, ...(outcome ? { outcome } : {}) };
   }
 
-  private async storeUnit(messageId: string, adapter: FeedAdapter, unit: ConvertedUnit): Promise<UnitResult> {
+  private async storeUnit(claim: Claim, adapter: FeedAdapter, unit: ConvertedUnit): Promise<UnitResult> {
+    const messageId = claim.id;
     const feed = adapter.feed;
     const base = { index: unit.index, sourceKey: unit.sourceKey };
     if (!unit.bundle || hasErrors(unit.issues)) return { ...base, status: 'quarantined', outcome: toOperationOutcome(unit.issues) };
@@ -378,7 +409,12 @@ export class Intake {
       entries.push({ resource: prov, request: { method: 'PUT', url: `Provenance/${prov.id}` } });
       // The raw message is already durable and replays to the same result, so this commit need
       // not wait for the disk: after a crash, start-up recovery redoes it.
-      return this.bundles.process({ ...bundle, type: 'transaction', entry: entries }, { facility: unit.facility || 'unknown', feed, mapped: true }, { relaxedCommit: true });
+      // Applied only while this process holds the message: a pass that took over a stale claim
+      // and this one must never both apply it, or an admission could land after its update.
+      const beforeCommit = async (tx: Queryable) => {
+        if (!(await this.log.holdsClaim(tx, claim.id, claim.attempts))) throw new ClaimLost(claim.id);
+      };
+      return this.bundles.process({ ...bundle, type: 'transaction', entry: entries }, { facility: unit.facility || 'unknown', feed, mapped: true }, { relaxedCommit: true, beforeCommit });
     };
     try {
       // A concurrent message that wrote the same resource first (409) is no fault in the data: try again.
@@ -392,6 +428,7 @@ export class Intake {
         }
       }
     } catch (e) {
+      if (e instanceof ClaimLost) throw e;
       const outcome = e instanceof FhirError ? e.outcome() : toOperationOutcome([issue('error', 'exception', 'the unit could not be stored')]);
       if (!(e instanceof FhirError)) this.logger?.error({ feed, message: messageId, unit: unit.index, err: (e as Error).message }, 'store failed');
       return { ...base, status: 'quarantined', outcome };

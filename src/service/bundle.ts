@@ -73,10 +73,17 @@ function collectConditionalRefs(node: unknown, out: Set<string>): void {
   }
 }
 
+export interface TransactionOptions {
+  /** The commit need not wait for the disk (the caller can redo the transaction after a crash). */
+  relaxedCommit?: boolean;
+  /** Runs last inside the transaction; throwing rolls the whole transaction back. */
+  beforeCommit?: (tx: Queryable) => Promise<void>;
+}
+
 export class BundleProcessor {
   constructor(private readonly service: ResourceService) {}
 
-  async process(body: unknown, ctx: WriteContext, opts?: { relaxedCommit?: boolean }): Promise<Bundle> {
+  async process(body: unknown, ctx: WriteContext, opts?: TransactionOptions): Promise<Bundle> {
     const bundle = body as Bundle;
     if (!bundle || typeof bundle !== 'object' || bundle.resourceType !== 'Bundle') throw badRequest('the body must be a Bundle', 'Bundle');
     if (bundle.type !== 'transaction' && bundle.type !== 'batch') throw badRequest(`only transaction and batch Bundles can be posted to the base (got '${String(bundle.type)}')`, 'Bundle.type');
@@ -113,7 +120,7 @@ export class BundleProcessor {
     return p;
   }
 
-  private async transaction(entries: BundleEntry[], ctx: WriteContext, opts?: { relaxedCommit?: boolean }): Promise<Bundle> {
+  private async transaction(entries: BundleEntry[], ctx: WriteContext, opts?: TransactionOptions): Promise<Bundle> {
     const planned = entries.map((e, i) => this.plan(e, i));
     if (planned.some((p) => p.method === 'PATCH')) throw badRequest('PATCH entries are not supported inside a transaction; use PUT', 'Bundle.entry');
     const { results, responses } = await this.service.repo.db.transaction(async (tx) => {
@@ -185,6 +192,7 @@ export class BundleProcessor {
         if (p.method !== 'GET' && p.method !== 'HEAD') continue;
         responses[p.index] = await this.get(entries[p.index]!.request!.url, tx);
       }
+      await opts?.beforeCommit?.(tx);
       return { results, responses };
     }, opts);
     await this.service.invalidate(results);

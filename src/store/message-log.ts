@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { access, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { storableJson, storableText } from '../fhir/text';
-import type { Db } from './db';
+import type { Db, Queryable } from './db';
 
 /**
  * The intake's message log. A message is written here, raw bytes and all, before the sender
@@ -11,6 +11,16 @@ import type { Db } from './db';
  */
 export const MESSAGE_STATUSES = ['received', 'accepted', 'quarantined', 'rejected', 'duplicate'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/**
+ * A process's hold on a message it is running: the message and the attempt it claimed. Every
+ * claim adds an attempt, so a later claim by another process (a recovery pass that found this
+ * one stale) makes the earlier one void.
+ */
+export interface Claim {
+  id: string;
+  attempts: number;
+}
 
 export interface MessageMeta {
   id: string;
@@ -180,14 +190,26 @@ export class MessageLog {
   /**
    * Records the outcome; never refused for what the outcome quotes (see storableJson). The commit
    * need not wait for the disk: if it is lost in a crash the message is still `received`, and a
-   * recovery pass runs it again to the same result.
+   * recovery pass runs it again to the same result. Only the holder of the message's current
+   * claim (`attempts`) records it; returns false when another process has claimed it since.
    */
-  async finish(id: string, status: MessageStatus, fields: { units?: unknown; outcome?: unknown; facility?: string; sourceKey?: string }): Promise<void> {
-    await this.db.transaction((tx) => tx.query(
+  async finish(id: string, attempts: number, status: MessageStatus, fields: { units?: unknown; outcome?: unknown; facility?: string; sourceKey?: string }): Promise<boolean> {
+    const rows = await this.db.transaction((tx) => tx.query(
       `UPDATE ingest_messages SET status = $2, units = $3::jsonb, outcome = $4::jsonb, processed_at = now(), claimed_at = NULL,
-         facility = COALESCE($5, facility), source_key = COALESCE($6, source_key) WHERE id = $1`,
-      [id, status, fields.units === undefined ? null : storableJson(fields.units), fields.outcome === undefined ? null : storableJson(fields.outcome), key(fields.facility), key(fields.sourceKey)],
+         facility = COALESCE($5, facility), source_key = COALESCE($6, source_key) WHERE id = $1 AND attempts = $7 RETURNING id`,
+      [id, status, fields.units === undefined ? null : storableJson(fields.units), fields.outcome === undefined ? null : storableJson(fields.outcome), key(fields.facility), key(fields.sourceKey), attempts],
     ), { relaxedCommit: true });
+    return rows.length > 0;
+  }
+
+  /**
+   * Inside the transaction that applies a message's unit: true while this process still holds
+   * the message's claim. The row stays locked until that transaction ends, so a recovery pass
+   * cannot take the message over between this check and the commit.
+   */
+  async holdsClaim(tx: Queryable, id: string, attempts: number): Promise<boolean> {
+    const rows = await tx.query(`SELECT 1 FROM ingest_messages WHERE id = $1 AND attempts = $2 FOR UPDATE`, [id, attempts]);
+    return rows.length > 0;
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
@@ -235,10 +257,10 @@ export class MessageLog {
    * (their receiver stopped, or its database write failed): each claim is an attempt. Rows
    * another gateway is claiming at this moment are skipped, not waited for.
    */
-  async claimUnfinished(before: Date, limit: number, includeQueued = true): Promise<{ id: string; attempts: number }[]> {
+  async claimUnfinished(before: Date, limit: number, includeQueued = true): Promise<Claim[]> {
     // With background workers running, messages never claimed are theirs to take, in order.
     const queued = includeQueued ? '' : 'AND m.claimed_at IS NOT NULL';
-    return this.db.query<{ id: string; attempts: number }>(
+    return this.db.query<Claim>(
       `UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now()
        WHERE id IN (SELECT m.id FROM ingest_messages m WHERE m.status = 'received' AND COALESCE(m.claimed_at, m.received_at) < $1 ${queued} AND ${FIRST_OF_ITS_KEY}
                     ORDER BY m.seq LIMIT $2 FOR UPDATE SKIP LOCKED)
@@ -252,8 +274,8 @@ export class MessageLog {
    * the first unfinished one of its order key (a later A08 waits for its A04). Rows another
    * gateway is claiming are skipped, so several processes share the backlog without a coordinator.
    */
-  async claimQueued(limit: number): Promise<{ id: string; attempts: number }[]> {
-    return this.db.query<{ id: string; attempts: number }>(
+  async claimQueued(limit: number): Promise<Claim[]> {
+    return this.db.query<Claim>(
       `UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now()
        WHERE id IN (SELECT m.id FROM ingest_messages m WHERE m.status = 'received' AND m.claimed_at IS NULL AND ${FIRST_OF_ITS_KEY}
                     ORDER BY m.seq LIMIT $1 FOR UPDATE SKIP LOCKED)
@@ -270,24 +292,27 @@ export class MessageLog {
     return { count: rows[0]?.n ?? 0, oldestSeconds: Math.max(0, Number(rows[0]?.age ?? 0)) };
   }
 
-  /** One more attempt at a message taken up by hand (replay). */
-  async claim(id: string): Promise<void> {
-    await this.db.query(`UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now() WHERE id = $1`, [id]);
+  /** One more attempt at a message taken up by hand (replay); returns the attempt, which is the claim. */
+  async claim(id: string): Promise<number> {
+    const rows = await this.db.query<{ attempts: number }>(`UPDATE ingest_messages SET attempts = attempts + 1, claimed_at = now() WHERE id = $1 RETURNING attempts`, [id]);
+    return rows[0]?.attempts ?? 0;
   }
 
-  /** Keeps a long-running message claimed, so a recovery pass does not take it up meanwhile. */
-  async touch(id: string): Promise<void> {
-    await this.db.query(`UPDATE ingest_messages SET claimed_at = now() WHERE id = $1 AND status = 'received'`, [id]);
-  }
-
-  /** Renews the claims of messages being worked on (background workers' heartbeat). */
-  async touchAll(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.query(`UPDATE ingest_messages SET claimed_at = now() WHERE id = ANY($1::text[]) AND status = 'received'`, [ids]);
+  /**
+   * Renews the claims of messages being worked on, so a recovery pass does not take them up
+   * meanwhile; a claim another process has taken since (a later attempt) is left alone.
+   */
+  async touch(claims: Claim[]): Promise<void> {
+    if (claims.length === 0) return;
+    await this.db.query(
+      `UPDATE ingest_messages m SET claimed_at = now() FROM unnest($1::text[], $2::int[]) AS c(id, attempts)
+       WHERE m.id = c.id AND m.attempts = c.attempts AND m.status = 'received'`,
+      [claims.map((c) => c.id), claims.map((c) => c.attempts)],
+    );
   }
 
   /** Why the last attempt failed; the message stays `received` for the next pass. */
-  async recordFailure(id: string, outcome: unknown): Promise<void> {
-    await this.db.query(`UPDATE ingest_messages SET outcome = $2::jsonb WHERE id = $1 AND status = 'received'`, [id, storableJson(outcome)]);
+  async recordFailure(id: string, attempts: number, outcome: unknown): Promise<void> {
+    await this.db.query(`UPDATE ingest_messages SET outcome = $2::jsonb WHERE id = $1 AND attempts = $3 AND status = 'received'`, [id, storableJson(outcome), attempts]);
   }
 }

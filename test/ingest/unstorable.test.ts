@@ -101,7 +101,7 @@ describe.each(STORES)('characters no store can keep (%s store)', (store) => {
     const id = randomUUID();
     await log.append({ id, feed: 'hl7v2', facility: 'F\u0000', sourceKey: 'A\u0000|B', checksum: 'c'.repeat(64), size: 1, receivedAt: new Date().toISOString() }, Buffer.from('x'));
     const quoted = toOperationOutcome([issue('error', 'value', 'value "a\u0000b\ud800" is not a date', 'PID-7')]);
-    await log.finish(id, 'quarantined', { units: [{ index: 0, sourceKey: 'A\u0000|B\udc00', status: 'quarantined', outcome: quoted }], outcome: quoted });
+    expect(await log.finish(id, 1, 'quarantined', { units: [{ index: 0, sourceKey: 'A\u0000|B\udc00', status: 'quarantined', outcome: quoted }], outcome: quoted })).toBe(true);
     const m = await log.get(id);
     expect(m!.status).toBe('quarantined');
     expect(JSON.stringify(m!.outcome)).toContain('a\ufffdb\ufffd');
