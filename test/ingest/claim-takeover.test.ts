@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Bundle } from 'fhir/r4';
+import type { Bundle, Patient } from 'fhir/r4';
 import { MessageLog, type Claim } from '../../src/store/message-log';
 import { STORES, startTestGateway, type TestGateway } from '../helpers/gateway';
 
@@ -21,7 +21,7 @@ describe.each(STORES)('a claim taken over by another pass (%s store)', (store) =
       feed: 'takeover-test',
       *convert(raw) {
         const family = raw.toString();
-        const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', id: family, name: [{ family }] }, request: { method: 'PUT', url: `Patient/${family}` } }] };
+        const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{ resource: { resourceType: 'Patient', id: family, name: [{ family }] } as Patient, request: { method: 'PUT', url: `Patient/${family}` } }] };
         yield { index: 0, sourceKey: family, facility: '79001', bundle, issues: [] };
       },
       async merge(bundle) {
