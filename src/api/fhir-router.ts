@@ -178,8 +178,8 @@ export function fhirRouter(deps: FhirRouterDeps): express.Router {
     const lang = req.header('accept-language');
     const out = await op.handle({ ...input, ...(type ? { resourceType: type } : {}), ...(id ? { id } : {}), base: base(req, deps), ...(lang ? { acceptLanguage: lang } : {}) }, services);
     for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
-    if ('json' in out) sendResource(req, res, out.status ?? 200, undefined, out.json);
-    else sendResource(req, res, out.status ?? 200, out.resource);
+    if ('resource' in out) sendResource(req, res, out.status ?? 200, out.resource);
+    else sendResource(req, res, out.status ?? 200, undefined, out);
   };
 
   r.get('/metadata', (req, res) => sendResource(req, res, 200, capabilityStatement(base(req, deps), deps.capabilitySecurity?.(req))));
@@ -245,7 +245,7 @@ export function fhirRouter(deps: FhirRouterDeps): express.Router {
     const summary = typeof req.query._summary === 'string' ? req.query._summary : undefined;
     const elements = typeof req.query._elements === 'string' ? req.query._elements.split(',') : undefined;
     if (summary || elements) return sendResource(req, res, 200, applySummary(JSON.parse(v.json), summary, elements));
-    sendResource(req, res, 200, undefined, v.json);
+    sendResource(req, res, 200, undefined, { json: v.json });
   });
   r.post('/:type/:id', async (req, res) => {
     const { type, id } = req.params as { type: string; id: string };

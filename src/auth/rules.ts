@@ -167,11 +167,11 @@ function withheldSections(entry: NonNullable<Bundle['entry']>): Bundle['entry'] 
  * Whether a pre-serialised answer must be looked at before it is sent: under own-facility
  * reads, and for a Bundle (a cached `$summary`, …) when the client may not read every type.
  */
-export function viewNeedsParse(json: string): boolean {
+export function viewNeedsParse(json: () => string): boolean {
   const p = current()?.principal;
   if (!p) return false;
   if (p.ownFacilityOnly && !p.admin) return true;
-  return json.startsWith('{"resourceType":"Bundle"') && !permits(p.grant, '*', 'r');
+  return !permits(p.grant, '*', 'r') && json().startsWith('{"resourceType":"Bundle"');
 }
 
 /**

@@ -4,6 +4,7 @@ import type { RawParams } from '../store/search/query';
 import type { CardLookupService } from '../lookup/service';
 import type { PatientLinker } from '../mpi/linker';
 import type { ResourceService } from '../service/resources';
+import type { Serialised } from '../api/format';
 
 /**
  * A FHIR operation is one file: its OperationDefinition (which the CapabilityStatement lists
@@ -33,8 +34,11 @@ export interface OperationServices {
 
 export interface FhirOperation {
   definition: OperationDefinition;
-  /** The answer as a resource, or as its JSON text when the operation already has it (a cached `$summary`). */
-  handle(input: OperationInput, services: OperationServices): Promise<{ status?: number; resource: Resource; headers?: Record<string, string> } | { status?: number; json: string; headers?: Record<string, string> }>;
+  /**
+   * The answer as a resource, or as its JSON text when the operation already has it (a cached
+   * `$summary`), then perhaps with that text gzip-compressed too (see sendResource).
+   */
+  handle(input: OperationInput, services: OperationServices): Promise<{ status?: number; resource: Resource; headers?: Record<string, string> } | (Serialised & { status?: number; headers?: Record<string, string> })>;
 }
 
 function valueOf(p: ParametersParameter, def: OperationDefinitionParameter): ParamValue | undefined {

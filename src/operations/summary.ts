@@ -1,7 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { OperationDefinition } from 'fhir/r4';
+import { LRUCache } from 'lru-cache';
 import { v5 as uuidv5 } from 'uuid';
 import { badRequest, FhirError, notFound } from '../fhir/outcome';
 import { linkedPatientIds, patientsByIdentifier } from '../mpi/links';
@@ -12,6 +15,8 @@ import type { AnyResource } from '../store/types';
 import { buildSummary } from '../summary/build';
 import { pickLanguage } from '../summary/i18n';
 import { SECTION_TYPES } from '../summary/sections';
+import type { Serialised } from '../api/format';
+import type { Cache } from '../cache/cache';
 import type { FhirOperation, OperationInput } from './operation';
 
 /**
@@ -42,10 +47,45 @@ async function findPatient(resources: ResourceService, input: OperationInput): P
   return first.id!;
 }
 
-/** Cached summaries: a header line (the linked records and their compartment versions), then the document. */
+/**
+ * A cached summary is two entries: its head, under the request's key (the linked records, the
+ * compartment versions it was built from, and the id of that build), and the document, under its
+ * build id. A hit reads only the small head, and the document when this process does not
+ * already hold it compressed.
+ */
 interface CachedHead {
   ids: string[];
   versions: number[];
+  build: string;
+}
+
+/** A head; an entry of another shape (written by an earlier release into a shared Redis) is a miss. */
+function parseHead(payload: string): CachedHead | undefined {
+  try {
+    const head = JSON.parse(payload) as Partial<CachedHead>;
+    return Array.isArray(head.ids) && Array.isArray(head.versions) && typeof head.build === 'string' ? (head as CachedHead) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const documentKey = (build: string) => `summary-document/${build}`;
+
+/**
+ * The gzip form of the summaries this process has built or served, by build: compressed once,
+ * so a cached summary goes out at about a ninth of its size at no cost per hit. Bounded by bytes.
+ */
+const compressed = new LRUCache<string, Buffer>({ maxSize: 32 * 1024 * 1024, sizeCalculation: (b) => b.length });
+const gzipAsync = promisify(gzip);
+
+/** A build's document: compressed from this process's memory, or from the cache (compressed for next time, off the request's path). */
+async function cachedDocument(cache: Cache, build: string): Promise<Serialised | undefined> {
+  const gz = compressed.get(build);
+  if (gz) return { gzip: gz };
+  const doc = await cache.get(documentKey(build));
+  if (!doc) return undefined;
+  void gzipAsync(doc.payload).then((b) => compressed.set(build, b), () => undefined);
+  return { json: doc.payload };
 }
 
 export const summaryOperation: FhirOperation = {
@@ -62,16 +102,16 @@ export const summaryOperation: FhirOperation = {
     const { cache } = resources;
     const cacheKey = `summary/${id}/${lang}/${createHash('sha256').update(base).digest('base64url')}`;
 
-    // The hit path: the entry and this record's compartment version in one round trip; the
+    // The hit path: the head and this record's compartment version in one round trip; the
     // other linked records' versions (when there are any) in a second.
     const [hit, [own]] = await Promise.all([cache.get(cacheKey), compartmentVersions(db, cache, [id], SUMMARY_TTL_SECONDS)]);
     if (hit) {
-      const nl = hit.payload.indexOf('\n');
-      const head = JSON.parse(hit.payload.slice(0, nl)) as CachedHead;
-      const others = head.ids.filter((x) => x !== id);
+      const head = parseHead(hit.payload);
+      const others = head?.ids.filter((x) => x !== id) ?? [];
       const now = others.length ? await compartmentVersions(db, cache, others, SUMMARY_TTL_SECONDS) : [];
-      const current = head.ids.map((x) => (x === id ? own! : now[others.indexOf(x)]!));
-      if (current.every((v, i) => v === head.versions[i])) return { json: hit.payload.slice(nl + 1) };
+      const current = head?.ids.map((x) => (x === id ? own! : now[others.indexOf(x)]!));
+      const document = head && current!.every((v, i) => v === head.versions[i]) ? await cachedDocument(cache, head.build) : undefined;
+      if (document) return document;
     }
 
     // Versions are read before what they vouch for: a write landing in between leaves the
@@ -88,9 +128,14 @@ export const summaryOperation: FhirOperation = {
     const timestamp = [patient, ...data].map((r) => r.meta?.lastUpdated ?? '').reduce((a, b) => (b > a ? b : a), '') || new Date(0).toISOString();
     const bundle = buildSummary({ patient, patientIds, resources: data, referenced, lang, base, documentId, timestamp, now: Date.now() });
     const json = JSON.stringify(bundle);
-    const head: CachedHead = { ids: patientIds, versions };
-    await cache.put(cacheKey, own!, `${JSON.stringify(head)}\n${json}`, SUMMARY_TTL_SECONDS);
-    return { json };
+    const head: CachedHead = { ids: patientIds, versions, build: randomUUID() };
+    // Compressed now, while the caller waits for a build anyway, so the hits that follow have it.
+    const gz = await gzipAsync(json);
+    compressed.set(head.build, gz);
+    // The document before the head that names it, so a head never names a missing document.
+    await cache.put(documentKey(head.build), 1, json, SUMMARY_TTL_SECONDS);
+    await cache.put(cacheKey, own!, JSON.stringify(head), SUMMARY_TTL_SECONDS);
+    return { json, gzip: gz };
   },
 };
 

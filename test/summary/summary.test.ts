@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { validateResource } from '../../src/validation';
 import { client, type Call } from '../helpers/http';
 import { STORES, startTestGateway, type TestGateway } from '../helpers/gateway';
@@ -137,6 +139,31 @@ describe.each(STORES)('Patient/$summary (%s store)', (store) => {
     expect((await call('DELETE', `/AllergyIntolerance/${allergy}`)).status).toBe(204);
     const deleted = (await call('GET', `/Patient/${a}/$summary`)).body;
     expect(section(deleted, '48765-2').emptyReason).toBeDefined();
+  });
+
+  test('a summary goes out gzip-compressed to a client that accepts it, and as plain JSON otherwise: the same document', async () => {
+    // Raw HTTP, since fetch would decompress without telling.
+    const raw = (encoding: string) =>
+      new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        const req = httpRequest(`${gw.fhir}/Patient/${a}/$summary`, { headers: { accept: 'application/fhir+json', 'accept-encoding': encoding } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const gz = await raw('gzip, deflate');
+    const plain = await raw('identity');
+    const refused = await raw('gzip;q=0');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers.vary).toMatch(/Accept-Encoding/i);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    expect(gz.body.length).toBeLessThan(plain.body.length / 3);
+    expect(gunzipSync(gz.body).toString('utf8')).toBe(plain.body.toString('utf8'));
+    expect(refused.body.toString('utf8')).toBe(plain.body.toString('utf8'));
+    expect(JSON.parse(plain.body.toString('utf8')).entry[0].resource.subject.reference).toBe(`Patient/${a}`);
   });
 
   test('a cached summary follows a resource moving out of the compartment, and a link and an unlink of the record', async () => {
