@@ -101,6 +101,9 @@ export function auditRow(f: AuditFacts): AuditRow {
   };
 }
 
+/** A statement may carry up to this many batches' rows when the queue has grown. */
+const CATCH_UP_FACTOR = 10;
+
 export class AuditTrail {
   private queue: AuditRow[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -143,8 +146,13 @@ export class AuditTrail {
     this.timer = undefined;
     this.flushing = asGateway(async () => {
       try {
-        while (this.queue.length > 0) {
-          const chunk = this.queue.slice(0, this.batch);
+        // Full batches back to back; a remainder waits for the timer. Writing every few rows as
+        // they came (while a statement was under way) cost a statement per 50 rows under load,
+        // and the writer fell behind at 2,500 audited requests a second on the embedded store.
+        for (let first = true; this.queue.length >= (first ? 1 : this.batch); first = false) {
+          // Behind (a busy store takes longer per statement): bigger statements, so the writer
+          // catches up instead of answering 503 while each small batch waits its turn.
+          const chunk = this.queue.slice(0, this.batch * CATCH_UP_FACTOR);
           await this.write(chunk);
           this.queue.splice(0, chunk.length);
           this.written += chunk.length;
@@ -155,6 +163,7 @@ export class AuditTrail {
         this.timer ??= setTimeout(() => void this.flush(), this.intervalMs * 2);
       } finally {
         this.flushing = undefined;
+        if (this.queue.length > 0) this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
       }
     });
     return this.flushing;

@@ -46,6 +46,25 @@ describe('AuditTrail: batches, retries, never drops', () => {
     await trail.close();
   });
 
+  test('a steady stream against a slow store: one statement per batch, not one per few rows that came while the last ran', async () => {
+    const sizes: number[] = [];
+    // 20 ms a statement, whatever its size (a busy store: the round trip dominates)
+    const trail = new AuditTrail(async (rows) => {
+      sizes.push(rows.length);
+      await new Promise((r) => setTimeout(r, 20));
+    }, 100_000, log, 100, 100);
+    // 2,000 rows over about 400 ms: 5 a millisecond
+    for (let i = 0; i < 80; i++) {
+      for (let j = 0; j < 25; j++) trail.record(facts('a', '20001', '2026-12-01T00:00:00.000Z'));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await trail.close();
+    expect(trail.written).toBe(2000);
+    // 20 full batches at least would do; writing whatever had come while the last statement ran took about 80
+    expect(sizes.length).toBeLessThanOrEqual(30);
+    expect(sizes.slice(0, -1).every((n) => n >= 100)).toBe(true);
+  });
+
   test('the AuditEvent built from a row: who, what, when, outcome, patient, facility', () => {
     const ae = auditEvent({ id: 'x1', recorded: '2026-12-01T08:00:00.000Z', interaction: 'search-type', action: 'E', status: 403, clientId: 'central-01', facility: '01001', patients: ['Patient/p9'], target: 'Observation', query: 'patient=p9' });
     expect(ae).toMatchObject({ id: 'x1', recorded: '2026-12-01T08:00:00.000Z', action: 'E', outcome: '4', outcomeDesc: 'HTTP 403', subtype: [{ code: 'search-type' }] });
