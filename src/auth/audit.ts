@@ -117,7 +117,7 @@ export class AuditTrail {
     private readonly max: number,
     private readonly log: Logger,
     private readonly intervalMs = 500,
-    private readonly batch = 500,
+    private readonly batch = 2000,
   ) {}
 
   /** True while requests must be refused: the writer is this far behind. */
