@@ -1,6 +1,8 @@
 import type { Queryable } from './db';
 import { parseSearch, type SearchQuery } from './search/query';
 import { Params, whereClause } from './search/sql';
+import type { IndexRows } from './index-rows';
+import { matchInMemory } from '../subscriptions/match';
 
 /**
  * The subscription outbox (#16). A change and the notifications it causes commit together, so
@@ -9,11 +11,12 @@ import { Params, whereClause } from './search/sql';
  * order.
  */
 
-/** A version just written, as the writer knows it. */
+/** A version just written, as the writer knows it, with the index rows it computed for it. */
 export interface Written {
   type: string;
   id: string;
   version: number;
+  rows: IndexRows;
 }
 
 /** Subscription statuses whose notifications are kept: `error` still queues what the receiver missed. */
@@ -40,6 +43,8 @@ export function criteriaQuery(criteria: string): SearchQuery | null {
 /**
  * Inside the writer's transaction, after the rows are written: one statement finds the active
  * Subscriptions on the written types, one more queues a notification per matching version.
+ * Most criteria are decided from the written index rows (subscriptions/match.ts); only the
+ * rest are searched, so a hundred subscriptions do not make every write plan a hundred queries.
  */
 export async function enqueueNotifications(tx: Queryable, written: Written[]): Promise<void> {
   const types = [...new Set(written.filter((w) => w.type !== 'Subscription').map((w) => w.type))];
@@ -53,16 +58,24 @@ export async function enqueueNotifications(tx: Queryable, written: Written[]): P
   if (subs.length === 0) return;
   const p = new Params();
   const selects: string[] = [];
+  const matched: { s: string; t: string; i: string; v: number }[] = [];
   for (const s of subs) {
     const q = criteriaQuery(s.criteria);
     if (!q?.type) continue;
-    const ids = written.filter((w) => w.type === q.type).map((w) => w.id);
-    selects.push(`SELECT ${p.add(s.id)}::text AS s, r.resource_type, r.id, r.version_id FROM resources r WHERE ${whereClause(q, p)} AND r.id = ANY(${p.add(ids)}::text[])`);
+    const searched: string[] = [];
+    for (const w of written) {
+      if (w.type !== q.type) continue;
+      const m = matchInMemory(q, w.id, w.rows);
+      if (m === undefined) searched.push(w.id);
+      else if (m) matched.push({ s: s.id, t: w.type, i: w.id, v: w.version });
+    }
+    if (searched.length) selects.push(`SELECT ${p.add(s.id)}::text AS s, r.resource_type, r.id, r.version_id FROM resources r WHERE ${whereClause(q, p)} AND r.id = ANY(${p.add(searched)}::text[])`);
   }
+  if (matched.length) selects.push(`SELECT s, t, i, v FROM jsonb_to_recordset(${p.add(JSON.stringify(matched))}::jsonb) AS x(s text, t text, i text, v integer)`);
   if (selects.length === 0) return;
   await tx.query(
     `WITH ins AS (INSERT INTO subscription_outbox (subscription_id, resource_type, id, version_id)
-       SELECT m.s, m.resource_type, m.id, m.version_id FROM (${selects.join(' UNION ALL ')}) m ORDER BY m.s, m.resource_type, m.id
+       SELECT m.s, m.resource_type, m.id, m.version_id FROM (${selects.join(' UNION ALL ')}) m (s, resource_type, id, version_id) ORDER BY m.s, m.resource_type, m.id
        RETURNING subscription_id)
      INSERT INTO subscription_delivery (subscription_id) SELECT DISTINCT subscription_id FROM ins ON CONFLICT DO NOTHING`,
     p.values,

@@ -2,7 +2,7 @@ import { FhirError } from '../fhir/outcome';
 import { bumpCompartments, compartmentsOf } from './compartment-version';
 import type { Queryable } from './db';
 import { INDEX_TABLES, indexResource, type IndexRows } from './index-rows';
-import { enqueueNotifications } from './outbox';
+import { enqueueNotifications, type Written } from './outbox';
 import type { AnyResource, StoredVersion, WriteMethod, WriteResult } from './types';
 
 /** One intended change; `ifMatch` is the version the client last saw (optimistic locking). */
@@ -110,6 +110,7 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
   const lastUpdated = new Date().toISOString();
   const results: WriteResult[] = [];
   const upserts: { t: string; i: string; v: number; u: string; d: boolean; c: AnyResource | null }[] = [];
+  const written: Written[] = [];
   const replaced: { t: string; i: string }[] = [];
   const index: Record<string, unknown[][]> = Object.fromEntries(INDEX_TABLES.map((t) => [t, []]));
   const touched = new Map<WriteResult, string[]>();
@@ -142,6 +143,7 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
       const rows: IndexRows = indexResource(content, localBases);
       for (const t of INDEX_TABLES) for (const r of rows[t]) index[t]!.push([w.resourceType, w.id, ...r]);
       refs = rows.reference.map((r) => [w.resourceType, w.id, ...r]);
+      written.push({ type: w.resourceType, id: w.id, version: versionId, rows });
     }
     upserts.push({ t: w.resourceType, i: w.id, v: versionId, u: lastUpdated, d: w.method === 'delete', c: content });
     const result: WriteResult = {
@@ -162,7 +164,7 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
     const [row] = await tx.query<{ n: number }>(WRITE_SQL, [JSON.stringify({ replaced, upserts, ...index }), [...new Set(replaced.map((k) => k.t))], replaced.map((k) => k.i)]);
     if (row?.n !== upserts.length) throw new FhirError(409, 'a resource in this request was changed by another request at the same time; retry', 'conflict');
     // Subscription notifications commit with the change they announce (the outbox).
-    await enqueueNotifications(tx, upserts.filter((u) => !u.d).map((u) => ({ type: u.t, id: u.i, version: u.v })));
+    await enqueueNotifications(tx, written);
   }
   return results;
 }

@@ -1,5 +1,6 @@
 import { isResourceType } from '../../fhir/definitions';
 import { badRequest, FhirError, issue, type Issue } from '../../fhir/outcome';
+import { parseReference } from '../../fhir/reference';
 import { searchParam, searchParamsFor, type SearchParam } from '../../fhir/search-parameters';
 
 /**
@@ -91,6 +92,29 @@ export function splitOr(v: string): string[] {
 
 export function unescapeValue(v: string): string {
   return v.replace(/\\([\\,$|])/g, '$1');
+}
+
+/**
+ * A token value: `[system]|[code]`. `system` undefined: no bar, any system; '' : `|code`, no
+ * system; `code` '': `system|`, any code.
+ */
+export function splitToken(raw: string): { system: string | undefined; code: string } {
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === '\\') i++;
+    else if (raw[i] === '|') return { system: unescapeValue(raw.slice(0, i)), code: unescapeValue(raw.slice(i + 1)) };
+  }
+  return { system: undefined, code: unescapeValue(raw) };
+}
+
+/**
+ * A reference value (unescaped): a bare id (its type from the modifier, when one is given), a
+ * `Type/id`, or an absolute URL; undefined for anything else.
+ */
+export function referenceTarget(v: string, modifier: string | undefined): { type?: string; id: string } | { url: string } | undefined {
+  if (/^[A-Za-z0-9\-.]{1,64}$/.test(v)) return { id: v, ...(modifier ? { type: modifier } : {}) };
+  const r = parseReference(v);
+  if (r.type && r.id && !r.url) return { type: r.type, id: r.id };
+  return /^[a-z][a-z0-9+.-]*:/i.test(v) ? { url: v } : undefined;
 }
 
 export type RawParams = [name: string, value: string][];

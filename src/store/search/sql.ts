@@ -1,9 +1,8 @@
 import { dateRange, iso } from '../../fhir/dates';
 import { badRequest } from '../../fhir/outcome';
-import { parseReference } from '../../fhir/reference';
 import type { SearchParam } from '../../fhir/search-parameters';
 import { normalizeText } from '../../fhir/text';
-import { splitPrefix, unescapeValue, type Criterion, type Prefix, type SearchQuery, type SortKey } from './query';
+import { referenceTarget, splitPrefix, splitToken, unescapeValue, type Criterion, type Prefix, type SearchQuery, type SortKey } from './query';
 
 /**
  * Parsed search → SQL. Every value is a bound parameter; identifiers in the SQL come only
@@ -131,39 +130,25 @@ function paramSql(sp: SearchParam, modifier: string | undefined, values: string[
 
 /** `[system]|[code]`, `|code` (no system), `system|` (any code), `code` (any system). */
 function tokenCond(raw: string, x: string, p: Params, modifier: string | undefined): string {
-  const bar = findUnescaped(raw, '|');
   const codeCond = (code: string) => {
     if (modifier === 'below') return `${x}.code LIKE ${p.add(`${LIKE_ESCAPE(code)}%`)}`;
     if (modifier === 'above') return `${p.add(code)} LIKE (${x}.code || '%')`;
     return `${x}.code = ${p.add(code)}`;
   };
-  if (bar < 0) return codeCond(unescapeValue(raw));
-  const system = unescapeValue(raw.slice(0, bar));
-  const code = unescapeValue(raw.slice(bar + 1));
+  const { system, code } = splitToken(raw);
+  if (system === undefined) return codeCond(code);
   const conds: string[] = [];
   conds.push(system === '' ? `${x}.system IS NULL` : `${x}.system = ${p.add(system)}`);
   if (code !== '') conds.push(codeCond(code));
   return conds.join(' AND ');
 }
 
-function findUnescaped(s: string, ch: string): number {
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === '\\') i++;
-    else if (s[i] === ch) return i;
-  }
-  return -1;
-}
-
 function referenceCond(sp: SearchParam, v: string, modifier: string | undefined, x: string, p: Params): string {
-  if (/^[A-Za-z0-9\-.]{1,64}$/.test(v)) {
-    // A bare id: the type comes from the modifier, or any allowed target.
-    const typeCond = modifier ? ` AND ${x}.target_type = ${p.add(modifier)}` : '';
-    return `${x}.target_id = ${p.add(v)}${typeCond}`;
-  }
-  const r = parseReference(v);
-  if (r.type && r.id && !r.url) return `${x}.target_type = ${p.add(r.type)} AND ${x}.target_id = ${p.add(r.id)}`;
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(v)) throw badRequest(`'${v}' is not a valid reference for '${sp.code}'`, sp.code);
-  return `${x}.url = ${p.add(v)}`;
+  // A bare id's type comes from the modifier, or is any allowed target.
+  const t = referenceTarget(v, modifier);
+  if (!t) throw badRequest(`'${v}' is not a valid reference for '${sp.code}'`, sp.code);
+  if ('url' in t) return `${x}.url = ${p.add(t.url)}`;
+  return `${x}.target_id = ${p.add(t.id)}${t.type ? ` AND ${x}.target_type = ${p.add(t.type)}` : ''}`;
 }
 
 /**
