@@ -11,13 +11,19 @@ import { matchInMemory } from '../subscriptions/match';
  * order.
  */
 
-/** A version just written, as the writer knows it, with the index rows it computed for it. */
+/**
+ * A version just written, as the writer knows it, with the index rows it computed for it; for a
+ * delete, the rows of the version it deletes (a subscriber is told when a resource it watched goes).
+ */
 export interface Written {
   type: string;
   id: string;
   version: number;
   rows: IndexRows;
 }
+
+/** A notification to queue: subscription, resource type, id, version. */
+type Note = { s: string; t: string; i: string; v: number };
 
 /** Subscription statuses whose notifications are kept: `error` still queues what the receiver missed. */
 const QUEUED_STATUSES = ['active', 'error'];
@@ -41,24 +47,25 @@ export function criteriaQuery(criteria: string): SearchQuery | null {
 }
 
 /**
- * Inside the writer's transaction, after the rows are written: one statement finds the active
- * Subscriptions on the written types, one more queues a notification per matching version.
- * Most criteria are decided from the written index rows (subscriptions/match.ts); only the
- * rest are searched, so a hundred subscriptions do not make every write plan a hundred queries.
+ * Inside the writer's transaction: the notifications the written versions cause. Most criteria
+ * are decided from the index rows (subscriptions/match.ts); the rest are searched among the
+ * stored resources, so a hundred subscriptions do not make every write plan a hundred queries.
+ * Deletes are matched before the write (their resources are still searchable then), upserts
+ * after it; `enqueueNotifications` queues both.
  */
-export async function enqueueNotifications(tx: Queryable, written: Written[]): Promise<void> {
+export async function matchNotifications(tx: Queryable, written: Written[]): Promise<Note[]> {
   const types = [...new Set(written.filter((w) => w.type !== 'Subscription').map((w) => w.type))];
-  if (types.length === 0) return;
+  if (types.length === 0) return [];
   const subs = await tx.query<{ id: string; criteria: string }>(
     `SELECT id, content->>'criteria' AS criteria FROM resources
      WHERE resource_type = 'Subscription' AND deleted = false AND content->>'status' = ANY($1::text[])
        AND split_part(content->>'criteria', '?', 1) = ANY($2::text[])`,
     [QUEUED_STATUSES, types],
   );
-  if (subs.length === 0) return;
+  if (subs.length === 0) return [];
   const p = new Params();
   const selects: string[] = [];
-  const matched: { s: string; t: string; i: string; v: number }[] = [];
+  const matched: Note[] = [];
   for (const s of subs) {
     const q = criteriaQuery(s.criteria);
     if (!q?.type) continue;
@@ -69,16 +76,28 @@ export async function enqueueNotifications(tx: Queryable, written: Written[]): P
       if (m === undefined) searched.push(w.id);
       else if (m) matched.push({ s: s.id, t: w.type, i: w.id, v: w.version });
     }
-    if (searched.length) selects.push(`SELECT ${p.add(s.id)}::text AS s, r.resource_type, r.id, r.version_id FROM resources r WHERE ${whereClause(q, p)} AND r.id = ANY(${p.add(searched)}::text[])`);
+    if (searched.length) selects.push(`SELECT ${p.add(s.id)}::text AS s, r.id FROM resources r WHERE ${whereClause(q, p)} AND r.resource_type = ${p.add(q.type)} AND r.id = ANY(${p.add(searched)}::text[])`);
   }
-  if (matched.length) selects.push(`SELECT s, t, i, v FROM jsonb_to_recordset(${p.add(JSON.stringify(matched))}::jsonb) AS x(s text, t text, i text, v integer)`);
-  if (selects.length === 0) return;
+  if (selects.length > 0) {
+    const version = new Map(written.map((w) => [`${w.type}/${w.id}`, w]));
+    const found = await tx.query<{ s: string; id: string }>(selects.join(' UNION ALL '), p.values);
+    for (const f of found) {
+      const type = criteriaQuery(subs.find((x) => x.id === f.s)!.criteria)!.type!;
+      matched.push({ s: f.s, t: type, i: f.id, v: version.get(`${type}/${f.id}`)!.version });
+    }
+  }
+  return matched;
+}
+
+/** Queues notifications, in one order per subscription within the transaction. */
+export async function enqueueNotifications(tx: Queryable, notes: Note[]): Promise<void> {
+  if (notes.length === 0) return;
   await tx.query(
     `WITH ins AS (INSERT INTO subscription_outbox (subscription_id, resource_type, id, version_id)
-       SELECT m.s, m.resource_type, m.id, m.version_id FROM (${selects.join(' UNION ALL ')}) m (s, resource_type, id, version_id) ORDER BY m.s, m.resource_type, m.id
+       SELECT s, t, i, v FROM jsonb_to_recordset($1::jsonb) AS x(s text, t text, i text, v integer) ORDER BY s, t, i
        RETURNING subscription_id)
      INSERT INTO subscription_delivery (subscription_id) SELECT DISTINCT subscription_id FROM ins ON CONFLICT DO NOTHING`,
-    p.values,
+    [JSON.stringify(notes)],
   );
 }
 

@@ -2,7 +2,7 @@ import { FhirError } from '../fhir/outcome';
 import { bumpCompartments, compartmentsOf } from './compartment-version';
 import type { Queryable } from './db';
 import { INDEX_TABLES, indexResource, type IndexRows } from './index-rows';
-import { enqueueNotifications, type Written } from './outbox';
+import { enqueueNotifications, matchNotifications, type Written } from './outbox';
 import type { AnyResource, StoredVersion, WriteMethod, WriteResult } from './types';
 
 /** One intended change; `ifMatch` is the version the client last saw (optimistic locking). */
@@ -111,6 +111,7 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
   const results: WriteResult[] = [];
   const upserts: { t: string; i: string; v: number; u: string; d: boolean; c: AnyResource | null }[] = [];
   const written: Written[] = [];
+  const deleted: Written[] = [];
   const replaced: { t: string; i: string }[] = [];
   const index: Record<string, unknown[][]> = Object.fromEntries(INDEX_TABLES.map((t) => [t, []]));
   const touched = new Map<WriteResult, string[]>();
@@ -137,6 +138,7 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
     }
     const versionId = (cur?.version ?? 0) + 1;
     if (cur) replaced.push({ t: w.resourceType, i: w.id });
+    if (!content && cur?.content) deleted.push({ type: w.resourceType, id: w.id, version: versionId, rows: indexResource(cur.content, localBases) });
     let refs: unknown[][] = [];
     if (content) {
       content.meta = { ...(content.meta ?? {}), versionId: String(versionId), lastUpdated };
@@ -158,13 +160,15 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
   if (upserts.length > 0) {
     // Before the write replaces the old index rows, which name the compartments being left.
     const versions = await bumpCompartments(tx, [...new Set([...touched.values()].flat())], replaced);
+    // What a delete removes is matched while it is still there to be searched.
+    const deleteNotes = await matchNotifications(tx, deleted);
     // Each result carries every compartment of its transaction: a cache marker per compartment suffices.
     const all = [...versions];
     if (all.length > 0) for (const r of touched.keys()) r.compartments = all;
     const [row] = await tx.query<{ n: number }>(WRITE_SQL, [JSON.stringify({ replaced, upserts, ...index }), [...new Set(replaced.map((k) => k.t))], replaced.map((k) => k.i)]);
     if (row?.n !== upserts.length) throw new FhirError(409, 'a resource in this request was changed by another request at the same time; retry', 'conflict');
     // Subscription notifications commit with the change they announce (the outbox).
-    await enqueueNotifications(tx, written);
+    await enqueueNotifications(tx, [...deleteNotes, ...(await matchNotifications(tx, written))]);
   }
   return results;
 }

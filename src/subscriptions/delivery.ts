@@ -140,14 +140,17 @@ export class SubscriptionDelivery {
     const sent: string[] = [];
     for (const n of notes) {
       const version = await this.resources.repo.vread(n.resourceType, n.id, n.versionId);
+      // A delete: told without a body, if the client could read what was deleted.
+      const gone = version?.deleted ? await this.resources.repo.vread(n.resourceType, n.id, n.versionId - 1) : undefined;
+      const seen = gone?.resource ?? version?.resource;
       // Gone from history, or not this client's to read: skipped, never sent.
-      if (!version?.resource || (reader && !readable(reader, version.resource))) {
+      if (!seen || (reader && !readable(reader, seen))) {
         sent.push(n.seq);
         continue;
       }
       try {
-        if (channel.type === 'rest-hook') await this.post(channel, version.resource);
-        else await local!.send(c.subscriptionId, n, channel.payload ? version.resource : undefined);
+        if (channel.type === 'rest-hook') await this.post(channel, gone ? { deleted: `${n.resourceType}/${n.id}/_history/${n.versionId}` } : { resource: seen });
+        else await local!.send(c.subscriptionId, n, channel.payload && !gone ? seen : undefined);
         sent.push(n.seq);
       } catch (e) {
         await this.outbox.done(c.subscriptionId, sent);
@@ -159,7 +162,8 @@ export class SubscriptionDelivery {
     if (status === 'error') await this.setStatus(sub, 'active');
   }
 
-  private async post(channel: Subscription['channel'], resource: AnyResource): Promise<void> {
+  /** A version's resource, or for a delete the deleted version's reference (header `X-Fhir-Deleted`, no body). */
+  private async post(channel: Subscription['channel'], what: { resource: AnyResource } | { deleted: string }): Promise<void> {
     // Checked again at send time: SUBSCRIPTION_ALLOWED_HOSTS may have been narrowed since the write.
     const problem = endpointProblem(channel.endpoint ?? '', this.opts.allowedHosts);
     if (problem) throw new Error(problem);
@@ -168,8 +172,9 @@ export class SubscriptionDelivery {
       const at = h.indexOf(':');
       if (at > 0) headers[h.slice(0, at).trim()] = h.slice(at + 1).trim();
     }
-    const body = channel.payload ? JSON.stringify(resource) : undefined;
+    const body = channel.payload && 'resource' in what ? JSON.stringify(what.resource) : undefined;
     if (body) headers['content-type'] = 'application/fhir+json';
+    if ('deleted' in what) headers['x-fhir-deleted'] = what.deleted;
     const res = await fetch(channel.endpoint!, { method: 'POST', headers, ...(body ? { body } : {}), redirect: 'manual', signal: AbortSignal.timeout(this.opts.timeoutMs) });
     await res.arrayBuffer().catch(() => undefined);
     if (res.status < 200 || res.status >= 300) throw new Error(`the endpoint answered HTTP ${res.status}`);

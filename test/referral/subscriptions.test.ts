@@ -11,7 +11,7 @@ import { client, type Call } from '../helpers/http';
 const PC = 'http://fhir.ehealth.gov.vn/core/sid/provider-code';
 
 class Receiver {
-  got: { body: any; headers: IncomingMessage['headers'] }[] = [];
+  got: { body: any; headers: IncomingMessage['headers']; path: string }[] = [];
   failNext = 0;
   attempts = 0;
   private server: Server | undefined;
@@ -29,7 +29,7 @@ class Receiver {
           return res.end();
         }
         const text = Buffer.concat(chunks).toString('utf8');
-        this.got.push({ body: text ? JSON.parse(text) : undefined, headers: req.headers });
+        this.got.push({ body: text ? JSON.parse(text) : undefined, headers: req.headers, path: req.url ?? '' });
         res.statusCode = 200;
         res.end();
       });
@@ -103,6 +103,22 @@ describe.each(STORES)('Subscriptions, rest-hook (%s store)', (store) => {
     expect(rx.got[0]!.headers.authorization).toBe('Bearer hook-secret');
     expect(rx.got[0]!.headers['content-type']).toBe('application/fhir+json');
     await fhir('DELETE', `/Subscription/${sub.id}`);
+  });
+
+  test('a delete is told to the subscribers whose criteria the deleted resource met (decided in memory or searched), without a body', async () => {
+    const byOwner = await subscribe('Task?owner=Organization/org-01003', `${rx.url}?by=owner`);
+    // a date criterion is not decided in memory: it is searched before the delete
+    const byDate = await subscribe('Task?authored-on=ge2020-01-01', `${rx.url}?by=date`);
+    const t = (await as('01016')('POST', '/Task', { ...task('01003', 'to be withdrawn'), authoredOn: '2026-12-01' })).body;
+    const other = (await as('01016')('POST', '/Task', { ...task('01016', 'old and elsewhere'), authoredOn: '2019-05-05' })).body;
+    expect((await as('01016')('DELETE', `/Task/${t.id}`)).status).toBe(204);
+    expect((await as('01016')('DELETE', `/Task/${other.id}`)).status).toBe(204);
+    await until(() => rx.got.length, (n) => n >= 4);
+    await new Promise((r) => setTimeout(r, 150));
+    const seen = (by: string) => rx.got.filter((g) => g.path.endsWith(`by=${by}`)).map((g) => (g.body ? `${g.body.id} v${g.body.meta.versionId}` : `deleted ${g.headers['x-fhir-deleted']}`));
+    for (const by of ['owner', 'date']) expect([by, seen(by)]).toEqual([by, [`${t.id} v1`, `deleted Task/${t.id}/_history/2`]]);
+    await fhir('DELETE', `/Subscription/${byOwner.id}`);
+    await fhir('DELETE', `/Subscription/${byDate.id}`);
   });
 
   test('a receiver failing its first three deliveries gets everything, in order; the Subscription shows error, then active again', async () => {
