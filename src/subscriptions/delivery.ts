@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Subscription } from 'fhir/r4';
 import { asGateway, type Principal } from '../auth/context';
 import { facilityOf, readable } from '../auth/rules';
@@ -7,7 +9,7 @@ import type { Logger } from '../logger';
 import type { ResourceService } from '../service/resources';
 import { Outbox, type Claimed, type Notification } from '../store/outbox';
 import type { AnyResource } from '../store/types';
-import { CLIENT_TAG_SYSTEM, endpointProblem } from './rules';
+import { CLIENT_TAG_SYSTEM, endpointProblem, guardedLookup } from './rules';
 
 export interface DeliveryOptions {
   /** How often the queue is looked at for other processes' commits (this process's own wake it at once). */
@@ -175,9 +177,19 @@ export class SubscriptionDelivery {
     const body = channel.payload && 'resource' in what ? JSON.stringify(what.resource) : undefined;
     if (body) headers['content-type'] = 'application/fhir+json';
     if ('deleted' in what) headers['x-fhir-deleted'] = what.deleted;
-    const res = await fetch(channel.endpoint!, { method: 'POST', headers, ...(body ? { body } : {}), redirect: 'manual', signal: AbortSignal.timeout(this.opts.timeoutMs) });
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.status < 200 || res.status >= 300) throw new Error(`the endpoint answered HTTP ${res.status}`);
+    const url = new URL(channel.endpoint!);
+    // node:http(s) rather than fetch: its DNS lookup can be checked (guardedLookup). Redirects are not followed.
+    await new Promise<void>((resolve, reject) => {
+      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'POST', headers, lookup: guardedLookup(url.hostname, this.opts.allowedHosts) }, (res) => {
+        res.resume();
+        res.on('error', reject);
+        res.on('end', () => (res.statusCode! >= 200 && res.statusCode! < 300 ? resolve() : reject(new Error(`the endpoint answered HTTP ${res.statusCode}`))));
+      });
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+      req.on('close', () => clearTimeout(timer));
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   private async failure(c: Claimed, sub: AnyResource, reason: string): Promise<void> {

@@ -1,4 +1,5 @@
-import { isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import { FhirError, issue } from '../fhir/outcome';
 import { current } from '../auth/context';
 import { FEED_TAG_SYSTEM } from '../service/provenance';
@@ -23,6 +24,32 @@ function internal(host: string): boolean {
   if (isIP(h) === 4) return /^(10\.|192\.168\.|169\.254\.|172\.(1[6-9]|2\d|3[01])\.|0\.)/.test(h);
   if (isIP(h) === 6) return /^(fc|fd|fe80)/.test(h);
   return false;
+}
+
+type Resolve = (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => void;
+
+/**
+ * The DNS lookup for a rest-hook's connection: a name that resolves to a loopback or internal
+ * address (at the write it was only a name; at send time it may also have been re-pointed) is
+ * refused unless SUBSCRIPTION_ALLOWED_HOSTS lists it, or the endpoint named loopback itself.
+ * Checked when the socket connects, on the very addresses it connects to.
+ */
+export function guardedLookup(endpointHost: string, allowedHosts: string[], resolve: Resolve = dnsLookup as unknown as Resolve): LookupFunction {
+  const host = endpointHost.toLowerCase();
+  const trusted = allowedHosts.includes(host) || loopback(host);
+  return ((hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
+      const all = (addresses ?? []) as LookupAddress[];
+      if (err) return callback(err, options.all ? [] : '', undefined);
+      const bad = trusted ? undefined : all.find((a) => {
+        const ip = a.address.replace(/^::ffff:/i, '');
+        return loopback(ip) || internal(ip) || ip === '::' || ip === '0.0.0.0';
+      });
+      if (bad) return callback(Object.assign(new Error(`${hostname} resolves to ${bad.address}, an internal address; list ${hostname} in SUBSCRIPTION_ALLOWED_HOSTS to allow it`), { code: 'EINTERNAL' }), options.all ? [] : '', undefined);
+      if (options.all) return callback(null, all);
+      callback(null, all[0]?.address ?? '', all[0]?.family);
+    });
+  }) as LookupFunction;
 }
 
 /**

@@ -1,8 +1,11 @@
+import { lookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { STORES, startTestGateway, type TestGateway } from '../helpers/gateway';
 import { client, type Call } from '../helpers/http';
+import { guardedLookup } from '../../src/subscriptions/rules';
 
 /**
  * R4 Subscriptions, rest-hook, through real HTTP both ways: the receiver is a loopback server
@@ -189,5 +192,38 @@ describe.each(STORES)('Subscriptions, rest-hook (%s store)', (store) => {
       expect(r.body.issue[0].diagnostics).toMatch(why);
     }
     expect((await post('Task?status=requested', { type: 'rest-hook', endpoint: 'https://his.example.vn/hook' })).status).toBe(201);
+  });
+
+  test('a name that resolves to an internal address is refused when the gateway connects, and the Subscription says why', async () => {
+    // The machine's own name is a name, not the literal loopback the rules allow: it passes the
+    // write, and resolves (through /etc/hosts) to a loopback or internal address.
+    const name = hostname().toLowerCase();
+    const { address } = await lookup(name);
+    const r = await fhir('POST', '/Subscription', { resourceType: 'Subscription', status: 'requested', reason: 'x', criteria: 'Task?owner=Organization/org-01003', channel: { type: 'rest-hook', endpoint: `https://${name}:${rx.port}/hook`, payload: 'application/fhir+json' } });
+    expect(r.status).toBe(201);
+    await as('01016')('POST', '/Task', task('01003', 'sent to a rebound name'));
+    const sub = await until(async () => (await fhir('GET', `/Subscription/${r.body.id}`)).body, (b) => b.status === 'error', 15_000);
+    expect(sub.status).toBe('error');
+    expect(sub.error).toContain(`${name} resolves to ${address}, an internal address`);
+    expect(rx.attempts).toBe(0);
+    await fhir('DELETE', `/Subscription/${r.body.id}`);
+  });
+});
+
+describe('guardedLookup: the addresses a rest-hook connects to', () => {
+  const fake = (addresses: string[]) => ((_h: string, _o: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) => cb(null, addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })))) as never;
+  const run = (host: string, addresses: string[], allowed: string[] = [], all = false) =>
+    new Promise<{ err?: string; result: unknown }>((resolve) => guardedLookup(host, allowed, fake(addresses))(host, { all }, ((err: Error | null, result: unknown) => resolve({ ...(err ? { err: err.message } : {}), result })) as never));
+
+  test('public addresses pass, in both callback shapes', async () => {
+    expect(await run('his.example.vn', ['203.113.131.1'])).toEqual({ result: '203.113.131.1' });
+    expect(await run('his.example.vn', ['203.113.131.1', '2001:db8::1'], [], true)).toEqual({ result: [{ address: '203.113.131.1', family: 4 }, { address: '2001:db8::1', family: 6 }] });
+  });
+
+  test('any loopback, private, link-local or unique-local answer refuses the name, unless it is allow-listed', async () => {
+    for (const a of ['127.0.0.1', '10.20.30.40', '172.16.0.5', '192.168.1.1', '169.254.169.254', '::1', 'fd00::5', '::ffff:10.0.0.1', '0.0.0.0']) {
+      expect([a, (await run('hook.example.vn', ['203.113.131.1', a], [], true)).err]).toEqual([a, expect.stringContaining(`resolves to ${a}, an internal address`)]);
+    }
+    expect((await run('pacs.benhvien.local', ['10.20.30.40'], ['pacs.benhvien.local'])).err).toBeUndefined();
   });
 });
