@@ -165,7 +165,7 @@ export class ResourceService {
         const v = await this.repo.read(type, ids[0]!, tx);
         return { result: { method: 'create', existed: true, version: v! }, issues, matchedExisting: true };
       }
-      const [result] = await this.repo.write([write], tx);
+      const [result] = await this.commit([write], tx);
       return { result: result!, issues };
     });
   }
@@ -199,7 +199,7 @@ export class ResourceService {
         const { resource, issues } = this.prepare(body, ctx, type);
         planned = { write: { method: 'create', resourceType: type, id: randomUUID(), resource }, issues };
       }
-      const [result] = await this.repo.write([planned.write], tx);
+      const [result] = await this.commit([planned.write], tx);
       return { result: result!, issues: planned.issues };
     });
   }
@@ -251,7 +251,7 @@ export class ResourceService {
       await this.repo.lockConditions([{ type, criteria }], tx);
       const ids = await this.repo.matchIds(type, criteria, tx);
       if (ids.length > 1) throw new FhirError(412, `the conditional delete matched ${ids.length} resources`, 'multiple-matches');
-      return ids.length === 0 ? [] : this.repo.write([{ method: 'delete', resourceType: type, id: ids[0]! }], tx);
+      return ids.length === 0 ? [] : this.commit([{ method: 'delete', resourceType: type, id: ids[0]! }], tx);
     });
     await this.invalidate(results);
     return results;

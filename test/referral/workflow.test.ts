@@ -125,6 +125,19 @@ describe.each(STORES)('referral workflow without AUTH (%s store)', (store) => {
     expect(cancel.status).toBe(200);
   });
 
+  test('a conditional update or create is held to the same table and sides as a plain one', async () => {
+    const { patient, sr } = await seed(as);
+    const key = `urn:test:conditional|${sr.id}`;
+    const t = (await as(DISTRICT)('POST', '/Task', task(patient.id, sr.id, { identifier: [{ system: 'urn:test:conditional', value: sr.id }] }))).body;
+    const byKey = (f: string, status: string) => as(f)('PUT', `/Task?identifier=${encodeURIComponent(key)}`, { ...t, id: undefined, status, meta: undefined });
+    const skip = await byKey(CENTRAL, 'in-progress');
+    expect([skip.status, skip.body.issue[0].diagnostics]).toEqual([409, expect.stringContaining("cannot go from 'requested' to 'in-progress'")]);
+    expect((await byKey(DISTRICT, 'received')).status).toBe(403);
+    expect((await byKey(CENTRAL, 'received')).status).toBe(200);
+    const born = await as(DISTRICT)('POST', '/Task', task(patient.id, sr.id, { status: 'accepted' }), { 'if-none-exist': 'identifier=urn:test:conditional|none-such' });
+    expect(born.status).toBe(409);
+  });
+
   test('a teleconsultation is the same pair with category consultation', async () => {
     const { patient, sr } = await seed(as);
     const consult = await as(DISTRICT)('PUT', `/ServiceRequest/${sr.id}`, { ...sr, category: [{ coding: [{ system: 'http://snomed.info/sct', code: '11429006', display: 'Consultation' }] }], meta: undefined });
@@ -162,5 +175,18 @@ describe('referral workflow under AUTH=smart', () => {
     expect(received.status).toBe(200);
     expect((await move(as(CENTRAL), received.body, 'cancelled')).status).toBe(403);
     expect((await move(as(DISTRICT), received.body, 'cancelled')).status).toBe(200);
+  });
+
+  test("a conditional update, create or delete cannot touch another facility's resources either", async () => {
+    const { patient } = await seed(as);
+    const key = encodeURIComponent(`urn:test:cond-facility|${patient.id}`);
+    const obs = await as(DISTRICT)('POST', '/Observation', { resourceType: 'Observation', status: 'final', code: { text: 'Mạch' }, subject: { reference: `Patient/${patient.id}` }, identifier: [{ system: 'urn:test:cond-facility', value: patient.id }], valueQuantity: { value: 80, unit: '/min' } });
+    expect(obs.status).toBe(201);
+    const overwrite = await as(CENTRAL)('PUT', `/Observation?identifier=${key}`, { ...obs.body, id: undefined, meta: undefined, valueQuantity: { value: 200, unit: '/min' } });
+    expect(overwrite.status).toBe(403);
+    expect((await as(CENTRAL)('DELETE', `/Observation?identifier=${key}`)).status).toBe(403);
+    expect((await as(DISTRICT)('GET', `/Observation/${obs.body.id}`)).body.valueQuantity.value).toBe(80);
+    const spoof = await client(gw.fhir)('POST', '/Observation', { ...obs.body, id: undefined, meta: undefined, identifier: [{ system: 'urn:test:cond-facility', value: 'new' }] }, { authorization: `Bearer ${tok[DISTRICT]}`, 'x-facility-code': CENTRAL, 'if-none-exist': 'identifier=urn:test:cond-facility|new' });
+    expect(spoof.status).toBe(403);
   });
 });
