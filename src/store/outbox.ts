@@ -89,14 +89,21 @@ export async function matchNotifications(tx: Queryable, written: Written[]): Pro
   return matched;
 }
 
-/** Queues notifications, in one order per subscription within the transaction. */
+/**
+ * Queues notifications. Each subscription's delivery row is locked until the transaction ends
+ * (in id order, so two writers cannot deadlock): writers matching one subscription take their
+ * outbox sequence numbers one after another and commit in that order, so a receiver gets the
+ * changes in commit order, not just each resource's in order. The lock is held only from here,
+ * the writer's last step, to its commit.
+ */
 export async function enqueueNotifications(tx: Queryable, notes: Note[]): Promise<void> {
   if (notes.length === 0) return;
+  const subs = [...new Set(notes.map((n) => n.s))].sort();
+  await tx.query(`INSERT INTO subscription_delivery (subscription_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [subs]);
+  await tx.query(`SELECT subscription_id FROM subscription_delivery WHERE subscription_id = ANY($1::text[]) ORDER BY subscription_id FOR UPDATE`, [subs]);
   await tx.query(
-    `WITH ins AS (INSERT INTO subscription_outbox (subscription_id, resource_type, id, version_id)
-       SELECT s, t, i, v FROM jsonb_to_recordset($1::jsonb) AS x(s text, t text, i text, v integer) ORDER BY s, t, i
-       RETURNING subscription_id)
-     INSERT INTO subscription_delivery (subscription_id) SELECT DISTINCT subscription_id FROM ins ON CONFLICT DO NOTHING`,
+    `INSERT INTO subscription_outbox (subscription_id, resource_type, id, version_id)
+     SELECT s, t, i, v FROM jsonb_to_recordset($1::jsonb) AS x(s text, t text, i text, v integer) ORDER BY s, t, i`,
     [JSON.stringify(notes)],
   );
 }

@@ -124,6 +124,39 @@ describe.each(STORES)('Subscriptions, rest-hook (%s store)', (store) => {
     await fhir('DELETE', `/Subscription/${byDate.id}`);
   });
 
+  (store === 'postgres' ? test : test.skip)('writers matching one subscription commit one after another, so the receiver gets the changes in commit order', async () => {
+    const sub = await subscribe('Task?owner=Organization/org-01003', `${rx.url}?by=order`);
+    // one delivery first, so the subscription's delivery row exists (a new one would make the writers wait on its insert instead)
+    await as('01016')('POST', '/Task', task('01003', 'warm-up'));
+    await until(() => rx.got.length, (n) => n >= 1);
+    // the receiver is away until both writes are in, so it gets them from the queue, by sequence
+    rx.failNext = 1000;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const finished: string[] = [];
+    const first = gw.db.transaction(async (tx) => {
+      const { resource } = gw.resources.prepare({ ...task('01003', 'first, held open'), id: 'order-first' }, { facility: '01016', feed: 'rest' }, 'Task');
+      await gw.resources.commit([{ method: 'create', resourceType: 'Task', id: 'order-first', resource }], tx);
+      await gate;
+    }).then(() => finished.push('order-first'));
+    await new Promise((r) => setTimeout(r, 100));
+    const second = as('01016')('PUT', '/Task/order-second', { ...task('01003', 'second'), id: 'order-second' }).then((r) => {
+      finished.push('order-second');
+      return r.status;
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    // the second write waits for the first's commit instead of committing ahead of it
+    expect(finished).toEqual([]);
+    release();
+    await first;
+    expect(await second).toBe(201);
+    expect(finished).toEqual(['order-first', 'order-second']);
+    rx.failNext = 0;
+    const got = await until(() => rx.got.filter((g) => g.path.endsWith('by=order') && g.body.id.startsWith('order-')), (g) => g.length >= 2, 15_000);
+    expect(got.map((g) => g.body.id)).toEqual(finished);
+    await fhir('DELETE', `/Subscription/${sub.id}`);
+  });
+
   test('a receiver failing its first three deliveries gets everything, in order; the Subscription shows error, then active again', async () => {
     const sub = await subscribe('Task?identifier=urn:test:scenario|retry');
     rx.failNext = 3;
