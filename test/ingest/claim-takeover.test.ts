@@ -15,7 +15,8 @@ describe.each(STORES)('a claim taken over by another pass (%s store)', (store) =
   let midway: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    gw = await startTestGateway(store, { recoveryIntervalSeconds: 0 });
+    // No recovery passes and no background workers: the test makes every claim itself.
+    gw = await startTestGateway(store, { recoveryIntervalSeconds: 0, ingestWorkers: 0 });
     log = new MessageLog(gw.db);
     gw.intake.register({
       feed: 'takeover-test',
