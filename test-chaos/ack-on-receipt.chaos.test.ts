@@ -1,6 +1,23 @@
 import { createTestDatabase } from '../test/helpers/gateway';
 import { startChildGateway, type ChildGateway } from '../test/helpers/process';
+import { Client } from 'pg';
 import { admission, eventually, mllpStream, messageCount, pool, summary, CHAOS_ENV } from './helpers/load';
+
+/** The log rows of messages by control id (for a failure's diagnosis). */
+async function messageRows(url: string, controlIds: string[]): Promise<unknown[]> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query(
+      `SELECT source_key, seq, status, attempts, order_key, received_at, processed_at, outcome->'issue'->0->>'diagnostics' AS why FROM ingest_messages
+       WHERE ${controlIds.map((_, i) => `source_key LIKE '%' || $${i + 1}`).join(' OR ')} ORDER BY seq`,
+      controlIds,
+    );
+    return r.rows;
+  } finally {
+    await c.end();
+  }
+}
 
 /**
  * Acknowledge on receipt (MLLP_ACK=received, Prefer: respond-async) under kill -9, and one
@@ -32,8 +49,8 @@ async function patients(fhir: string): Promise<Map<string, { n: number; family: 
   return out;
 }
 
-/** Acknowledged messages lost, stored twice, and updates overtaken by their admission. */
-function check(stored: Map<string, { n: number; family: string }>, tag: string, acked: Set<number>): { lost: number; duplicates: number; outOfOrder: number } {
+/** Acknowledged messages lost, stored twice, and updates overtaken by their admission (their control ids in `overtaken`). */
+function check(stored: Map<string, { n: number; family: string }>, tag: string, acked: Set<number>, overtaken: string[] = []): { lost: number; duplicates: number; outOfOrder: number } {
   let lost = 0, duplicates = 0, outOfOrder = 0;
   for (const k of acked) {
     const i = Math.floor(k / 2);
@@ -41,7 +58,10 @@ function check(stored: Map<string, { n: number; family: string }>, tag: string, 
     if (!p) lost++;
     else if (p.n > 1) duplicates++;
     // An acknowledged update must be what the patient shows: the admission may never come after it.
-    else if (k % 2 === 1 && p.family !== 'Trần') outOfOrder++;
+    else if (k % 2 === 1 && p.family !== 'Trần') {
+      outOfOrder++;
+      overtaken.push(`${tag}-U-${i}`);
+    }
   }
   return { lost, duplicates, outOfOrder };
 }
@@ -98,8 +118,9 @@ describe('acknowledge on receipt (PostgreSQL)', () => {
     const stuck = settled ? 0 : await messageCount(gw.url, 'received');
     const stored = await patients(gw.fhir);
     const mllp = { lost: 0, duplicates: 0, outOfOrder: 0 };
+    const overtaken: string[] = [];
     for (const c of [0, 1, 2, 3]) {
-      const r = check(stored, `MR${c}`, new Set([...mllpAcked].filter((k) => Math.floor(k / 1_000_000) === c).map((k) => k % 1_000_000)));
+      const r = check(stored, `MR${c}`, new Set([...mllpAcked].filter((k) => Math.floor(k / 1_000_000) === c).map((k) => k % 1_000_000)), overtaken);
       mllp.lost += r.lost;
       mllp.duplicates += r.duplicates;
       mllp.outOfOrder += r.outOfOrder;
@@ -107,6 +128,12 @@ describe('acknowledge on receipt (PostgreSQL)', () => {
     const http = check(stored, 'HA', httpAcked);
     summary('kill-9 during received-mode MLLP stream', { messages: MESSAGES, acknowledged: mllpAcked.size, ...mllp, stuckReceived: stuck });
     summary('kill-9 during respond-async HTTP intake', { acknowledged: httpAcked.size, ...http });
+    // What the log says of an overtaken update and its admission: which of them ran when, how often, with what outcome.
+    for (const update of overtaken) {
+      const admissionId = update.replace('-U-', '-');
+      const rows = await messageRows(db.url, [update, admissionId]);
+      process.stdout.write(`CHAOS overtaken ${update}: ${JSON.stringify(rows)}\n`);
+    }
     expect(mllpAcked.size).toBeGreaterThan(0);
     expect(httpAcked.size).toBeGreaterThan(0);
     expect({ mllp, http, stuck }).toEqual({ mllp: { lost: 0, duplicates: 0, outOfOrder: 0 }, http: { lost: 0, duplicates: 0, outOfOrder: 0 }, stuck: 0 });
