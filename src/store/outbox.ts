@@ -19,7 +19,8 @@ export interface Written {
   type: string;
   id: string;
   version: number;
-  rows: IndexRows;
+  /** Computed only when a Subscription watches the type (a delete's rows are not otherwise needed). */
+  rows: () => IndexRows;
 }
 
 /** A notification to queue: subscription, resource type, id, version. */
@@ -66,13 +67,15 @@ export async function matchNotifications(tx: Queryable, written: Written[]): Pro
   const p = new Params();
   const selects: string[] = [];
   const matched: Note[] = [];
+  const typeOf = new Map<string, string>();
   for (const s of subs) {
     const q = criteriaQuery(s.criteria);
     if (!q?.type) continue;
+    typeOf.set(s.id, q.type);
     const searched: string[] = [];
     for (const w of written) {
       if (w.type !== q.type) continue;
-      const m = matchInMemory(q, w.id, w.rows);
+      const m = matchInMemory(q, w.id, w.rows());
       if (m === undefined) searched.push(w.id);
       else if (m) matched.push({ s: s.id, t: w.type, i: w.id, v: w.version });
     }
@@ -82,7 +85,7 @@ export async function matchNotifications(tx: Queryable, written: Written[]): Pro
     const version = new Map(written.map((w) => [`${w.type}/${w.id}`, w]));
     const found = await tx.query<{ s: string; id: string }>(selects.join(' UNION ALL '), p.values);
     for (const f of found) {
-      const type = criteriaQuery(subs.find((x) => x.id === f.s)!.criteria)!.type!;
+      const type = typeOf.get(f.s)!;
       matched.push({ s: f.s, t: type, i: f.id, v: version.get(`${type}/${f.id}`)!.version });
     }
   }

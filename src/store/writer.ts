@@ -138,14 +138,16 @@ export async function writeAll(tx: Queryable, writes: PendingWrite[], localBases
     }
     const versionId = (cur?.version ?? 0) + 1;
     if (cur) replaced.push({ t: w.resourceType, i: w.id });
-    if (!content && cur?.content) deleted.push({ type: w.resourceType, id: w.id, version: versionId, rows: indexResource(cur.content, localBases) });
+    const gone = !content ? cur?.content : undefined;
+    let goneRows: IndexRows | undefined;
+    if (gone) deleted.push({ type: w.resourceType, id: w.id, version: versionId, rows: () => (goneRows ??= indexResource(gone, localBases)) });
     let refs: unknown[][] = [];
     if (content) {
       content.meta = { ...(content.meta ?? {}), versionId: String(versionId), lastUpdated };
       const rows: IndexRows = indexResource(content, localBases);
       for (const t of INDEX_TABLES) for (const r of rows[t]) index[t]!.push([w.resourceType, w.id, ...r]);
       refs = rows.reference.map((r) => [w.resourceType, w.id, ...r]);
-      written.push({ type: w.resourceType, id: w.id, version: versionId, rows });
+      written.push({ type: w.resourceType, id: w.id, version: versionId, rows: () => rows });
     }
     upserts.push({ t: w.resourceType, i: w.id, v: versionId, u: lastUpdated, d: w.method === 'delete', c: content });
     const result: WriteResult = {
