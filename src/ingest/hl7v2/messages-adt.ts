@@ -6,13 +6,9 @@ import { mapEncounter, type VisitSegments } from './map-encounter';
 import { mapMerge, mapPatient } from './map-patient';
 import type { MessageDef } from './messages';
 import { location } from './references';
-import { mapAllergy } from './segments/al1';
 import { mapDg1 } from './segments/dg1';
-import { mapGt1 } from './segments/gt1';
-import { mapIn1 } from './segments/in1';
-import { mapNk1 } from './segments/nk1';
 import { mapLooseObservations } from './segments/obx';
-import { mapPd1 } from './segments/pd1';
+import { mapPatientGroup } from './map-patient-group';
 import { mapPr1 } from './segments/pr1';
 import { mapParticipation } from './segments/rol';
 
@@ -22,14 +18,10 @@ import { mapParticipation } from './segments/rol';
 /** Everything in an ADT message besides the patient and the visit, in segment order. */
 function adtBody(ctx: MapContext, patient: Reference, encounter: Reference | undefined): void {
   patientAccount(ctx, patient);
+  mapPatientGroup(ctx, patient);
   for (const s of ctx.segs) {
     switch (s.seg.id) {
-      case 'PD1': mapPd1(ctx, s, patient); break;
-      case 'NK1': mapNk1(ctx, s, patient); break;
-      case 'GT1': mapGt1(ctx, s, patient); break;
-      case 'IN1': mapIn1(ctx, s, patient); break;
       case 'DG1': mapDg1(ctx, s, patient, encounter); break;
-      case 'AL1': case 'IAM': mapAllergy(ctx, s, patient); break;
       case 'PR1': mapPr1(ctx, s, patient, encounter); break;
       case 'ROL': case 'PRT': mapParticipation(ctx, s, encounter); break;
     }
@@ -62,7 +54,6 @@ function visitEvent(ctx: MapContext, patient: Reference, trigger: string): void 
 
 const def = (event: string, structure: string, map: MessageDef['map']): MessageDef => ({ event, structure, igMap: `${structure} to Bundle`, map });
 const visit = (trigger: string, structure: string): MessageDef => def(`ADT^${trigger}`, structure, (ctx, patient) => visitEvent(ctx, patient, trigger));
-const person = (trigger: string, structure: string): MessageDef => def(`ADT^${trigger}`, structure, (ctx, patient) => adtBody(ctx, patient, undefined));
 
 /** The MRG after each PID (A30, A40, A47 carry one pair or several). */
 function eachMerge(ctx: MapContext, patient: Reference, event: string, then?: (pid: Seg, mrg: Seg, survivor: Reference) => void): void {
@@ -169,16 +160,17 @@ export const ADT_MESSAGES: MessageDef[] = [
   visit('A21', 'ADT_A21'), visit('A22', 'ADT_A21'), visit('A23', 'ADT_A21'),
   def('ADT^A24', 'ADT_A24', link),
   visit('A25', 'ADT_A21'), visit('A26', 'ADT_A21'), visit('A27', 'ADT_A21'),
-  person('A28', 'ADT_A05'),
+  // A28/A31 use ADT_A05, whose IG map makes the PV1 an Encounter too (mapEncounter skips a PV1 of class N).
+  visit('A28', 'ADT_A05'),
   def('ADT^A29', 'ADT_A21', (ctx, patient) => {
     ctx.get<Patient>(patient.reference!)!.active = false;
   }),
   def('ADT^A30', 'ADT_A30', (ctx, patient) => eachMerge(ctx, patient, 'A30')),
-  person('A31', 'ADT_A05'),
+  visit('A31', 'ADT_A05'),
   def('ADT^A40', 'ADT_A39', (ctx, patient) => eachMerge(ctx, patient, 'A40')),
   def('ADT^A41', 'ADT_A39', (ctx, patient) => account(ctx, patient, 'A41', false)),
   def('ADT^A44', 'ADT_A43', (ctx, patient) => account(ctx, patient, 'A44', true)),
   def('ADT^A45', 'ADT_A45', moveVisit),
   def('ADT^A47', 'ADT_A30', (ctx, patient) => eachMerge(ctx, patient, 'A47')),
-  person('A60', 'ADT_A60'),
+  visit('A60', 'ADT_A60'),
 ];

@@ -2,10 +2,9 @@ import type { Account, Reference } from 'fhir/r4';
 import type { MapContext } from './context';
 import { mapAccount, mapCharges } from './map-billing';
 import { mapEncounter } from './map-encounter';
+import { mapPatientGroup } from './map-patient-group';
 import type { MessageDef } from './messages';
 import { mapDg1 } from './segments/dg1';
-import { mapGt1 } from './segments/gt1';
-import { mapIn1 } from './segments/in1';
 import { mapLooseObservations } from './segments/obx';
 import { mapPr1 } from './segments/pr1';
 
@@ -13,17 +12,11 @@ import { mapPr1 } from './segments/pr1';
 // diagnoses, procedures, insurance and guarantor in them follow the shared segment maps.
 
 function accountBody(ctx: MapContext, patient: Reference, encounter: Reference | undefined, account: Reference | undefined): void {
-  const coverage: Reference[] = [];
+  const coverage = mapPatientGroup(ctx, patient);
   for (const s of ctx.segs) {
     switch (s.seg.id) {
       case 'DG1': mapDg1(ctx, s, patient, encounter); break;
       case 'PR1': mapPr1(ctx, s, patient, encounter); break;
-      case 'GT1': mapGt1(ctx, s, patient); break;
-      case 'IN1': {
-        const c = mapIn1(ctx, s, patient);
-        if (c) coverage.push(c);
-        break;
-      }
     }
   }
   const acc = account && ctx.get<Account>(account.reference!);

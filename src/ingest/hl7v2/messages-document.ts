@@ -1,6 +1,7 @@
 import { orderGroups } from './groups';
 import { mapDocument } from './map-document';
 import { mapEncounter } from './map-encounter';
+import { mapPatientGroup } from './map-patient-group';
 import { mapServiceRequest } from './map-order';
 import type { MessageDef } from './messages';
 
@@ -12,6 +13,7 @@ const document = (trigger: string): MessageDef => ({
   igMap: ['T01', 'T03', 'T05', 'T07', 'T09', 'T11'].includes(trigger) ? 'MDM_T01 to Bundle' : 'MDM_T02 to Bundle',
   map: (ctx, patient) => {
     const encounter = mapEncounter(ctx, patient);
+    mapPatientGroup(ctx, patient);
     const basedOn = orderGroups(ctx).flatMap((g) => mapServiceRequest(ctx, g, patient, encounter, false) ?? []);
     mapDocument(ctx, patient, encounter, basedOn);
   },

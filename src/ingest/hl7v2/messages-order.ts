@@ -3,6 +3,7 @@ import { issue } from '../../fhir/outcome';
 import type { MapContext, Seg } from './context';
 import type { MessageDef } from './messages';
 import { orderGroups, type OrderGroup } from './groups';
+import { mapCharges } from './map-billing';
 import { mapEncounter } from './map-encounter';
 import { mapPatientGroup } from './map-patient-group';
 import { mapServiceRequest } from './map-order';
@@ -33,6 +34,9 @@ const orderOrResult = (event: string, structure: string, result: boolean): Messa
         mapOrderSpecimens(ctx, g, patient, order);
       }
     }
+    // FT1 in the ORDER group (IG ORM_O01, OML_O21, ORU_R01 list it without a target): the charge
+    // for the order, the same ChargeItem a DFT would make ("phí dịch vụ kỹ thuật").
+    mapCharges(ctx, patient, encounter, undefined);
   },
 });
 

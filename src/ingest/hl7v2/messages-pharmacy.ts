@@ -1,4 +1,5 @@
 import { issue } from '../../fhir/outcome';
+import { mapCharges } from './map-billing';
 import { mapEncounter } from './map-encounter';
 import { mapPatientGroup } from './map-patient-group';
 import { mapMedicationAdministration, mapMedicationDispense, mapMedicationRequest } from './map-pharmacy';
@@ -25,6 +26,8 @@ const pharmacy = (event: string, structure: string, kind: 'request' | 'dispense'
     }
     // OBX here are what the dose was decided on (weight, height, creatinine): Observations of their own.
     mapLooseObservations(ctx, patient, encounter);
+    // FT1 in the ORDER group: the dispensing charge ("tiền thuốc"), as in a DFT.
+    mapCharges(ctx, patient, encounter, undefined);
   },
 });
 
