@@ -8,6 +8,7 @@ import { organization, practitioner, practitionerId, practitionerRole } from './
 import './segments/orc';
 import './segments/obr';
 import type { OrderGroup } from './groups';
+import { tq1Timing } from './timing';
 import { codeV2 } from './tables';
 
 // ORC/OBR/IPC (phiếu chỉ định: order, requested procedure, accession) → ServiceRequest.
@@ -159,6 +160,11 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
   const priority = codeV2('v2-0027-to-request-priority', val(tq1, 9) || val(g.orc, 7, 6) || val(g.obr, 27, 6) || val(g.obr, 5)) as ServiceRequest['priority'];
   // OBR-6 (requested date/time) is the IG's occurrence; TQ1 and the v2.3 quantity/timing come first.
   const occurrence = ctx.dateTime(val(tq1, 7) || val(g.orc, 7, 4) || val(g.obr, 27, 4) || val(g.obr, 6), where(anchor, 7));
+  // A TQ1 that says more than when (a pattern, times, an end, a count): the IG's occurrenceTiming.
+  const timing = tq1Timing(ctx, tq1);
+  const repeat = timing?.repeat;
+  const timed = !!timing && (!!timing.code || !!repeat && Object.keys(repeat).some((k) => k !== 'boundsPeriod' || !!repeat.boundsPeriod?.end));
+  const condition = val(tq1, 10);
   const authoredOn = ctx.dateTime(val(g.orc, 9), g.orc ? where(g.orc, 9) : 'ORC-9');
   const requester = requesterOf(ctx, g);
   const code = concept(rep(g.obr, 4)) ?? concept(rep(g.ipc[0], 7));
@@ -191,7 +197,10 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
     orderDetail: details,
     subject: patient,
     encounter,
-    occurrenceDateTime: occurrence,
+    occurrenceDateTime: timed ? undefined : occurrence,
+    occurrenceTiming: timed ? timing : undefined,
+    // TQ1-10 condition text ("khi sốt > 38,5°C"): when the order is to be carried out.
+    asNeededCodeableConcept: condition ? { text: condition } : undefined,
     authoredOn,
     requester,
     // ORC-29 order type (table 0482: inpatient / outpatient order) is the IG's locationCode.

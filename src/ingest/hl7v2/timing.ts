@@ -39,28 +39,55 @@ function timeQuantity(ctx: MapContext, tq1: Seg, field: number): { value: number
   return undefined;
 }
 
+const MINUTES_OF: Partial<Record<string, number>> = { s: 1 / 60, min: 1, h: 60, d: 1440, wk: 10080 };
+
+/** Adds a number of minutes to a FHIR dateTime with a time and offset; undefined for a bare date. */
+function plus(dt: string | undefined, minutes: number): string | undefined {
+  const m = dt && /T.*([+-]\d{2}):(\d{2})$/.exec(dt);
+  if (!dt || !m) return undefined;
+  const offset = (m[1]!.startsWith('-') ? -1 : 1) * (Math.abs(Number(m[1])) * 60 + Number(m[2]));
+  return `${new Date(Date.parse(dt) + (minutes + offset) * 60_000).toISOString().slice(0, 19)}${m[1]}:${m[2]}`;
+}
+
+/** TQ1-4 explicit times (TM: HHMM[SS]) → FHIR time values for repeat.timeOfDay. */
+function timesOfDay(tq1: Seg): string[] {
+  return (tq1.seg.fields[4] ?? []).map((r) => c(r, 1)).filter((t) => /^\d{4}(\d{2})?$/.test(t)).map((t) => `${t.slice(0, 2)}:${t.slice(2, 4)}:${t.slice(4, 6) || '00'}`);
+}
+
 /**
- * TQ1-3 repeat pattern, TQ1-7/8 bounds, TQ1-14 total occurrences; TQ1-13 occurrence duration
- * (how long each dose or session lasts) and TQ1-6 service duration (the whole course, as
- * boundsDuration when TQ1-7/8 give no period), per the IG's TQ1[MedicationRequest] map.
+ * TQ1-3 repeat pattern, TQ1-4 explicit times, TQ1-7/8 bounds, TQ1-14 total
+ * occurrences; TQ1-13 occurrence duration (how long each dose or session lasts) and TQ1-6 service
+ * duration (the whole course: boundsDuration without TQ1-7/8, else the missing end of the
+ * period), per the IG's TQ1[MedicationRequest] and TQ1[ServiceRequest] maps.
  */
 export function tq1Timing(ctx: MapContext, tq1: Seg | undefined): Timing | undefined {
   if (!tq1) return undefined;
   const pattern = val(tq1, 3).toUpperCase();
   const repeatOf = REPEAT[pattern];
-  const bounds = tq1Period(ctx, tq1);
+  let bounds = tq1Period(ctx, tq1);
   const count = Number(val(tq1, 14));
   const each = timeQuantity(ctx, tq1, 13);
-  const course = bounds ? undefined : timeQuantity(ctx, tq1, 6);
+  const course = timeQuantity(ctx, tq1, 6);
+  const courseMinutes = course && MINUTES_OF[course.unit] !== undefined ? course.value * MINUTES_OF[course.unit]! : undefined;
+  if (bounds && course) {
+    // One end and a length give the other end (the IG's TQ1-6 rows); with both ends TQ1-6 adds nothing.
+    if (bounds.start && !bounds.end && courseMinutes !== undefined) bounds = { ...bounds, end: plus(bounds.start, courseMinutes) };
+    else if (bounds.end && !bounds.start && courseMinutes !== undefined) bounds = { ...bounds, start: plus(bounds.end, -courseMinutes) };
+    else if (!(bounds.start && bounds.end)) ctx.dropped(tq1, 6, 'service duration in months or years: no exact end can be computed');
+  }
+  // The IG's repeat.offset for TQ1-5 needs a repeat.when (tim-9), and TQ1 names no event to hang it on.
+  if (val(tq1, 5)) ctx.dropped(tq1, 5, 'relative time: R4 Timing takes an offset only with a `when` event (tim-9), which TQ1 does not name');
+  const times = timesOfDay(tq1);
   const repeat = compact<NonNullable<Timing['repeat']>>({
     boundsPeriod: bounds,
-    boundsDuration: course ? compact<Duration>({ value: course.value, unit: course.unit, system: 'http://unitsofmeasure.org', code: course.unit }) : undefined,
+    boundsDuration: course && !bounds ? compact<Duration>({ value: course.value, unit: course.unit, system: 'http://unitsofmeasure.org', code: course.unit }) : undefined,
     duration: each?.value,
     durationUnit: each?.unit,
     count: Number.isInteger(count) && count > 0 ? count : undefined,
     frequency: repeatOf?.frequency,
     period: repeatOf?.period,
     periodUnit: repeatOf?.periodUnit,
+    timeOfDay: times.length ? times : undefined,
   });
   const timing = compact<Timing>({
     repeat: Object.keys(repeat).length ? repeat : undefined,
