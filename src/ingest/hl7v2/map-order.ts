@@ -122,20 +122,28 @@ function orderType(r: Rep): CodeableConcept | undefined {
 }
 
 /**
- * OBR-29 parent (EIP: placer EI ^ filler EI, each in subcomponents) → basedOn by identifier. The
- * IG maps it only while OBR-50 (the parent's service code) is empty, and maps OBR-50 nowhere.
+ * OBR-29 parent (EIP: placer EI ^ filler EI, each in subcomponents; ORC-8 in orders) → basedOn by
+ * identifier, and OBR-50 / ORC-31 (the parent's service, "xét nghiệm gốc" of a reflex or an
+ * antibiogram) → its display. The IG maps OBR-29 only while OBR-50 is empty and leaves the other
+ * case open ("need something else that we have not figured out yet"); we keep the link either
+ * way, because a susceptibility result without its culture cannot be read.
  */
 function parentOrder(ctx: MapContext, g: OrderGroup): Reference[] {
-  const parent = rep(g.obr, 29);
-  if (!parent || !g.obr) return [];
-  if (val(g.obr, 50)) {
-    ctx.dropped(g.obr, 29, 'parent order: the IG maps OBR-29 to basedOn only when OBR-50 is empty');
+  const field = rep(g.obr, 29) ? 29 : 8;
+  const parent = rep(g.obr, 29) ?? rep(g.orc, 8);
+  if (!parent) return [];
+  const own = [val(g.obr, 2) || val(g.orc, 2), val(g.obr, 3) || val(g.orc, 3)];
+  if ((parent[0]?.[0]?.trim() ?? '') === own[0] && (parent[1]?.[0]?.trim() ?? '') === own[1]) {
+    // Newborn-screening style: every OBR carries the panel's numbers, and only OBR-50 tells the parent apart.
+    ctx.dropped(field === 29 ? g.obr : g.orc, field, "parent order: names this order's own numbers, so a reference by identifier would point at itself");
     return [];
   }
+  const service = concept(rep(g.obr, 50) ?? rep(g.orc, 31));
+  const display = service?.text ?? service?.coding?.[0]?.display ?? service?.coding?.[0]?.code;
   const out: Reference[] = [];
   for (const [n, code] of [[0, 'PLAC'], [1, 'FILL']] as const) {
     const value = parent[n]?.[0]?.trim();
-    if (value) out.push({ type: 'ServiceRequest', identifier: { type: { coding: [{ system: V2_0203, code }] }, value } });
+    if (value) out.push(compact<Reference>({ type: 'ServiceRequest', identifier: { type: { coding: [{ system: V2_0203, code }] }, value }, display }));
   }
   return out;
 }

@@ -15,6 +15,7 @@ import './segments/rxa';
 import './segments/rxr';
 import './segments/rxc';
 import './segments/tq1';
+import { mapOrderProvenance } from './segments/orc';
 
 // RDE/RDS/RAS (đơn thuốc, cấp phát, dùng thuốc): ORC + RXO/RXE/RXD/RXA + RXR/RXC/TQ1 →
 // MedicationRequest, MedicationDispense, MedicationAdministration, after the IG's RXO, RXE,
@@ -132,7 +133,9 @@ export function mapMedicationRequest(ctx: MapContext, b: SegmentBlock, patient: 
     }) : undefined,
     substitution: sub ? { allowedCodeableConcept: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-substanceAdminSubstitution', code: sub[1], display: sub[2] }] } } : undefined,
   });
-  return ctx.put(request);
+  const ref = ctx.put(request);
+  mapOrderProvenance(ctx, orc, ref, ctx.dateTime(val(ctx.find('MSH'), 7), 'MSH-7'));
+  return ref;
 }
 
 /** RXD → MedicationDispense (một lần cấp phát). */

@@ -1,6 +1,6 @@
 import type { ServiceRequest } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
-import type { MapContext, Seg } from './context';
+import { val, type MapContext, type Seg } from './context';
 import type { MessageDef } from './messages';
 import { orderGroups, type OrderGroup } from './groups';
 import { mapCharges } from './map-billing';
@@ -9,6 +9,7 @@ import { mapPatientGroup } from './map-patient-group';
 import { mapServiceRequest } from './map-order';
 import { mapOrderObservations, mapOrderSpecimens, mapPatientObservations, mapReport } from './map-result';
 import { mapDg1 } from './segments/dg1';
+import { mapOrderProvenance } from './segments/orc';
 
 // Orders and results ("chỉ định, kết quả cận lâm sàng").
 
@@ -21,9 +22,11 @@ const orderOrResult = (event: string, structure: string, result: boolean): Messa
     mapPatientGroup(ctx, patient);
     if (result) mapPatientObservations(ctx, patient, encounter);
     const groups = orderGroups(ctx);
+    const sent = ctx.dateTime(val(ctx.find('MSH'), 7), 'MSH-7');
     if (!groups.length) ctx.issues.push(issue('error', 'required', `${event} without ORC or OBR`, 'OBR'));
     for (const g of groups) {
       const order = mapServiceRequest(ctx, g, patient, encounter, result);
+      mapOrderProvenance(ctx, g.orc, order, sent);
       // DG1 in the order (IG ORM_O01 ORDER_DETAIL, OML_O21 OBSERVATION_REQUEST): a Condition the request is for.
       const reasons = orderDiagnoses(ctx, groups, g).map((dg1) => mapDg1(ctx, dg1, patient, encounter)).filter((r): r is NonNullable<typeof r> => !!r);
       const sr = order && ctx.get<ServiceRequest>(order.reference!);

@@ -11,7 +11,7 @@ export const OBR = segmentMap({
     7: 'DiagnosticReport.effectiveDateTime / Specimen.collection', 8: 'Specimen.collection.collectedPeriod.end', 9: 'Specimen.collection.quantity',
     10: 'Specimen.collection.collector', 11: 'ServiceRequest.intent', 14: 'Specimen.receivedTime', 15: 'Specimen.type / bodySite',
     16: 'ServiceRequest.requester (without ORC-12)', 18: 'ServiceRequest.identifier (accession, imaging)', 22: 'DiagnosticReport.issued',
-    24: 'DiagnosticReport.category', 25: 'DiagnosticReport.status', 27: 'ServiceRequest.occurrenceDateTime / priority', 29: 'ServiceRequest.basedOn',
+    24: 'DiagnosticReport.category', 25: 'DiagnosticReport.status', 27: 'ServiceRequest.occurrenceDateTime / priority', 29: 'ServiceRequest.basedOn', 50: 'ServiceRequest.basedOn.display (parent service)',
     31: 'ServiceRequest.reasonCode', 32: 'DiagnosticReport.resultsInterpreter', 34: 'DiagnosticReport.performer (technician)',
     35: 'DiagnosticReport.performer (transcriptionist)', 39: 'Specimen.note', 46: 'ServiceRequest.orderDetail', 47: 'ServiceRequest.orderDetail',
   },
@@ -21,6 +21,5 @@ export const OBR = segmentMap({
     20: 'filler field 1: no IG mapping', 21: 'filler field 2: no IG mapping', 23: 'charge to practice: billing, no IG mapping',
     26: 'parent result: no IG mapping', 28: 'result copies to: no IG mapping', 30: 'transportation mode: no IG mapping',
     33: 'assistant result interpreter: no IG mapping', 36: 'scheduled date/time: no IG mapping', 49: 'result handling: no IG mapping',
-    50: "parent universal service identifier: the IG's OBR tables name no element",
   },
 });
