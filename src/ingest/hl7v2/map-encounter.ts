@@ -101,6 +101,8 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
   const arrival = concept(rep(pv2, 38))?.coding?.[0];
   if (arrival && !arrival.system) arrival.system = 'http://terminology.hl7.org/CodeSystem/v2-0430';
   const ended = end && adtEvent !== 'A13' ? end : undefined;
+  // PV1-54 service episode identifier (PV1-53 its description): the IG's episodeOfCare, by identifier.
+  const episode = val(pv1, 54);
   const encounter = compact<Encounter & { id: string }>({
     resourceType: 'Encounter',
     id: ctx.id('Encounter', key),
@@ -115,6 +117,7 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
     serviceType: concept(rep(pv1, 10)),
     priority,
     subject: patient,
+    episodeOfCare: episode ? [compact<Reference>({ type: 'EpisodeOfCare', identifier: { value: episode }, display: val(pv1, 53) || undefined })] : undefined,
     serviceProvider: val(pv1, 39) ? organization(ctx, [[c(rep(pv1, 39), 2) || val(pv1, 39)], [], [val(pv1, 39)]]) : undefined,
     participant,
     period: start || ended ? compact({ start, end: ended }) : undefined,

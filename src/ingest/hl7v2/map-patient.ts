@@ -1,10 +1,11 @@
 import type { Extension, Identifier, Patient, PatientContact, Reference, RelatedPerson } from 'fhir/r4';
 import './segments/pid';
+import { coding, lookup } from '../../fhir/conceptmap';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM, VN_IDENTIFIER_SYSTEM, type Hl7SourceConfig, type VnIdentifierKind } from './config';
 import { compact, MapContext, reps, rep, val, where, type Seg } from './context';
 import { address, c, concept, contactPoint, humanName, type Rep } from './datatypes';
-import { relatedPersonId } from './references';
+import { organization, relatedPersonId } from './references';
 import { codeV2, translateV2 } from './tables';
 
 // PID (Patient Identification, "thông tin hành chính người bệnh") → Patient; the field table is segments/pid.ts.
@@ -70,12 +71,15 @@ function contact(ctx: MapContext, nk1: Seg): PatientContact | undefined {
   const relationship = [concept(rel), relCode && { coding: [relCode] }].filter((x) => !!x);
   const telecom = [...reps(nk1, 5), ...reps(nk1, 6)].map(contactPoint).filter((x) => !!x);
   const addr = reps(nk1, 4).map(address).find(Boolean);
-  if (!name && !telecom.length && !addr) return undefined;
+  // NK1-13 organization name (a contact that is an employer, a school, a nursing home): the IG's contact.organization.
+  const org = organization(ctx, rep(nk1, 13));
+  if (!name && !telecom.length && !addr && !org) return undefined;
   return compact<PatientContact>({
     relationship: relationship as PatientContact['relationship'],
     name,
     telecom: telecom as PatientContact['telecom'],
     address: addr,
+    organization: org,
   });
 }
 
@@ -117,6 +121,15 @@ export function mapPatient(ctx: MapContext, pid: Seg): Reference | undefined {
   const birthPlace = val(pid, 23);
   if (birthPlace) extension.push({ url: `${EXT}patient-birthPlace`, valueAddress: { text: birthPlace } });
   for (const cit of reps(pid, 26).map(concept).filter((x) => !!x)) extension.push({ url: `${EXT}patient-citizenship`, extension: [{ url: 'code', valueCodeableConcept: cit }] });
+  // PID-39 tribal citizenship: the IG's second patient-citizenship.
+  for (const cit of reps(pid, 39).map(concept).filter((x) => !!x)) extension.push({ url: `${EXT}patient-citizenship`, extension: [{ url: 'code', valueCodeableConcept: cit }] });
+  const ethnic = ethnicGroup(ctx, pid);
+  if (ethnic) extension.push(ethnic);
+  // PID-35/36 species and breed: the core patient-animal extension, as the IG maps them (species is required in it).
+  const species = concept(rep(pid, 35));
+  const breed = concept(rep(pid, 36));
+  if (species) extension.push({ url: `${EXT}patient-animal`, extension: [{ url: 'species', valueCodeableConcept: species }, ...(breed ? [{ url: 'breed', valueCodeableConcept: breed }] : [])] });
+  else if (breed) ctx.dropped(pid, 36, 'breed without a species (PID-35): patient-animal requires the species');
   const nationality = concept(rep(pid, 28));
   if (nationality) extension.push({ url: `${EXT}patient-nationality`, extension: [{ url: 'code', valueCodeableConcept: nationality }] });
   const birthTime = val(pid, 7).length > 8 ? ctx.dateTime(val(pid, 7), where(pid, 7)) : undefined;
@@ -199,4 +212,26 @@ export function mapMerge(ctx: MapContext, pid: Seg, mrg: Seg, survivor: Referenc
     active: false,
     link: [{ other: survivor, type: 'replaced-by' }],
   });
+}
+
+const VN_RACE = 'http://fhir.ehealth.gov.vn/core/CodeSystem/vn-core-race';
+
+/**
+ * PID-22 ethnic group, else PID-10 race, carrying a GSO "dân tộc" code (01 Kinh … 54, VN Core's
+ * vn-core-race) → VN Core's vn-ethnic-group extension: the IG leaves both fields to "the local
+ * extension" of the realm, and this is Vietnam's. Codes of another system (the US race and
+ * ethnicity tables) have no Vietnamese home and are left out, with the reason.
+ */
+function ethnicGroup(ctx: MapContext, pid: Seg): Extension | undefined {
+  let found: Extension | undefined;
+  for (const field of [22, 10]) {
+    for (const r of reps(pid, field)) {
+      const code = c(r, 1);
+      const system = c(r, 3);
+      const gso = /^\d{1,2}$/.test(code) && (!system || /vn-core-race|dan ?toc|gso/i.test(system)) ? lookup(VN_RACE, code.padStart(2, '0')) : undefined;
+      if (gso && !found) found = { url: 'http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-ethnic-group', valueCoding: coding(VN_RACE, gso.code) };
+      else if (!gso && code) ctx.dropped(pid, field, `${field === 10 ? 'race' : 'ethnic group'} '${code}': not a GSO dân tộc code (VN Core vn-core-race); the IG leaves this field to the realm's extension`);
+    }
+  }
+  return found;
 }

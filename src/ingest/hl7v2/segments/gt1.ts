@@ -12,16 +12,18 @@ export const GT1 = segmentMap({
   resource: 'RelatedPerson',
   fields: {
     2: 'RelatedPerson.identifier', 3: 'RelatedPerson.name', 5: 'RelatedPerson.address', 6: 'RelatedPerson.telecom', 7: 'RelatedPerson.telecom',
-    8: 'RelatedPerson.birthDate', 9: 'RelatedPerson.gender', 11: 'RelatedPerson.relationship', 13: 'Account.guarantor.period.start', 14: 'Account.guarantor.period.end',
+    8: 'RelatedPerson.birthDate', 9: 'RelatedPerson.gender', 11: 'RelatedPerson.relationship', 12: 'RelatedPerson.identifier (SS)', 13: 'Account.guarantor.period.start', 14: 'Account.guarantor.period.end',
   },
 });
 
 export function mapGt1(ctx: MapContext, gt1: Seg, patient: Reference): void {
   const name = reps(gt1, 3).map(humanName).find(Boolean);
   const number = val(gt1, 2);
+  const ssn = val(gt1, 12);
   const rel = rep(gt1, 11);
   const self = c(rel, 1).toUpperCase() === 'SEL';
   let party: Reference = patient;
+  if (self && ssn) ctx.dropped(gt1, 12, 'the guarantor is the patient: PID-19 carries the SSN');
   if (!self && (name || number)) {
     const id = relatedPersonId(ctx, patient, number ? `guarantor:${number}` : `guarantor:${name?.text ?? ''}`);
     const relationship = concept(rel);
@@ -30,7 +32,7 @@ export function mapGt1(ctx: MapContext, gt1: Seg, patient: Reference): void {
       id,
       active: true,
       patient,
-      identifier: number ? [{ value: number }] : undefined,
+      identifier: [...(number ? [{ value: number }] : []), ...(ssn ? [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] }, value: ssn }] : [])],
       relationship: relationship ? [relationship] : undefined,
       name: name ? [name] : undefined,
       telecom: [...reps(gt1, 6), ...reps(gt1, 7)].map(contactPoint).filter((x) => !!x),

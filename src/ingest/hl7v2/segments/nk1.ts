@@ -15,6 +15,7 @@ export const NK1 = segmentMap({
     6: 'RelatedPerson.telecom', 7: 'RelatedPerson.relationship', 8: 'RelatedPerson.period.start', 9: 'RelatedPerson.period.end',
     12: 'RelatedPerson.identifier', 15: 'RelatedPerson.gender', 16: 'RelatedPerson.birthDate', 20: 'RelatedPerson.communication.language',
     30: 'RelatedPerson.name', 31: 'RelatedPerson.telecom', 32: 'RelatedPerson.address', 33: 'RelatedPerson.identifier', 40: 'RelatedPerson.telecom', 41: 'RelatedPerson.telecom',
+    13: 'Patient.contact.organization', 37: 'RelatedPerson.identifier (SS)',
   },
 });
 
@@ -22,7 +23,9 @@ export function mapNk1(ctx: MapContext, nk1: Seg, patient: Reference): Reference
   const names = [...reps(nk1, 2), ...reps(nk1, 30)].map(humanName).filter((x) => !!x);
   const telecom = [...reps(nk1, 5), ...reps(nk1, 6), ...reps(nk1, 31), ...reps(nk1, 40), ...reps(nk1, 41)].map(contactPoint).filter((x) => !!x);
   const addresses = [...reps(nk1, 4), ...reps(nk1, 32)].map(address).filter((x) => !!x);
+  // NK1-12 employee number, NK1-33 identifiers, NK1-37 contact person's social security number.
   const ids = [...reps(nk1, 12), ...reps(nk1, 33)].map((cx) => c(cx, 1)).filter(Boolean);
+  const ssn = val(nk1, 37);
   if (!names.length && !telecom.length && !ids.length) return undefined;
   const rel = rep(nk1, 3);
   const relationship = [concept(rel), concept(rep(nk1, 7))].filter((x) => !!x);
@@ -37,7 +40,7 @@ export function mapNk1(ctx: MapContext, nk1: Seg, patient: Reference): Reference
     id: relatedPersonId(ctx, patient, key),
     active: true,
     patient,
-    identifier: ids.map((value) => ({ value })),
+    identifier: [...ids.map((value) => ({ value })), ...(ssn ? [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] }, value: ssn }] : [])],
     relationship,
     name: names,
     telecom,
