@@ -1,8 +1,8 @@
-import type { Appointment, AppointmentParticipant, Reference } from 'fhir/r4';
+import type { Appointment, AppointmentParticipant, Period, Practitioner, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
-import { compact, MapContext, rep, val, where } from './context';
-import { concept } from './datatypes';
+import { compact, MapContext, rep, val, where, type Seg } from './context';
+import { address, concept, contactPoint } from './datatypes';
 import { practitioner } from './references';
 import { location } from './map-encounter';
 import { notes } from './map-order';
@@ -23,6 +23,51 @@ function plusMinutes(dt: string, minutes: number): string | undefined {
   const offsetMin = (m[1]!.startsWith('-') ? -1 : 1) * (Math.abs(Number(m[1])) * 60 + Number(m[2]));
   const local = new Date(t + (minutes + offsetMin) * 60_000).toISOString().slice(0, 19);
   return `${local}${m[0]}`;
+}
+
+/** Filler status (HL7 table 0278) of one resource → its ParticipationStatus. */
+const PARTICIPATION: Record<string, AppointmentParticipant['status']> = {
+  booked: 'accepted', started: 'accepted', complete: 'accepted', overbook: 'accepted', blocked: 'accepted',
+  pending: 'needs-action', waitlist: 'tentative', cancelled: 'declined', canceled: 'declined', dc: 'declined', deleted: 'declined', noshow: 'declined',
+};
+
+/**
+ * AIG/AIL/AIP start (field `at`), start offset (`at`+1) and duration (`at`+3, units `at`+4) →
+ * participant.period, per the IG's AIx tables: the offset counts from the appointment's start
+ * when the resource's own start is empty; the duration gives the end.
+ */
+function resourcePeriod(ctx: MapContext, s: Seg, at: number, appointmentStart: string | undefined): Period | undefined {
+  const toMinutes = (n: number) => {
+    const v = Number(val(s, n));
+    const unit = (val(s, n + 1) || 'm').toLowerCase();
+    return val(s, n) && Number.isFinite(v) ? v * (MINUTES[unit] ?? 1) : undefined;
+  };
+  const own = ctx.dateTime(val(s, at), where(s, at));
+  const offset = own ? undefined : toMinutes(at + 1);
+  const start = own ?? (offset !== undefined && appointmentStart ? plusMinutes(appointmentStart, offset) : undefined);
+  const length = toMinutes(at + 3);
+  const end = start && length !== undefined ? plusMinutes(start, length) : undefined;
+  return start ? compact<Period>({ start, end }) : undefined;
+}
+
+/** SCH-12/16/20 (placer contact, filler contact, enterer) with their phone, address and place. */
+function schContacts(ctx: MapContext, sch: Seg): AppointmentParticipant[] {
+  const out: AppointmentParticipant[] = [];
+  for (const [person, phone, addr, place, code, text] of [[12, 13, 14, 15, 'CALLBCK', 'placer contact'], [16, 17, 18, 19, 'CALLBCK', 'filler contact'], [20, 21, 0, 22, 'enterer', 'entered by']] as const) {
+    const who = practitioner(ctx, rep(sch, person));
+    const at = location(ctx, rep(sch, place));
+    if (who) {
+      const p = ctx.get<Practitioner>(who.reference!);
+      const telecom = contactPoint(rep(sch, phone) ?? []);
+      const address_ = addr ? address(rep(sch, addr) ?? []) : undefined;
+      if (p && telecom) p.telecom = [...(p.telecom ?? []).filter((t) => t.value !== telecom.value), telecom];
+      if (p && address_) p.address = [address_];
+      const system = code === 'enterer' ? 'http://terminology.hl7.org/CodeSystem/provenance-participant-type' : 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+      out.push({ actor: who, type: [{ coding: [{ system, code }], text }], status: 'accepted' });
+    }
+    if (at) out.push({ actor: at, status: 'accepted' });
+  }
+  return out;
 }
 
 export function mapAppointment(ctx: MapContext, patient: Reference): void {
@@ -49,7 +94,7 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
   const minutes = Number.isFinite(duration) && duration > 0 ? Math.round(duration * (MINUTES[unit] ?? 1)) : undefined;
   if (start && !end && minutes) end = plusMinutes(start, minutes);
 
-  const filler = val(sch, 25);
+  const filler = val(sch, 25) || val(ais, 10);
   let status = (codeV2('v2-0278-to-appointment-status', filler) ??
     codeV2('v2-0278-to-appointment-status', filler.charAt(0).toUpperCase() + filler.slice(1).toLowerCase()) ??
     codeV2('v2-siu-event-to-appointment-status', ctx.msg.trigger) ?? 'booked') as Appointment['status'];
@@ -60,25 +105,29 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
   }
 
   const participant: AppointmentParticipant[] = [{ actor: patient, status: 'accepted' }];
+  const statusOf = (s: Seg, n: number) => PARTICIPATION[val(s, n).toLowerCase()] ?? 'accepted';
   for (const p of aip) {
     const who = practitioner(ctx, rep(p, 3));
     const role = concept(rep(p, 4));
-    if (who) participant.push(compact<AppointmentParticipant>({ actor: who, type: role ? [role] : undefined, status: 'accepted' }));
+    if (who) participant.push(compact<AppointmentParticipant>({ actor: who, type: role ? [role] : undefined, status: statusOf(p, 12), period: resourcePeriod(ctx, p, 6, start) }));
   }
   for (const g of aig) {
     const resource = concept(rep(g, 3));
     const kind = concept(rep(g, 4));
     const display = resource?.text ?? resource?.coding?.[0]?.code;
-    if (display) participant.push(compact<AppointmentParticipant>({ actor: { display }, type: kind ? [kind] : undefined, status: 'accepted' }));
+    if (display) participant.push(compact<AppointmentParticipant>({ actor: { display }, type: kind ? [kind] : undefined, status: statusOf(g, 14), period: resourcePeriod(ctx, g, 8, start) }));
   }
   for (const l of ail) {
     const where_ = location(ctx, rep(l, 3));
-    if (where_) participant.push({ actor: where_, status: 'accepted' });
+    if (where_) participant.push(compact<AppointmentParticipant>({ actor: where_, status: statusOf(l, 12), period: resourcePeriod(ctx, l, 6, start) }));
   }
+  participant.push(...schContacts(ctx, sch));
   const ids = [
     val(sch, 1) && { type: { coding: [{ system: V2_0203, code: 'PLAC' }] }, value: val(sch, 1), assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } },
     val(sch, 2) && { type: { coding: [{ system: V2_0203, code: 'FILL' }] }, value: val(sch, 2), assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } },
   ].filter((x): x is Exclude<typeof x, ''> => !!x);
+  // SCH-26/27 placer/filler order number: the order this appointment carries out, by identifier.
+  const basedOn = ([[26, 'PLAC'], [27, 'FILL']] as const).map(([n, code]) => val(sch, n) && { type: 'ServiceRequest', identifier: { type: { coding: [{ system: V2_0203, code }] }, value: val(sch, n) } }).filter((x): x is Exclude<typeof x, ''> => !!x);
   const reason = concept(rep(sch, 7));
   const type = concept(rep(sch, 8));
   const service = concept(rep(ais, 3));
@@ -98,6 +147,7 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
     end: start && end ? end : undefined,
     minutesDuration: minutes,
     comment,
+    basedOn,
     participant,
   });
   ctx.put(appointment);

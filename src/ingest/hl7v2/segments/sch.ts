@@ -15,10 +15,17 @@ export const SCH = segmentMap({
     10: 'Appointment.minutesDuration (unit)',
     11: 'Appointment.start / end (without TQ1)',
     25: 'Appointment.status',
+    12: 'Appointment.participant (placer contact Practitioner)', 13: 'Practitioner.telecom (placer contact)', 14: 'Practitioner.address (placer contact)', 15: 'Appointment.participant (placer contact Location)',
+    16: 'Appointment.participant (filler contact Practitioner)', 17: 'Practitioner.telecom (filler contact)', 18: 'Practitioner.address (filler contact)', 19: 'Appointment.participant (filler contact Location)',
+    20: 'Appointment.participant (enterer Practitioner)', 21: 'Practitioner.telecom (enterer)', 22: 'Appointment.participant (enterer Location)',
+    26: 'Appointment.basedOn (PLAC)', 27: 'Appointment.basedOn (FILL)',
   },
+  dropped: { 5: 'schedule id: no Slot or Schedule is kept', 23: 'parent placer appointment id: no IG mapping', 24: 'parent filler appointment id: no IG mapping' },
 });
 
-export const AIS = segmentMap({ segment: 'AIS', igTable: 'Segment AIS to Appointment', resource: 'Appointment', fields: { 3: 'Appointment.serviceType', 4: 'Appointment.start (without TQ1 or SCH-11)', 7: 'Appointment.minutesDuration', 8: 'Appointment.minutesDuration (unit)' } });
-export const AIG = segmentMap({ segment: 'AIG', igTable: 'Segment AIG to Appointment', resource: 'Appointment', fields: { 3: 'Appointment.participant.actor.display', 4: 'Appointment.participant.type' } });
-export const AIL = segmentMap({ segment: 'AIL', igTable: 'Segment AIL to Appointment', resource: 'Appointment', fields: { 3: 'Appointment.participant.actor (Location)', 6: 'Appointment.start (fallback)' } });
-export const AIP = segmentMap({ segment: 'AIP', igTable: 'Segment AIP to Appointment', resource: 'Appointment', fields: { 3: 'Appointment.participant.actor (Practitioner)', 4: 'Appointment.participant.type', 6: 'Appointment.start (fallback)' } });
+// AIx-2 segment action code (add/delete/update one resource): each message restates the whole appointment.
+const ACTION = 'segment action code: the whole appointment is restated by each message';
+export const AIS = segmentMap({ segment: 'AIS', igTable: 'Segment AIS to Appointment', resource: 'Appointment', fields: { 3: 'Appointment.serviceType', 4: 'Appointment.start (without TQ1 or SCH-11)', 7: 'Appointment.minutesDuration', 8: 'Appointment.minutesDuration (unit)', 10: 'Appointment.status (without SCH-25)' }, dropped: { 2: ACTION } });
+export const AIG = segmentMap({ segment: 'AIG', igTable: 'Segment AIG to Appointment', resource: 'Appointment', fields: { 3: 'Appointment.participant.actor.display', 4: 'Appointment.participant.type', 8: 'Appointment.participant.period.start', 9: 'Appointment.participant.period.start (offset)', 10: 'offset units', 11: 'Appointment.participant.period.end', 12: 'duration units', 14: 'Appointment.participant.status' }, dropped: { 2: ACTION } });
+export const AIL = segmentMap({ segment: 'AIL', igTable: 'Segment AIL to Appointment', resource: 'Appointment', fields: { 3: 'Appointment.participant.actor (Location)', 6: 'Appointment.participant.period.start / Appointment.start (fallback)', 7: 'Appointment.participant.period.start (offset)', 8: 'offset units', 9: 'Appointment.participant.period.end', 10: 'duration units', 12: 'Appointment.participant.status' }, dropped: { 2: ACTION } });
+export const AIP = segmentMap({ segment: 'AIP', igTable: 'Segment AIP to Appointment', resource: 'Appointment', fields: { 3: 'Appointment.participant.actor (Practitioner)', 4: 'Appointment.participant.type', 6: 'Appointment.participant.period.start / Appointment.start (fallback)', 7: 'Appointment.participant.period.start (offset)', 8: 'offset units', 9: 'Appointment.participant.period.end', 10: 'duration units', 12: 'Appointment.participant.status' }, dropped: { 2: ACTION } });
