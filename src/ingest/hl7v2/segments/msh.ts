@@ -1,6 +1,6 @@
-import type { Device, Provenance, ProvenanceAgent, Reference } from 'fhir/r4';
-import { compact, rep, val, type MapContext } from '../context';
-import { c, concept } from '../datatypes';
+import type { Device, MessageHeader, Organization, Provenance, ProvenanceAgent, Reference } from 'fhir/r4';
+import { compact, rep, val, type MapContext, type Seg } from '../context';
+import { c, concept, type Rep } from '../datatypes';
 import { organization, organizationFromHd, practitioner } from '../references';
 import { segmentMap } from '../segment-maps';
 
@@ -12,11 +12,14 @@ export const MSH = segmentMap({
   igTable: 'Segment MSH to Provenance-Source; Segment MSH to MessageHeader',
   resource: 'Provenance',
   fields: {
+    5: 'MessageHeader.destination.name / endpoint (contained in the Provenance)', 6: 'MessageHeader.destination.receiver (without MSH-23)',
+    17: 'Organization.address.country (sender)', 19: 'MessageHeader.language', 22: 'MessageHeader.responsible', 23: 'MessageHeader.destination.receiver',
+    24: 'MessageHeader.source.endpoint', 25: 'MessageHeader.destination.endpoint',
     3: 'Provenance.agent (source application Device)', 4: 'Provenance.agent.onBehalfOf (sending facility Organization)', 7: 'Provenance.recorded (when EVN-2 is empty) / intake record',
     9: 'Provenance.activity', 10: 'Provenance.entity.what.identifier', 11: 'intake: processing id (P/T/D)', 12: 'Provenance.entity.what.display (version)',
     15: 'intake: accept acknowledgment type', 16: 'intake: application acknowledgment type', 18: 'intake: character set the message is decoded with',
   },
-  dropped: { 5: 'receiving application: this gateway', 6: 'receiving facility: this gateway', 8: 'security: never stored', 13: 'sequence number: transport', 14: 'continuation pointer: transport', 17: 'country code: implied by the facility', 19: 'principal language of message: no Provenance element', 20: 'alternate character set handling: transport', 21: 'message profile: not validated against', 22: 'sending responsible organization: see MSH-4', 24: 'sending network address: transport', 25: 'receiving network address: transport' },
+  dropped: { 8: 'security: never stored', 13: 'sequence number: transport', 14: 'continuation pointer: transport', 20: 'alternate character set handling: transport', 21: 'message profile: not validated against' },
 });
 export const SFT = segmentMap({
   segment: 'SFT',
@@ -57,6 +60,46 @@ function sendingApplication(ctx: MapContext): Reference | undefined {
   return { ...ctx.put(device), display: app || product };
 }
 
+const ABSENT = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] };
+
+/** An HD as a MessageHeader endpoint: a URL or URI it carries, its ISO OID, else absent (the IG's data-absent-reason). */
+function endpoint(hd: Rep | undefined): { endpoint?: string; _endpoint?: typeof ABSENT } {
+  const ns = c(hd, 1);
+  const uid = c(hd, 2);
+  if (/^[a-z][a-z0-9+.-]*:\S+$/i.test(ns)) return { endpoint: ns };
+  if (/^[a-z][a-z0-9+.-]*:\S+$/i.test(uid)) return { endpoint: uid };
+  if (/^[0-2](\.(0|[1-9]\d*))+$/.test(uid)) return { endpoint: `urn:oid:${uid}` };
+  return { _endpoint: ABSENT };
+}
+
+/**
+ * The message's header, per the IG's MSH[MessageHeader] map, kept inside the Provenance that
+ * records the message (the gateway stores no MessageHeader of its own: the message is not
+ * forwarded). The receiving side (MSH-5/6/23/25) matters in a network where one gateway receives
+ * for many facilities. MSH-8 (security) is never kept: it can hold a credential.
+ */
+function messageHeader(ctx: MapContext, msh: Seg | undefined, sender: Reference | undefined): MessageHeader {
+  const source = rep(msh, 24) ?? rep(msh, 3);
+  const destination = rep(msh, 25) ?? rep(msh, 5);
+  const receiver = organization(ctx, rep(msh, 23)) ?? organizationFromHd(ctx, rep(msh, 6));
+  const sft = ctx.find('SFT');
+  const country = val(msh, 17);
+  const senderOrg = sender && ctx.get<Organization>(sender.reference!);
+  if (senderOrg && country) senderOrg.address = [{ country }];
+  const language = val(msh, 19);
+  const event = c(rep(msh, 9), 2);
+  return compact<MessageHeader>({
+    resourceType: 'MessageHeader',
+    id: 'msh',
+    language: /^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(language) ? language : undefined,
+    eventCoding: { system: 'http://terminology.hl7.org/CodeSystem/v2-0003', code: event || c(rep(msh, 9), 1) },
+    destination: destination || receiver ? [compact({ name: c(rep(msh, 5), 1) || undefined, ...endpoint(destination), receiver })] as MessageHeader['destination'] : undefined,
+    sender,
+    source: compact({ name: c(rep(msh, 3), 1) || undefined, software: val(sft, 3) || undefined, version: val(sft, 2) || undefined, ...endpoint(source) }) as MessageHeader['source'],
+    responsible: organization(ctx, rep(msh, 22)),
+  });
+}
+
 /** Puts the message's Provenance over every resource mapped so far; call last. */
 export function mapProvenance(ctx: MapContext): void {
   const msh = ctx.find('MSH');
@@ -83,16 +126,18 @@ export function mapProvenance(ctx: MapContext): void {
   const occurred = ctx.dateTime(val(evn, 6), 'EVN-6') ?? planned;
   const control = val(msh, 10);
   const version = val(msh, 12);
+  const header = messageHeader(ctx, msh, facility);
   const provenance = compact<Provenance & { id: string }>({
     resourceType: 'Provenance',
     id: ctx.id('Provenance', 'hl7v2-message', control || recorded),
+    contained: [header],
     target: targets,
     recorded,
     occurredDateTime: occurred,
     activity: event ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0003', code: event }] } : undefined,
     reason: reason ? [reason] : undefined,
     agent,
-    entity: [{ role: 'source', what: compact({ identifier: control ? { value: control } : undefined, display: `HL7 v2${version ? ` ${version}` : ''} ${val(msh, 9)}^${val(msh, 9, 2)} from ${ctx.facility}` }) }],
+    entity: [{ role: 'source', what: compact({ reference: '#msh', identifier: control ? { value: control } : undefined, display: `HL7 v2${version ? ` ${version}` : ''} ${val(msh, 9)}^${val(msh, 9, 2)} from ${ctx.facility}` }) }],
   });
   ctx.put(provenance);
 }
