@@ -103,9 +103,12 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
   const ended = end && adtEvent !== 'A13' ? end : undefined;
   // PV1-54 service episode identifier (PV1-53 its description): the IG's episodeOfCare, by identifier.
   const episode = val(pv1, 54);
+  // PV2-22 visit protection indicator (Y: a visit to keep from view, "bảo mật"): the IG's meta.security, as restricted.
+  const isProtected = val(pv2, 22).toUpperCase() === 'Y';
   const encounter = compact<Encounter & { id: string }>({
     resourceType: 'Encounter',
     id: ctx.id('Encounter', key),
+    meta: isProtected ? { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R', display: 'restricted' }] } : undefined,
     extension: arrival ? [{ url: 'http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival', valueCoding: arrival }] : undefined,
     identifier: [
       visit && { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] }, value: visit, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } },

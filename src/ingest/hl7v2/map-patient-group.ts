@@ -1,5 +1,5 @@
-import type { Reference } from 'fhir/r4';
-import type { MapContext } from './context';
+import type { Account, Reference } from 'fhir/r4';
+import { val, type MapContext } from './context';
 import { mapAllergy } from './segments/al1';
 import { mapGt1 } from './segments/gt1';
 import { mapIn1 } from './segments/in1';
@@ -16,6 +16,7 @@ import { mapPd1 } from './segments/pd1';
  * Returns the Coverages made, in IN1 order (an Account lists them by priority).
  */
 export function mapPatientGroup(ctx: MapContext, patient: Reference): Reference[] {
+  patientAccount(ctx, patient);
   const coverage: Reference[] = [];
   for (const s of ctx.segs) {
     switch (s.seg.id) {
@@ -31,4 +32,22 @@ export function mapPatientGroup(ctx: MapContext, patient: Reference): Reference[
     }
   }
   return coverage;
+}
+
+/**
+ * PID-18 (patient account number, "số tài khoản viện phí") → Account, the IG's PID[Account] map,
+ * which GT1 adds guarantors to. A BAR/DFT makes the fuller Account itself first; this one stands aside.
+ */
+function patientAccount(ctx: MapContext, patient: Reference): void {
+  const number = val(ctx.find('PID'), 18);
+  if (!number) return;
+  const id = ctx.id('Account', `account:${number}`);
+  if (ctx.has(`Account/${id}`)) return;
+  ctx.put<Account & { id: string }>({
+    resourceType: 'Account',
+    id,
+    identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'AN' }] }, value: number }],
+    status: 'active',
+    subject: [patient],
+  });
 }

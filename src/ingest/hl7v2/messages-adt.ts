@@ -17,7 +17,6 @@ import { mapParticipation } from './segments/rol';
 
 /** Everything in an ADT message besides the patient and the visit, in segment order. */
 function adtBody(ctx: MapContext, patient: Reference, encounter: Reference | undefined): void {
-  patientAccount(ctx, patient);
   mapPatientGroup(ctx, patient);
   for (const s of ctx.segs) {
     switch (s.seg.id) {
@@ -27,19 +26,6 @@ function adtBody(ctx: MapContext, patient: Reference, encounter: Reference | und
     }
   }
   mapLooseObservations(ctx, patient, encounter);
-}
-
-/** PID-18 (patient account number, "số tài khoản viện phí") → Account, which GT1 adds guarantors to. */
-function patientAccount(ctx: MapContext, patient: Reference): void {
-  const number = val(ctx.find('PID'), 18);
-  if (!number) return;
-  ctx.put<Account & { id: string }>({
-    resourceType: 'Account',
-    id: ctx.id('Account', `account:${number}`),
-    identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'AN' }] }, value: number }],
-    status: 'active',
-    subject: [patient],
-  });
 }
 
 // Encounter.status the event implies where the ConceptMap has none (A21 leave, A23 deletion).

@@ -30,5 +30,5 @@ export const PV2 = segmentMap({
   igTable: 'Segment PV2 to Encounter',
   resource: 'Encounter',
   fields: { 38: 'Encounter.extension (encounter-modeOfArrival)', 1: 'Encounter.location (pending)', 3: 'Encounter.reasonCode', 11: 'Encounter.length', 12: 'Encounter.reasonCode.text', 13: 'Encounter.participant (REF Practitioner)', 25: 'Encounter.priority' },
-  dropped: { 8: 'expected admit date: IG extension not in R4 core', 9: 'expected discharge date: IG extension not in R4 core', 22: 'visit protection indicator: access policy' },
+  dropped: { 8: 'expected admit date: IG extension not in R4 core', 9: 'expected discharge date: IG extension not in R4 core' },
 });

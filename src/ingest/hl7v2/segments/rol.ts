@@ -12,7 +12,7 @@ export const ROL = segmentMap({
   resource: 'PractitionerRole',
   fields: {
     1: 'PractitionerRole.identifier', 3: 'PractitionerRole.code', 4: 'PractitionerRole.practitioner', 5: 'Encounter.participant.period.start',
-    6: 'Encounter.participant.period.end', 9: 'PractitionerRole.specialty', 10: 'PractitionerRole.specialty (organization unit type)', 11: 'Practitioner.address', 12: 'Practitioner.telecom', 13: 'PractitionerRole.location',
+    6: 'Encounter.participant.period.end', 9: 'PractitionerRole.specialty', 10: 'PractitionerRole.specialty (organization unit type)', 11: 'Practitioner.address', 12: 'Practitioner.telecom', 13: 'PractitionerRole.location', 14: 'PractitionerRole.organization',
   },
   dropped: { 2: 'action code: the whole message is the update' },
 });
@@ -64,7 +64,8 @@ export function mapRole(ctx: MapContext, s: Seg, encounter: Reference | undefine
   const addr = reps(s, prt ? 14 : 11).map(address).filter((x) => !!x);
   const telecom = reps(s, prt ? 15 : 12).map(contactPoint).filter((x) => !!x);
   const loc = location(ctx, rep(s, prt ? 9 : 13));
-  const org = prt ? organization(ctx, rep(s, 8)) : undefined;
+  // PRT-8 / ROL-14 organization: the IG's PractitionerRole.organization.
+  const org = organization(ctx, rep(s, prt ? 8 : 14));
   if (!who && !org && !loc && !telecom.length) return undefined;
   const role = concept(rep(s, prt ? 4 : 3));
   const ident = val(s, 1);
