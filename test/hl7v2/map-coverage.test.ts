@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AllergyIntolerance, Bundle, Patient, Condition, Coverage, Device, MedicationRequest, Specimen, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
+import type { AllergyIntolerance, Bundle, Patient, Condition, Coverage, Device, Medication, MedicationRequest, Specimen, DiagnosticReport, Encounter, FhirResource, RelatedPerson, Observation, Organization, Practitioner, PractitionerRole, ServiceRequest } from 'fhir/r4';
 import { convertHl7v2, convertHl7v2Batch } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER, HL7V2 } from './corpus';
@@ -173,8 +173,15 @@ describe('PID-21 and DG1-4', () => {
 
 test('TQ1 in RDE^O11 per the IG TQ1[MedicationRequest] map: priority, condition, text, occurrence duration', () => {
   const c = corpus('RDE-O11-01.hl7');
-  const mr = of<MedicationRequest>(c.bundle!, 'MedicationRequest').find((m) => m.priority)!;
+  const mr = of<MedicationRequest>(c.bundle!, 'MedicationRequest').find((m) => m.intent === 'order')!;
   expect(mr.priority).toBe('stat'); // TQ1-9 S
+  // The RXO beside the RXE is the prescriber's order as written: its own request, which the encoded one is based on.
+  const original = of<MedicationRequest>(c.bundle!, 'MedicationRequest').find((m) => m.intent === 'original-order')!;
+  expect(mr.basedOn).toEqual([{ reference: `MedicationRequest/${original.id}` }]);
+  // RXO-1 with the RXC components after it: a Medication of its own.
+  const med = byRef<Medication>(c.bundle!, original.medicationReference!.reference)!;
+  expect(med.code!.coding![0]!.code).toBe('00047040230');
+  expect(original.dispenseRequest!.quantity!.value).toBe(10); // RXO-11
   const dose = mr.dosageInstruction![0]!;
   expect(dose.additionalInstruction).toEqual([{ text: 'Its a condition text' }]); // TQ1-10
   expect(dose.text).toMatch(/; Text instruction latest$/); // TQ1-11 after RXE-7

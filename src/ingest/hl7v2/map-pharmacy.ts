@@ -82,15 +82,29 @@ function requestStatus(orc: Seg | undefined): MedicationRequest['status'] {
   return (s === 'revoked' ? 'cancelled' : s) as MedicationRequest['status'];
 }
 
-/** RXE (or RXO when there is no RXE) → MedicationRequest. */
+/**
+ * RXE (or RXO when there is no RXE) → MedicationRequest. An RXO beside the RXE is the order as the
+ * prescriber wrote it before the pharmacy encoded it ("y lệnh gốc"): its own MedicationRequest
+ * (intent original-order, the IG's RXO map) that the encoded one is based on.
+ */
 export function mapMedicationRequest(ctx: MapContext, b: SegmentBlock, patient: Reference, encounter: Reference | undefined): Reference | undefined {
-  const orc = first(b, 'ORC');
   const rxe = first(b, 'RXE');
   const rxo = first(b, 'RXO');
   const src = rxe ?? rxo;
   if (!src) return undefined;
   const key = pharmacyOrderKey(ctx, b);
-  const isRxe = src === rxe;
+  const original = rxe && rxo ? ctx.put(buildRequest(ctx, b, rxo, patient, encounter, `${key}|original`, 'original-order')) : undefined;
+  const request = buildRequest(ctx, b, src, patient, encounter, key, 'order');
+  if (original) request.basedOn = [original];
+  const ref = ctx.put(request);
+  mapOrderProvenance(ctx, first(b, 'ORC'), ref, ctx.dateTime(val(ctx.find('MSH'), 7), 'MSH-7'));
+  return ref;
+}
+
+function buildRequest(ctx: MapContext, b: SegmentBlock, src: Seg, patient: Reference, encounter: Reference | undefined, key: string, intent: MedicationRequest['intent']): MedicationRequest & { id: string } {
+  const orc = first(b, 'ORC');
+  const rxo = first(b, 'RXO');
+  const isRxe = src.seg.id === 'RXE';
   const code = concept(rep(src, isRxe ? 2 : 1));
   if (!code) ctx.issues.push(issue('warning', 'required', `${src.seg.id}-${isRxe ? 2 : 1} (drug code) is empty`, where(src, isRxe ? 2 : 1)));
   const tq1 = following(b, src, 'TQ1', PHARMACY)[0] ?? following(b, orc, 'TQ1', PHARMACY)[0];
@@ -108,15 +122,15 @@ export function mapMedicationRequest(ctx: MapContext, b: SegmentBlock, patient: 
   const dispense = num(src, dispF);
   const refills = num(src, refillF);
   const sub = SUBSTITUTION[val(src, subF)];
-  const prescription = isRxe ? val(rxe, 15) : '';
+  const prescription = isRxe ? val(src, 15) : '';
   const ids = orderIdentifiers(ctx, b);
   if (prescription) ids.push({ type: { coding: [{ system: V2_0203, code: 'RXN' }] }, value: prescription });
-  const request = compact<MedicationRequest & { id: string }>({
+  return compact<MedicationRequest & { id: string }>({
     resourceType: 'MedicationRequest',
     id: ctx.id('MedicationRequest', key),
     identifier: ids,
     status: requestStatus(orc),
-    intent: 'order',
+    intent,
     // TQ1-9 priority (table 0027: S stat, A ASAP, R routine) as for orders.
     priority: codeV2('v2-0027-to-request-priority', val(tq1, 9)) as MedicationRequest['priority'],
     ...medication(ctx, b, key, code, src),
@@ -133,9 +147,6 @@ export function mapMedicationRequest(ctx: MapContext, b: SegmentBlock, patient: 
     }) : undefined,
     substitution: sub ? { allowedCodeableConcept: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-substanceAdminSubstitution', code: sub[1], display: sub[2] }] } } : undefined,
   });
-  const ref = ctx.put(request);
-  mapOrderProvenance(ctx, orc, ref, ctx.dateTime(val(ctx.find('MSH'), 7), 'MSH-7'));
-  return ref;
 }
 
 /** RXD → MedicationDispense (một lần cấp phát). */
