@@ -28,9 +28,15 @@ export function orderGroups(ctx: MapContext): OrderGroup[] {
   let lastObx: ObservationItem | undefined;
   // OUL^R22–R24 put the SPM before the OBR it was taken for: held until that order opens.
   let pendingSpecimens: Seg[] = [];
+  // …and the OBX after such an SPM (the specimen's own observations: volume, appearance) with it.
+  let pendingObservations: ObservationItem[] = [];
+  // How many of the open group's observations came with its held specimen, not after its OBR.
+  let carried = 0;
   const open = (): OrderGroup => {
-    current = { index: groups.length, ipc: [], specimens: pendingSpecimens, observations: [], notes: [] };
+    carried = pendingObservations.length;
+    current = { index: groups.length, ipc: [], specimens: pendingSpecimens, observations: pendingObservations, notes: [] };
     pendingSpecimens = [];
+    pendingObservations = [];
     groups.push(current);
     lastObx = undefined;
     return current;
@@ -39,11 +45,11 @@ export function orderGroups(ctx: MapContext): OrderGroup[] {
     switch (s.seg.id) {
       case 'ORC':
         // OUL and OML send OBR before its ORC; an ORC right after a bare OBR completes that order.
-        if (current?.obr && !current.orc && !current.observations.length) current.orc = s;
+        if (current?.obr && !current.orc && current.observations.length === carried) current.orc = s;
         else open().orc = s;
         break;
       case 'OBR':
-        if (!current || current.obr || current.observations.length) open();
+        if (!current || current.obr || current.observations.length > carried) open();
         current!.obr = s;
         lastObx = undefined;
         break;
@@ -51,9 +57,9 @@ export function orderGroups(ctx: MapContext): OrderGroup[] {
         if (current) current.ipc.push(s);
         break;
       case 'OBX':
-        if (!current) continue;
+        if (!current && !pendingSpecimens.length) continue;
         lastObx = { obx: s, notes: [] };
-        current.observations.push(lastObx);
+        (current ? current.observations : pendingObservations).push(lastObx);
         break;
       case 'PRT':
         if (lastObx) (lastObx.participations ??= []).push(s);
