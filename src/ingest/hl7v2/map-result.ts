@@ -335,7 +335,12 @@ export function mapReport(ctx: MapContext, g: OrderGroup, subject: Reference, en
     const n = (seen.get(idKey) ?? 0) + 1;
     seen.set(idKey, n);
     const form = attachment(item.obx);
-    if (form) forms.push(form);
+    if (form) {
+      // The image or PDF's name (OBX-3) and when it was made (OBX-14 observation time, else OBX-19 analysis time).
+      const name = concept(rep(item.obx, 3));
+      const made = ctx.dateTime(val(item.obx, 14) || val(item.obx, 19), where(item.obx, val(item.obx, 14) ? 14 : 19));
+      forms.push(compact<Attachment>({ ...form, title: name?.text ?? name?.coding?.[0]?.display ?? name?.coding?.[0]?.code, creation: made }));
+    }
     const ref = form ? undefined : mapObservation(ctx, item, reportKey, n, subject, encounter, effective);
     if (ref) results.push(ref);
     if (TEXT_TYPES.has(val(item.obx, 2))) {
