@@ -136,6 +136,8 @@ function parentOrder(ctx: MapContext, g: OrderGroup): Reference[] {
   if ((parent[0]?.[0]?.trim() ?? '') === own[0] && (parent[1]?.[0]?.trim() ?? '') === own[1]) {
     // Newborn-screening style: every OBR carries the panel's numbers, and only OBR-50 tells the parent apart.
     ctx.dropped(field === 29 ? g.obr : g.orc, field, "parent order: names this order's own numbers, so a reference by identifier would point at itself");
+    if (val(g.obr, 50)) ctx.dropped(g.obr, 50, 'parent service: its parent link is left out (OBR-29 names this order itself)');
+    if (val(g.orc, 31)) ctx.dropped(g.orc, 31, 'parent service: its parent link is left out (OBR-29 names this order itself)');
     return [];
   }
   const service = concept(rep(g.obr, 50) ?? rep(g.orc, 31));

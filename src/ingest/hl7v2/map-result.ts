@@ -239,9 +239,12 @@ export function mapPatientObservations(ctx: MapContext, subject: Reference, enco
 
 /** SPM under an order (OML^O21, and ORM/OMG that carry one) → Specimen in ServiceRequest.specimen, the IG's OML_O21 map. */
 export function mapOrderSpecimens(ctx: MapContext, g: OrderGroup, subject: Reference, order: Reference | undefined): void {
-  if (!g.specimens.length) return;
+  // Without an SPM, the OBR's specimen fields (OBR-7/8/9/10/14/15: the IG's OBR[Specimen]) make the
+  // Specimen, under the same id the result for this OBR will use.
+  const fromObr = !g.specimens.length && g.obr ? obrSpecimen(ctx, g.obr, `${orderKey(ctx, g)}|${val(g.obr, 4)}`, subject) : undefined;
+  if (!g.specimens.length && !fromObr) return;
   const key = `${orderKey(ctx, g)}|order`;
-  const refs = g.specimens.map((spm) => mapSpecimen(ctx, spm, key, subject));
+  const refs = fromObr ? [fromObr] : g.specimens.map((spm) => mapSpecimen(ctx, spm, key, subject));
   const sr = order && ctx.get<ServiceRequest>(order.reference!);
   if (sr) sr.specimen = [...(sr.specimen ?? []), ...refs];
 }
