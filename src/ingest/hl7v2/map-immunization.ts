@@ -108,7 +108,7 @@ export function mapImmunization(ctx: MapContext, b: SegmentBlock, patient: Refer
       doseQuantity: amount && amount !== UNKNOWN_AMOUNT && Number.isFinite(Number(amount)) ? quantity(Number(amount), rep(rxa, 7)) : undefined,
       performer,
       reasonCode: reps(rxa, 19).map(concept).filter((x): x is CodeableConcept => !!x),
-      note: notes(following(b, rxa, 'NTE', ['RXA', 'ORC'])),
+      note: notes(following(b, rxa, 'NTE', ['RXA', 'ORC']), ctx),
     });
     applyObservations(ctx, following(b, rxa, 'OBX', ['RXA', 'ORC']), imm);
     ctx.put(imm);

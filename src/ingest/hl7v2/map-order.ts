@@ -7,6 +7,7 @@ import { address, c, concept, contactPoint, cqQuantity } from './datatypes';
 import { organization, practitioner, practitionerId, practitionerRole } from './references';
 import './segments/orc';
 import './segments/obr';
+import './segments/nte';
 import type { OrderGroup } from './groups';
 import { tq1Timing } from './timing';
 import { codeV2 } from './tables';
@@ -46,9 +47,15 @@ export function serviceRequestId(ctx: MapContext, accession: string): string {
   return ctx.id('ServiceRequest', accession);
 }
 
-export function notes(segs: Seg[]): Annotation[] {
-  const text = segs.map((n) => reps(n, 3).map((r) => r[0]?.[0] ?? '').join('\n')).filter((t) => t.trim() !== '');
-  return text.map((t) => ({ text: t }));
+/** NTE → Annotation: NTE-3 the text, NTE-5 who entered it and NTE-6 when (the IG's NTE maps), given the context. */
+export function notes(segs: Seg[], ctx?: MapContext): Annotation[] {
+  return segs.flatMap((n) => {
+    const text = reps(n, 3).map((r) => r[0]?.[0] ?? '').join('\n');
+    if (text.trim() === '') return [];
+    const author = ctx ? practitioner(ctx, rep(n, 5)) : undefined;
+    const time = ctx ? ctx.dateTime(val(n, 6), where(n, 6)) : undefined;
+    return [compact<Annotation>({ authorReference: author, time, text })];
+  });
 }
 
 function orderIdentifiers(ctx: MapContext, g: OrderGroup, accession: string): Identifier[] {
@@ -188,7 +195,7 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
   const details = [...reps(g.obr, 46), ...reps(g.obr, 47)].map(concept).filter((x) => !!x);
   // TQ1-11 text instruction is a note, TQ1-2 (CQ: amount ^ units) the quantity: the IG's TQ1[ServiceRequest] map.
   const instruction = val(tq1, 11);
-  const note = [...notes(g.notes), ...(instruction ? [{ text: instruction }] : [])];
+  const note = [...notes(g.notes, ctx), ...(instruction ? [{ text: instruction }] : [])];
   const amount = tq1Amount(ctx, tq1);
   const identifiers = orderIdentifiers(ctx, g, accession);
   // ORC-4 (placer group number): the orders a doctor signed together share one requisition.

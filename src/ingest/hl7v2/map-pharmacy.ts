@@ -139,7 +139,7 @@ function buildRequest(ctx: MapContext, b: SegmentBlock, src: Seg, patient: Refer
     authoredOn: ctx.dateTime(val(orc, 9), orc ? where(orc, 9) : 'ORC-9'),
     requester: practitioner(ctx, rep(orc, 12) ?? rep(src, isRxe ? 13 : 14)),
     reasonCode: reps(src, isRxe ? 27 : 20).map(concept).filter((x): x is CodeableConcept => !!x),
-    note: notes(following(b, src, 'NTE', PHARMACY)),
+    note: notes(following(b, src, 'NTE', PHARMACY), ctx),
     dosageInstruction: Object.keys(dosage).length ? [dosage] : undefined,
     dispenseRequest: dispense !== undefined || (refills !== undefined && refills >= 0) ? compact({
       quantity: dispense !== undefined ? quantity(dispense, rep(src, dispUnitF)) : undefined,

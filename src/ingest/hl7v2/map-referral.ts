@@ -60,7 +60,7 @@ export function mapReferral(ctx: MapContext, patient: Reference, encounter: Refe
     requester: from,
     performer: to ? [to] : undefined,
     reasonCode: reasons.length ? reasons : undefined,
-    note: notes(ctx.all('NTE')),
+    note: notes(ctx.all('NTE'), ctx),
   }));
   // As with the claim's letter, a feed records a referral that happened: its Task is completed (or cancelled, I14).
   ctx.put(compact<Task & { id: string }>({

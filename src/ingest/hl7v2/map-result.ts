@@ -150,7 +150,7 @@ export function mapObservation(ctx: MapContext, item: ObservationItem, reportKey
   const range = referenceRange(val(obx, 7), rep(obx, 6));
   const effective = ctx.dateTime(val(obx, 14), where(obx, 14)) ?? fallbackTime;
   const interp = interpretation(obx);
-  const note = notes(item.notes);
+  const note = notes(item.notes, ctx);
   // OBX-16 responsible observer, OBX-23 performing laboratory, OBX-25 its medical director: the IG's performers.
   const lab = organization(ctx, rep(obx, 23));
   const labAddress = lab && address(rep(obx, 24) ?? []);
