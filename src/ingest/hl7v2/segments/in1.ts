@@ -19,7 +19,7 @@ export const IN1 = segmentMap({
     19: 'RelatedPerson.address (insured)', 36: 'Coverage.identifier / Coverage.subscriberId', 43: 'RelatedPerson.gender (insured)', 49: 'Coverage.subscriberId',
   },
 });
-export const IN2 = segmentMap({ segment: 'IN2', igTable: 'Segment IN2 to Coverage (no IG table: extra insured data)', resource: 'Coverage', fields: {} });
+export const IN2 = segmentMap({ segment: 'IN2', igTable: 'Segment IN2 to Coverage (no IG table: extra insured data)', resource: 'Coverage', fields: { 1: 'RelatedPerson.identifier (insured, EI)', 2: 'RelatedPerson.identifier (insured, SS)', 61: 'Coverage.identifier (MB: patient member number)' } });
 export const IN3 = segmentMap({ segment: 'IN3', igTable: 'Segment IN3 to CareTeam', resource: 'Coverage', fields: {} });
 
 // HL7 table 0063 → subscriber-relationship for the insured.
@@ -43,11 +43,15 @@ export function mapIn1(ctx: MapContext, in1: Seg, patient: Reference): Reference
   const relationship = RELATIONSHIP[relCode] ?? (relCode ? 'other' : undefined);
   let subscriber: Reference | undefined = relationship === 'self' ? patient : undefined;
   const insured = reps(in1, 16).map(humanName).find(Boolean);
+  // IN2 right after its IN1: IN2-1 the insured's employee number and IN2-2 social security number (no IG table exists for IN2).
+  const next = ctx.segs[ctx.segs.indexOf(in1) + 1];
+  const in2 = next?.seg.id === 'IN2' ? next : undefined;
+  const insuredIds = ([[1, 'EI'], [2, 'SS']] as const).filter(([n]) => val(in2, n)).map(([n, code]) => ({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code }] }, value: val(in2, n) }));
   if (!subscriber && insured) {
     const id = relatedPersonId(ctx, patient, `insured:${insured.text ?? ''}`);
     // IN1-18/19/43 describe the insured person, so they go to the subscriber RelatedPerson.
     ctx.put(compact({
-      resourceType: 'RelatedPerson' as const, id, active: true, patient, name: [insured], relationship: concept(rep(in1, 17)) ? [concept(rep(in1, 17))!] : undefined,
+      resourceType: 'RelatedPerson' as const, id, active: true, patient, identifier: insuredIds.length ? insuredIds : undefined, name: [insured], relationship: concept(rep(in1, 17)) ? [concept(rep(in1, 17))!] : undefined,
       birthDate: ctx.dateTime(val(in1, 18), where(in1, 18))?.slice(0, 10),
       address: reps(in1, 19).map(address).filter((x) => !!x),
       gender: codeV2('v2-0001-to-administrative-gender', val(in1, 43)) as RelatedPerson['gender'],
@@ -56,6 +60,7 @@ export function mapIn1(ctx: MapContext, in1: Seg, patient: Reference): Reference
   }
   else if (subscriber === patient) {
     for (const f of [18, 19, 43]) if (reps(in1, f).length) ctx.dropped(in1, f, 'insured person data: the insured is the patient, whom PID describes');
+    for (const f of [1, 2]) if (val(in2, f)) ctx.dropped(in2, f, 'insured person identifier: the insured is the patient, whom PID describes');
   }
   // IN1-11 insured's group employer (with IN1-10 its id) is the IG's policyHolder.
   const holder = organization(ctx, rep(in1, 11));
@@ -72,7 +77,10 @@ export function mapIn1(ctx: MapContext, in1: Seg, patient: Reference): Reference
   const coverage = compact<Coverage & { id: string }>({
     resourceType: 'Coverage',
     id: ctx.id('Coverage', patient.reference!, companyId || companyName, policy || plan),
-    identifier: policy ? [compact({ system: bhyt ? VN_IDENTIFIER_SYSTEM.BHYT : undefined, value: policy })] : undefined,
+    identifier: [
+      ...(policy ? [compact({ system: bhyt ? VN_IDENTIFIER_SYSTEM.BHYT : undefined, value: policy })] : []),
+      ...(val(in2, 61) ? [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MB' }] }, value: val(in2, 61) }] : []),
+    ],
     status: 'active',
     type: concept(rep(in1, 15)),
     policyHolder: holder,
