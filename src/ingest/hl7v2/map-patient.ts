@@ -1,11 +1,11 @@
-import type { Extension, Identifier, Patient, PatientContact, Reference, RelatedPerson } from 'fhir/r4';
+import type { Extension, Identifier, Patient, PatientContact, Provenance, Reference, RelatedPerson } from 'fhir/r4';
 import './segments/pid';
 import { coding, lookup } from '../../fhir/conceptmap';
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM, VN_IDENTIFIER_SYSTEM, type Hl7SourceConfig, type VnIdentifierKind } from './config';
 import { compact, MapContext, reps, rep, val, where, type Seg } from './context';
 import { address, c, concept, contactPoint, humanName, type Rep } from './datatypes';
-import { organization, relatedPersonId } from './references';
+import { organization, organizationFromHd, relatedPersonId } from './references';
 import { codeV2, translateV2 } from './tables';
 
 // PID (Patient Identification, "thông tin hành chính người bệnh") → Patient; the field table is segments/pid.ts.
@@ -167,7 +167,34 @@ export function mapPatient(ctx: MapContext, pid: Seg): Reference | undefined {
   });
   const ref = ctx.put(patient);
   mother(ctx, pid, ref);
+  lastUpdate(ctx, pid, ref);
   return ref;
+}
+
+/**
+ * PID-33/34 (when and where the demographics were last changed, "cập nhật hành chính lần cuối")
+ * → a Provenance over the Patient, the IG's PID[Provenance-Patient] map. The record's own
+ * meta.lastUpdated is the store's; this says when the source changed it.
+ */
+function lastUpdate(ctx: MapContext, pid: Seg, patient: Reference): void {
+  const at = ctx.dateTime(val(pid, 33), where(pid, 33));
+  if (!at) return;
+  if (at.length < 20) {
+    ctx.dropped(pid, 33, 'last update date/time: a Provenance needs the time of day');
+    if (val(pid, 34)) ctx.dropped(pid, 34, 'last update facility: goes with PID-33, which has no time of day');
+    return;
+  }
+  const facility = organizationFromHd(ctx, rep(pid, 34));
+  ctx.put(compact<Provenance & { id: string }>({
+    resourceType: 'Provenance',
+    id: ctx.id('Provenance', 'patient-update', patient.reference!, at),
+    target: [patient],
+    occurredDateTime: at,
+    recorded: at,
+    agent: [facility
+      ? { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'performer' }] }, who: facility }
+      : { who: { display: ctx.facility } }],
+  }));
 }
 
 /**

@@ -13,14 +13,13 @@ export const PID = segmentMap({
     24: 'Patient.multipleBirthBoolean', 25: 'Patient.multipleBirthInteger', 26: 'Patient.extension (citizenship)', 28: 'Patient.extension (nationality)',
     29: 'Patient.deceasedDateTime', 30: 'Patient.deceasedBoolean', 40: 'Patient.telecom',
     10: 'Patient.extension (vn-ethnic-group, a GSO dân tộc code)', 22: 'Patient.extension (vn-ethnic-group, a GSO dân tộc code)',
+    33: 'Provenance.occurredDateTime (over the Patient)', 34: 'Provenance.agent (last update facility)',
     35: 'Patient.extension (patient-animal.species)', 36: 'Patient.extension (patient-animal.breed)', 39: 'Patient.extension (patient-citizenship)',
   },
   dropped: {
     27: 'veterans military status: not used in Vietnam',
     31: 'identity unknown indicator: no R4 Patient element',
     32: 'identity reliability code: no R4 Patient element',
-    33: 'last update date/time: the store sets meta.lastUpdated',
-    34: 'last update facility: the sending facility is on the Provenance',
     37: 'strain: no R4 patient-animal element', 38: 'production class code: no R4 patient-animal element',
   },
 });
