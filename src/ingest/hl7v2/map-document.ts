@@ -63,6 +63,12 @@ export function mapDocument(ctx: MapContext, patient: Reference, encounter: Refe
   const author = reps(txa, 9).map((r) => practitioner(ctx, r)).filter((r): r is Reference => !!r);
   const authenticator = practitioner(ctx, rep(txa, 10)) ?? practitioner(ctx, rep(txa, 22));
   const type = concept(rep(txa, 2));
+  // TXA-4 activity date/time: when the documented care happened (context.period). TXA-14/15 the
+  // placer/filler order the document answers, by identifier when no ORC/OBR already named it.
+  const activity = ctx.dateTime(val(txa, 4), where(txa, 4));
+  const orders = basedOn.length ? basedOn : ([[14, 'PLAC'], [15, 'FILL']] as const).filter(([n]) => val(txa, n))
+    .map(([n, code]) => ({ type: 'ServiceRequest', identifier: { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code }] }, value: val(txa, n) } }));
+  if (basedOn.length) for (const n of [14, 15]) if (val(txa, n)) ctx.dropped(txa, n, 'order number: the ORC/OBR order is already the related ServiceRequest');
   const doc = compact<DocumentReference & { id: string }>({
     resourceType: 'DocumentReference',
     id: ctx.id('DocumentReference', key),
@@ -81,7 +87,7 @@ export function mapDocument(ctx: MapContext, patient: Reference, encounter: Refe
     description: title,
     securityLabel: confidentiality ? [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: confidentiality }] }] : undefined,
     content: contents.map((attachment) => ({ attachment })),
-    context: encounter || basedOn.length ? compact({ encounter: encounter ? [encounter] : undefined, related: basedOn }) : undefined,
+    context: encounter || orders.length || activity ? compact({ encounter: encounter ? [encounter] : undefined, period: activity ? { start: activity } : undefined, related: orders }) : undefined,
   });
   ctx.put(doc);
 }

@@ -7,6 +7,7 @@ export const TXA = segmentMap({
   resource: 'DocumentReference',
   fields: {
     2: 'DocumentReference.type',
+    4: 'DocumentReference.context.period.start', 14: 'DocumentReference.context.related (placer order)', 15: 'DocumentReference.context.related (filler order)',
     3: 'DocumentReference.content.attachment.contentType',
     6: 'DocumentReference.date',
     9: 'DocumentReference.author',
