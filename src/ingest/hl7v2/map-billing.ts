@@ -58,6 +58,9 @@ export function mapCharges(ctx: MapContext, patient: Reference, encounter: Refer
     const enterer = practitioner(ctx, rep(ft1, 24));
     // CD (credit) and PY (payment) reverse a charge; the IG has no credit state, so they stay billable with a note.
     const type = val(ft1, 6);
+    // FT1-13 department (khoa tính phí) as the cost center, by its code; FT1-29 the drug's code (NDC) as the product.
+    const dept = concept(rep(ft1, 13));
+    const deptCode = dept?.coding?.[0]?.code;
     const charge = compact<ChargeItem & { id: string }>({
       resourceType: 'ChargeItem',
       id: ctx.id('ChargeItem', txId || `${ctx.msg.controlId}#${val(ft1, 1) || ft1.occ}`),
@@ -74,6 +77,8 @@ export function mapCharges(ctx: MapContext, patient: Reference, encounter: Refer
       priceOverride: price?.currency ? { value: price.value, currency: price.currency } : undefined,
       reason: reps(ft1, 19).map(concept).filter((x): x is CodeableConcept => !!x),
       account: account ? [account] : undefined,
+      costCenter: dept ? compact({ identifier: deptCode ? { value: deptCode } : undefined, display: dept.text ?? dept.coding?.[0]?.display }) : undefined,
+      productCodeableConcept: concept(rep(ft1, 29)),
       note: type && type !== 'CG' ? [{ text: `FT1-6 transaction type ${type}` }] : undefined,
     });
     ctx.put(charge);

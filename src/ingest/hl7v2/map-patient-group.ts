@@ -1,5 +1,6 @@
-import type { Account, Reference } from 'fhir/r4';
-import { val, type MapContext } from './context';
+import type { Account, Coverage, Reference } from 'fhir/r4';
+import { rep, val, type MapContext } from './context';
+import { concept } from './datatypes';
 import { mapAllergy } from './segments/al1';
 import { mapGt1 } from './segments/gt1';
 import { mapIn1 } from './segments/in1';
@@ -31,7 +32,25 @@ export function mapPatientGroup(ctx: MapContext, patient: Reference): Reference[
       case 'AL1': case 'IAM': mapAllergy(ctx, s, patient); break;
     }
   }
+  financialClass(ctx, coverage[0]);
   return coverage;
+}
+
+/**
+ * PV1-20 financial class ("đối tượng": BHYT, viện phí, dịch vụ) → the type of the visit's first
+ * Coverage, the IG's PV1[Coverage] map, which writes the same Coverage[1] as the first IN1. With no
+ * IN1 there is no payor, which an R4 Coverage needs, so the class stays out.
+ */
+function financialClass(ctx: MapContext, first: Reference | undefined): void {
+  const pv1 = ctx.find('PV1');
+  const cls = concept(rep(pv1, 20));
+  if (!cls || !pv1) return;
+  const coverage = first && ctx.get<Coverage>(first.reference!);
+  if (!coverage) return ctx.dropped(pv1, 20, 'financial class: an R4 Coverage needs a payor, and no IN1 names one');
+  if (coverage.type) return ctx.dropped(pv1, 20, 'financial class: IN1-15 already gives the Coverage its type');
+  const coding = cls.coding?.[0];
+  if (coding && !coding.system) coding.system = 'http://terminology.hl7.org/CodeSystem/v2-0064';
+  coverage.type = cls;
 }
 
 /**

@@ -13,6 +13,8 @@ export const FT1 = segmentMap({
     7: 'ChargeItem.code',
     10: 'ChargeItem.quantity',
     11: 'ChargeItem.priceOverride',
+    13: 'ChargeItem.costCenter',
+    29: 'ChargeItem.productCodeableConcept',
     19: 'ChargeItem.reason',
     20: 'ChargeItem.performer.actor',
     21: 'ChargeItem.enterer',
