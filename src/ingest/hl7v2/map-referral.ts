@@ -5,6 +5,8 @@ import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, reps, val, where } from './context';
 import { concept } from './datatypes';
 import { notes } from './map-order';
+import { mapProvider } from './segments/prd';
+import './segments/rf1';
 
 // REF^I12–I15 (giấy chuyển tuyến: referral) RF1 + PRD + DG1 → ServiceRequest + Task, on the same
 // ids as the claim's XML13 letter of the same referral (sending facility, referral number).
@@ -44,21 +46,34 @@ export function mapReferral(ctx: MapContext, patient: Reference, encounter: Refe
   const reasonText = concept(reps(rf1, 10)[0]);
   if (reasonText) reasons.push(reasonText);
   const authoredOn = ctx.dateTime(val(rf1, 9) || val(rf1, 7), where(rf1, 9));
+  // PRD: the referring (RP) and referred-to (RT) doctors; the one referred to performs it beside the facility.
+  const providers = ctx.all('PRD').map((p) => mapProvider(ctx, p)).filter((p) => !!p);
+  const referredTo = providers.filter((p) => p.code === 'RT').map((p) => p.role);
   const identifier = [{ system: 'http://fhir.ehealth.gov.vn/core/sid/referral-letter', value: number, assigner: from }];
+  // RF1-11: the number the receiving side gave the referral.
+  const external = val(rf1, 11);
+  // RF1-3 type (table 0281: lab, medical, psychiatric …), RF1-4 disposition (0282: report back, take over,
+  // second opinion) as what is asked, RF1-5 category (0284: inpatient, outpatient …) where it is to happen.
+  const kind = codedWith(concept(reps(rf1, 3)[0]), 'http://terminology.hl7.org/CodeSystem/v2-0281');
+  const disposition = reps(rf1, 4).map((r) => codedWith(concept(r), 'http://terminology.hl7.org/CodeSystem/v2-0282')).filter((x): x is CodeableConcept => !!x);
+  const setting = codedWith(concept(reps(rf1, 5)[0]), 'http://terminology.hl7.org/CodeSystem/v2-0284');
+  const expires = ctx.dateTime(val(rf1, 8), where(rf1, 8));
   const request = ctx.put(compact<ServiceRequest & { id: string }>({
     resourceType: 'ServiceRequest',
     id: referralId('ServiceRequest', fromCode, number),
-    identifier,
+    identifier: external ? [...identifier, ...(to ? [{ value: external, assigner: to }] : [{ value: external }])] : identifier,
     status: cancelled ? 'revoked' : 'completed',
     intent: 'order',
-    category: [{ coding: [REFERRAL] }],
+    category: [{ coding: [REFERRAL] }, ...(kind ? [kind] : [])],
+    orderDetail: disposition.length ? disposition : undefined,
+    locationCode: setting ? [setting] : undefined,
     code: { coding: [REFERRAL] },
     priority: val(rf1, 2) === 'S' ? 'stat' : val(rf1, 2) === 'A' ? 'asap' : undefined,
     subject: patient,
     encounter,
     authoredOn,
     requester: from,
-    performer: to ? [to] : undefined,
+    performer: to || referredTo.length ? [...(to ? [to] : []), ...referredTo] : undefined,
     reasonCode: reasons.length ? reasons : undefined,
     note: notes(ctx.all('NTE'), ctx),
   }));
@@ -76,5 +91,13 @@ export function mapReferral(ctx: MapContext, patient: Reference, encounter: Refe
     authoredOn,
     requester: from,
     owner: to,
+    // RF1-8 expiration: the letter is valid until then (a BHYT referral letter is valid for a set time).
+    restriction: expires ? { period: { end: expires } } : undefined,
   }));
+}
+
+function codedWith(cc: CodeableConcept | undefined, system: string): CodeableConcept | undefined {
+  const first = cc?.coding?.[0];
+  if (first && !first.system) first.system = system;
+  return cc;
 }
