@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { convertHl7v2Batch } from '../src/ingest/hl7v2';
 
 /**
@@ -9,6 +10,21 @@ import { convertHl7v2Batch } from '../src/ingest/hl7v2';
  */
 const CORPORA = process.env.CORPORA ?? join(__dirname, '..', '..', '..', 'shared', 'corpora');
 const ROOTS = [join(CORPORA, 'hl7v2'), join(CORPORA, 'fhir-converter', 'input', 'Hl7v2')];
+const SEGMENT_MAPS = join(CORPORA, '..', 'reference', 'hl7-v2-to-fhir', 'mappings', 'segments');
+
+/**
+ * The fields some IG segment table sends to a FHIR element (`PID-5`, `OBX-11` …): the second
+ * measure, which leaves out what the IG itself maps nowhere (GT1, IN2, ARV, US-only fields).
+ */
+function igMappedFields(): Set<string> {
+  const out = new Set<string>();
+  for (const file of readdirSync(SEGMENT_MAPS).filter((f) => f.endsWith('.csv'))) {
+    const rows = parse(readFileSync(join(SEGMENT_MAPS, file), 'utf8'), { relax_column_count: true, relax_quotes: true }) as string[][];
+    for (const r of rows) if (/^[A-Z0-9]{3}-\d+$/.test(r[1] ?? '') && (r[9] ?? '').trim()) out.add(r[1]!);
+  }
+  return out;
+}
+const IG_MAPPED = igMappedFields();
 
 function walk(dir: string): string[] {
   return readdirSync(dir).sort().flatMap((n) => {
@@ -23,11 +39,15 @@ let mapped = 0;
 const refused = new Map<string, number>();
 const dropped = new Map<string, number>();
 const perRoot: string[] = [];
+let igFields = 0;
+let igMapped = 0;
 for (const root of ROOTS) {
   let rootMessages = 0;
   let rootNon = 0;
   let rootMapped = 0;
   let rootRefused = 0;
+  let rootIg = 0;
+  let rootIgMapped = 0;
   for (const file of walk(root)) {
     for (const c of convertHl7v2Batch(readFileSync(file), {}, { explain: true })) {
       messages++;
@@ -44,20 +64,26 @@ for (const root of ROOTS) {
       mapped += e.mapped;
       rootNon += e.nonEmpty;
       rootMapped += e.mapped;
+      for (const f of e.fields) if (IG_MAPPED.has(f.field.replace(/\(\d+\)/, '').replace(/\[\d+\]/, ''))) {
+        rootIg++;
+        if (!f.dropped) rootIgMapped++;
+      }
       for (const f of e.fields) if (f.dropped) {
         const key = f.field.replace(/\(\d+\)/, '').replace(/\[\d+\]/, '');
         dropped.set(key, (dropped.get(key) ?? 0) + 1);
       }
     }
   }
-  perRoot.push(`| ${relative(CORPORA, root)} | ${rootMessages} | ${rootRefused} | ${rootNon} | ${rootNon ? ((100 * rootMapped) / rootNon).toFixed(1) : '-'} % |`);
+  igFields += rootIg;
+  igMapped += rootIgMapped;
+  perRoot.push(`| ${relative(CORPORA, root)} | ${rootMessages} | ${rootRefused} | ${rootNon} | ${rootNon ? ((100 * rootMapped) / rootNon).toFixed(1) : '-'} % | ${rootIg} | ${rootIg ? ((100 * rootIgMapped) / rootIg).toFixed(1) : '-'} % |`);
 }
 
 const pct = (a: number, b: number) => (b ? ((100 * a) / b).toFixed(1) : '-');
-console.log('| corpus | messages | refused | non-empty fields (converted messages) | reach the output |');
-console.log('|---|---|---|---|---|');
+console.log('| corpus | messages | refused | non-empty fields (converted messages) | reach the output | of them, fields an IG table maps | reach the output |');
+console.log('|---|---|---|---|---|---|---|');
 for (const row of perRoot) console.log(row);
-console.log(`| **all** | ${messages} | ${refused.size} | ${nonEmpty} | **${pct(mapped, nonEmpty)} %** |`);
+console.log(`| **all** | ${messages} | ${refused.size} | ${nonEmpty} | **${pct(mapped, nonEmpty)} %** | ${igFields} | **${pct(igMapped, igFields)} %** |`);
 console.log('\nRefused:');
 for (const r of [...refused.keys()]) console.log(`- ${r}`);
 console.log('\nMost often dropped fields:');

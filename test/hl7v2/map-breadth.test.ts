@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Account, Appointment, Bundle, ChargeItem, Coverage, DocumentReference, Encounter, FhirResource, MessageHeader, Observation, Patient, Practitioner, PractitionerRole, Provenance, RelatedPerson, ServiceRequest, Task } from 'fhir/r4';
+import type { Account, Appointment, Condition, Bundle, ChargeItem, Coverage, DocumentReference, Encounter, FhirResource, MessageHeader, Observation, Patient, Practitioner, PractitionerRole, Provenance, RelatedPerson, ServiceRequest, Task } from 'fhir/r4';
 import { convertHl7v2 } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER } from './corpus';
@@ -186,5 +186,23 @@ describe('documents', () => {
     expect(txa4).toBeTruthy();
     expect(doc.context!.period!.start!.replace(/\D/g, '').slice(0, 12)).toBe(txa4!.slice(0, 12));
     expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+});
+
+describe('problem lists', () => {
+  test('PPR^PC1/PC2/PC3: PRB → a problem-list Condition, updated and then deleted under one id (PRB-4)', () => {
+    const added = corpus('PC1-Problem-Add-v2.3.1.hl7');
+    const [problem] = of<Condition>(added.bundle!, 'Condition');
+    expect(problem!.category![0]!.coding![0]!.code).toBe('problem-list-item');
+    expect(problem!.code!.coding![0]).toMatchObject({ system: 'http://hl7.org/fhir/sid/icd-9-cm', code: '596.5' }); // PRB-3 (I9)
+    expect(problem!.identifier).toEqual([{ value: '26744' }]); // PRB-4
+    expect(problem!.clinicalStatus!.coding![0]!.code).toBe('active'); // PRB-14
+    expect(problem!.onsetDateTime).toBe('2004-06-29'); // PRB-16
+    const updated = of<Condition>(corpus('PC1-Problem-Update-v2.3.1.hl7').bundle!, 'Condition')[0]!;
+    expect(updated.clinicalStatus!.coding![0]!.code).toBe('resolved');
+    const deleted = of<Condition>(corpus('PC1-Problem-Delete-v2.3.1.hl7').bundle!, 'Condition')[0]!;
+    expect(deleted.verificationStatus!.coding![0]!.code).toBe('entered-in-error'); // PC3 / PRB-1 DE
+    expect(deleted.clinicalStatus).toBeUndefined();
+    for (const name of ['PC1-Problem-Add-v2.3.1.hl7', 'PC1-Problem-Update-v2.3.1.hl7', 'PC1-Problem-Delete-v2.3.1.hl7']) expect(errorsOf(corpus(name).bundle!)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { DOCUMENT_MESSAGES } from './messages-document';
 import { IMMUNIZATION_MESSAGES } from './messages-immunization';
 import { ORDER_MESSAGES } from './messages-order';
 import { PHARMACY_MESSAGES } from './messages-pharmacy';
+import { PROBLEM_MESSAGES } from './messages-problem';
 import { REFERRAL_MESSAGES } from './messages-referral';
 import { SCHEDULING_MESSAGES } from './messages-scheduling';
 import type { Hl7Message } from './parse';
@@ -30,7 +31,7 @@ export interface MessageDef {
 }
 
 const FAMILIES: MessageDef[][] = [ADT_MESSAGES, ORDER_MESSAGES, SCHEDULING_MESSAGES, REFERRAL_MESSAGES,
-  PHARMACY_MESSAGES, IMMUNIZATION_MESSAGES, DOCUMENT_MESSAGES, BILLING_MESSAGES];
+  PHARMACY_MESSAGES, IMMUNIZATION_MESSAGES, DOCUMENT_MESSAGES, BILLING_MESSAGES, PROBLEM_MESSAGES];
 
 const BY_EVENT = new Map<string, MessageDef>();
 for (const family of FAMILIES) for (const def of family) BY_EVENT.set(def.event, def);
