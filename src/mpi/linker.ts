@@ -119,10 +119,25 @@ export class PatientLinker {
     return this.turns.take(matchingKeys(features(p)), () => this.linkNow(p));
   }
 
+  /**
+   * Records the source says are this one (Patient.link replaces / replaced-by from a merge, ADT
+   * A40/A47; seealso from A24): the same individual by the sender's word, level4 with rule `source`.
+   */
+  private async asserted(p: Patient): Promise<{ patient: Patient; match: MatchResult }[]> {
+    const out: { patient: Patient; match: MatchResult }[] = [];
+    for (const l of p.link ?? []) {
+      const other = /^Patient\/(.+)$/.exec(l.other.reference ?? '')?.[1];
+      if (!other || other === p.id) continue;
+      const found = (await this.resources.search('Patient', [['_id', other]])).matches[0] as Patient | undefined;
+      if (found) out.push({ patient: found, match: { score: Infinity, assurance: 'level4', rule: 'source', reasons: [`Patient.link ${l.type}`] } });
+    }
+    return out;
+  }
+
   private async linkNow(p: Patient): Promise<void> {
     const id = p.id!;
     const now = new Date().toISOString();
-    const found = await this.candidates(p);
+    const found = [...(await this.asserted(p)), ...(await this.candidates(p))];
     const current = await this.personOf(id);
     let best: { person?: Person; patient: Patient; match: MatchResult } | undefined;
     for (const c of found.filter((x) => LINKED.has(x.match.assurance!))) {
@@ -151,7 +166,8 @@ export class PatientLinker {
       let stillMatches = false;
       for (const o of others) {
         const other = (await this.resources.search('Patient', [['_id', targetId(o)!]])).matches[0] as Patient | undefined;
-        if (other && LINKED.has(compare(mine, features(other), this.weights).assurance ?? '')) stillMatches = true;
+        // The other record still matches, or the source tied them (its Patient.link names this one).
+        if (other && (LINKED.has(compare(mine, features(other), this.weights).assurance ?? '') || other.link?.some((x) => x.other.reference === ref(id)))) stillMatches = true;
       }
       if (stillMatches) return;
       await this.leave(current, id);

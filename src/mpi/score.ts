@@ -81,7 +81,8 @@ export interface MatchResult {
   grade?: Grade;
   /** Person.link.assurance this comparison justifies. */
   assurance?: 'level4' | 'level3' | 'level2';
-  rule: 'cccd' | 'bhxh' | 'probabilistic' | 'never';
+  /** `source`: the sender said so (an HL7 merge or link, Patient.link), not a comparison. */
+  rule: 'cccd' | 'bhxh' | 'probabilistic' | 'never' | 'source';
   reasons: string[];
 }
 

@@ -66,6 +66,21 @@ describe.each(STORES)('patient linking (%s store)', (store) => {
     expect(review.some((p: any) => linkOf(p, e.id)?.assurance === 'level2' && linkOf(p, c.id))).toBe(true);
   });
 
+  test('a merge from the source (Patient.link replaced-by, as ADT^A40 writes it) ties two records that do not match, level4 rule source; a later update of the survivor keeps them together', async () => {
+    const old = await patient('Đỗ Văn Bình', '1970-01-01', '79001', { gender: 'male' });
+    const survivor = await patient('Do Van Binh Minh', '1972-06-06', '79001', { gender: 'male' });
+    expect(await together(old.id, survivor.id)).toBe(false); // control: no automatic match
+    const merged = await call('PUT', `/Patient/${old.id}`, { ...old, active: false, link: [{ other: { reference: `Patient/${survivor.id}` }, type: 'replaced-by' }] }, { 'x-facility-code': '79001' });
+    expect(merged.status).toBe(200);
+    expect(await together(old.id, survivor.id)).toBe(true);
+    const l = linkOf((await personsOf(old.id)).find((p: any) => linkOf(p, survivor.id))!, old.id);
+    expect(l.assurance).toBe('level4');
+    expect(l.extension[0].extension.find((e: any) => e.url === 'rule').valueCode).toBe('source');
+    const again = await call('PUT', `/Patient/${survivor.id}`, { ...survivor, telecom: [{ system: 'phone', value: '0909000111' }] }, { 'x-facility-code': '79001' });
+    expect(again.status).toBe(200);
+    expect(await together(old.id, survivor.id)).toBe(true);
+  });
+
   test('unlink by editing the Person: the record gets its own Person and is not linked back when written again', async () => {
     const a = await patient('Võ Văn Kiệt', '1950-07-07', '79001', { address: commune('22222'), gender: 'male' });
     const b = await patient('Vo Van Kiet', '1950-07-07', '01002', { address: commune('22222'), gender: 'male' });
