@@ -54,6 +54,14 @@ describe('the patient group in every message', () => {
     expect(errorsOf(c.bundle!)).toEqual([]);
   });
 
+  test('ADT^A05: PV2-8/9 expected admission and discharge → the IG\'s R5 cross-version extensions', () => {
+    const c = corpus('ADT-A05-01.hl7');
+    const [enc] = of<Encounter>(c.bundle!, 'Encounter');
+    const ext = Object.fromEntries(enc!.extension!.map((e) => [e.url.split('.').pop(), e.valueDateTime]));
+    expect(ext).toMatchObject({ plannedStartDate: '2015-02-08T11:34:19+01:10', plannedEndDate: '2015-02-09T11:34:19+01:10' });
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+
   test('PID-33/34 → a Provenance over the Patient (IG PID[Provenance-Patient])', () => {
     const c = corpus('ADT-A31-01.hl7');
     const patient = of<Patient>(c.bundle!, 'Patient')[0]!;

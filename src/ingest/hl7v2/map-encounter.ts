@@ -101,6 +101,8 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
   const arrival = concept(rep(pv2, 38))?.coding?.[0];
   if (arrival && !arrival.system) arrival.system = 'http://terminology.hl7.org/CodeSystem/v2-0430';
   const ended = end && adtEvent !== 'A13' ? end : undefined;
+  const expectedIn = pv2 ? ctx.dateTime(val(pv2, 8), where(pv2, 8)) : undefined;
+  const expectedOut = pv2 ? ctx.dateTime(val(pv2, 9), where(pv2, 9)) : undefined;
   // PV1-54 service episode identifier (PV1-53 its description): the IG's episodeOfCare, by identifier.
   const episode = val(pv1, 54);
   // PV2-22 visit protection indicator (Y: a visit to keep from view, "bảo mật"): the IG's meta.security, as restricted.
@@ -109,7 +111,12 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
     resourceType: 'Encounter',
     id: ctx.id('Encounter', key),
     meta: isProtected ? { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R', display: 'restricted' }] } : undefined,
-    extension: arrival ? [{ url: 'http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival', valueCoding: arrival }] : undefined,
+    extension: [
+      ...(arrival ? [{ url: 'http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival', valueCoding: arrival }] : []),
+      // PV2-8/9 expected admission and discharge ("dự kiến nhập/ra viện"): R5's planned dates, as the IG's cross-version extensions.
+      ...(expectedIn ? [{ url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedStartDate', valueDateTime: expectedIn }] : []),
+      ...(expectedOut ? [{ url: 'http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedEndDate', valueDateTime: expectedOut }] : []),
+    ],
     identifier: [
       visit && { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] }, value: visit, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } },
       alternate && { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'VN' }] }, use: 'secondary' as const, value: alternate },

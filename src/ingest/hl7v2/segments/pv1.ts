@@ -29,6 +29,6 @@ export const PV2 = segmentMap({
   segment: 'PV2',
   igTable: 'Segment PV2 to Encounter',
   resource: 'Encounter',
-  fields: { 38: 'Encounter.extension (encounter-modeOfArrival)', 1: 'Encounter.location (pending)', 3: 'Encounter.reasonCode', 11: 'Encounter.length', 12: 'Encounter.reasonCode.text', 13: 'Encounter.participant (REF Practitioner)', 25: 'Encounter.priority' },
-  dropped: { 8: 'expected admit date: IG extension not in R4 core', 9: 'expected discharge date: IG extension not in R4 core' },
+  fields: { 8: 'Encounter.extension (R5 plannedStartDate)', 9: 'Encounter.extension (R5 plannedEndDate)', 38: 'Encounter.extension (encounter-modeOfArrival)', 1: 'Encounter.location (pending)', 3: 'Encounter.reasonCode', 11: 'Encounter.length', 12: 'Encounter.reasonCode.text', 13: 'Encounter.participant (REF Practitioner)', 25: 'Encounter.priority' },
+  dropped: { 2: "accommodation code: the IG's row asks for a mapping and gives none" },
 });
