@@ -106,18 +106,20 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
 
   const participant: AppointmentParticipant[] = [{ actor: patient, status: 'accepted' }];
   const statusOf = (s: Seg, n: number) => PARTICIPATION[val(s, n).toLowerCase()] ?? 'accepted';
-  for (const p of aip) {
+  // AIx-2 segment action code (A add, U update, D delete): a resource deleted from the appointment is no participant.
+  const kept = (s: Seg) => val(s, 2).toUpperCase() !== 'D';
+  for (const p of aip.filter(kept)) {
     const who = practitioner(ctx, rep(p, 3));
     const role = concept(rep(p, 4));
     if (who) participant.push(compact<AppointmentParticipant>({ actor: who, type: role ? [role] : undefined, status: statusOf(p, 12), period: resourcePeriod(ctx, p, 6, start) }));
   }
-  for (const g of aig) {
+  for (const g of aig.filter(kept)) {
     const resource = concept(rep(g, 3));
     const kind = concept(rep(g, 4));
     const display = resource?.text ?? resource?.coding?.[0]?.code;
     if (display) participant.push(compact<AppointmentParticipant>({ actor: { display }, type: kind ? [kind] : undefined, status: statusOf(g, 14), period: resourcePeriod(ctx, g, 8, start) }));
   }
-  for (const l of ail) {
+  for (const l of ail.filter(kept)) {
     const where_ = location(ctx, rep(l, 3));
     if (where_) participant.push(compact<AppointmentParticipant>({ actor: where_, status: statusOf(l, 12), period: resourcePeriod(ctx, l, 6, start) }));
   }

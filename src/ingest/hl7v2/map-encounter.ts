@@ -123,7 +123,8 @@ export function mapEncounter(ctx: MapContext, patient: Reference, adtEvent?: str
     ].filter((x): x is Exclude<typeof x, ''> => !!x),
     status,
     class: cls ?? { system: 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor', code: 'UNK' },
-    type: reps(pv1, 4).map(concept).filter((x) => !!x),
+    // PV1-4 admission type, then PV1-18 patient type (user table 0018: "loại người bệnh"), which the IG leaves to Encounter.type where it fits.
+    type: [...reps(pv1, 4), ...reps(pv1, 18)].map(concept).filter((x) => !!x),
     serviceType: concept(rep(pv1, 10)),
     priority,
     subject: patient,

@@ -32,6 +32,11 @@ export function orderKey(ctx: MapContext, g: OrderGroup): string {
 /** Diagnostic service sections (HL7 table 0074) of imaging, where OBR-18 carries the accession. */
 const IMAGING = new Set(['RAD', 'RX', 'CT', 'MR', 'NMR', 'NMS', 'US', 'CUS', 'OUS', 'VUS', 'XRC', 'CTH', 'PHY']);
 
+/** An imaging order (IPC, or an imaging OBR-24 section): no specimen is taken for it. */
+export function isImagingOrder(g: OrderGroup): boolean {
+  return g.ipc.length > 0 || IMAGING.has(val(g.obr, 24).toUpperCase());
+}
+
 /**
  * IHE Scheduled Workflow (v2.3.1 ORM/ORU, before IPC existed) puts the accession number in
  * OBR-18 and the requested procedure id in OBR-19. Elsewhere OBR-18 is a free placer field, so

@@ -4,7 +4,7 @@ import { compact, MapContext, rep, reps, val, where, type Seg } from './context'
 import { address, c, concept, cqQuantity, NUMBER, quantity, type Rep } from './datatypes';
 import { device, location, organization, organizationFromCwe, practitioner } from './references';
 import type { ObservationItem, OrderGroup } from './groups';
-import { accessionOf, notes, orderKey } from './map-order';
+import { accessionOf, isImagingOrder, notes, orderKey } from './map-order';
 import { mapParticipation } from './segments/rol';
 import { codeV2, translateV2 } from './tables';
 import './segments/obx';
@@ -241,7 +241,7 @@ export function mapPatientObservations(ctx: MapContext, subject: Reference, enco
 export function mapOrderSpecimens(ctx: MapContext, g: OrderGroup, subject: Reference, order: Reference | undefined): void {
   // Without an SPM, the OBR's specimen fields (OBR-7/8/9/10/14/15: the IG's OBR[Specimen]) make the
   // Specimen, under the same id the result for this OBR will use.
-  const fromObr = !g.specimens.length && g.obr ? obrSpecimen(ctx, g.obr, `${orderKey(ctx, g)}|${val(g.obr, 4)}`, subject) : undefined;
+  const fromObr = !g.specimens.length && g.obr ? obrSpecimen(ctx, g.obr, `${orderKey(ctx, g)}|${val(g.obr, 4)}`, subject, !isImagingOrder(g)) : undefined;
   if (!g.specimens.length && !fromObr) return;
   const key = `${orderKey(ctx, g)}|order`;
   const refs = fromObr ? [fromObr] : g.specimens.map((spm) => mapSpecimen(ctx, spm, key, subject));
@@ -292,11 +292,13 @@ function mapSpecimen(ctx: MapContext, spm: Seg, orderKey: string, subject: Refer
  * Without SPM, v2.3–2.4 feeds describe the specimen in OBR-15 (source) and OBR-14 (received):
  * the IG's OBR[Specimen] map. OBR-7 alone is the observation time, not a specimen.
  */
-function obrSpecimen(ctx: MapContext, obr: Seg, orderKey: string, subject: Reference): Reference | undefined {
+function obrSpecimen(ctx: MapContext, obr: Seg, orderKey: string, subject: Reference, inOrder = false): Reference | undefined {
   const source = rep(obr, 15);
   const received = ctx.dateTime(val(obr, 14), where(obr, 14));
   const type = concept(source?.[0]?.length ? [source[0]] : undefined) ?? (c(source, 1, 2) ? { text: c(source, 1, 2) } : undefined);
-  if (!type && !received) return undefined;
+  // In a result OBR-7 is the observation time; in an order (the IG's OML_O21 OBR[Specimen]) a
+  // collection time or collector alone already describes a specimen taken.
+  if (!type && !received && !(inOrder && (val(obr, 7) || val(obr, 10)))) return undefined;
   const collector = practitioner(ctx, rep(obr, 10));
   const collection = compact<NonNullable<Specimen['collection']>>({
     ...(val(obr, 7) ? specimenPeriod(ctx, val(obr, 7), val(obr, 8), where(obr, 7), where(obr, 8)) : {}),

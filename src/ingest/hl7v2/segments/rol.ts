@@ -11,23 +11,23 @@ export const ROL = segmentMap({
   igTable: 'Segment ROL to Encounter-PractitionerRole',
   resource: 'PractitionerRole',
   fields: {
-    1: 'PractitionerRole.identifier', 3: 'PractitionerRole.code', 4: 'PractitionerRole.practitioner', 5: 'Encounter.participant.period.start',
+    1: 'PractitionerRole.identifier', 2: 'the participation itself (DE: left out)', 3: 'PractitionerRole.code', 4: 'PractitionerRole.practitioner', 5: 'Encounter.participant.period.start',
     6: 'Encounter.participant.period.end', 9: 'PractitionerRole.specialty', 10: 'PractitionerRole.specialty (organization unit type)', 11: 'Practitioner.address', 12: 'Practitioner.telecom', 13: 'PractitionerRole.location', 14: 'PractitionerRole.organization',
   },
-  dropped: { 2: 'action code: the whole message is the update' },
+
 });
 export const PRT = segmentMap({
   segment: 'PRT',
   igTable: 'Segment PRT to PractitionerRole',
   resource: 'PractitionerRole',
   fields: {
-    1: 'PractitionerRole.identifier', 4: 'PractitionerRole.code', 5: 'PractitionerRole.practitioner', 6: 'PractitionerRole.specialty', 7: 'PractitionerRole.specialty (organization unit type)', 8: 'PractitionerRole.organization',
+    1: 'PractitionerRole.identifier', 2: 'the participation itself (DE: left out)', 4: 'PractitionerRole.code', 5: 'PractitionerRole.practitioner', 6: 'PractitionerRole.specialty', 7: 'PractitionerRole.specialty (organization unit type)', 8: 'PractitionerRole.organization',
     9: 'PractitionerRole.location', 10: 'Device.identifier (PRT[Device])', 11: 'PractitionerRole.period.start', 12: 'PractitionerRole.period.end', 14: 'Practitioner.address',
     15: 'Practitioner.telecom (PractitionerRole.telecom without a person)', 17: 'Device.manufactureDate', 18: 'Device.expirationDate', 19: 'Device.lotNumber',
     20: 'Device.serialNumber', 21: 'Device.distinctIdentifier', 22: 'Device.type',
   },
   dropped: {
-    2: 'action code: the whole message is the update', 3: 'action reason: no IG mapping', 13: 'qualitative duration: no IG mapping',
+    3: 'action reason: no IG mapping', 13: 'qualitative duration: no IG mapping',
     16: 'UDI device identifier: the IG puts it in Device.udiCarrier, which needs the UDI issuer this feed does not give',
     23: 'preferred method of contact: no telecom to mark', 24: 'contact identifiers: no IG element in R4',
   },
@@ -59,6 +59,13 @@ export function mapPrtDevice(ctx: MapContext, s: Seg): Reference | undefined {
  */
 export function mapRole(ctx: MapContext, s: Seg, encounter: Reference | undefined): Reference | undefined {
   const prt = s.seg.id === 'PRT';
+  // PRT-2 / ROL-2 action code (table 0287: AD add, UP update, DE delete, …): a deleted participation
+  // is not written to the visit, order or result this message restates. The role itself (the
+  // doctor's, shared by every visit) stays as it is.
+  if (['DE', 'D'].includes(val(s, 2).toUpperCase())) {
+    for (let n = 3; n < s.seg.fields.length; n++) if (s.seg.fields[n]?.length) ctx.dropped(s, n, 'the participation is deleted (action code DE)');
+    return undefined;
+  }
   const who = practitioner(ctx, rep(s, prt ? 5 : 4));
   if (!who && !prt) return undefined;
   const addr = reps(s, prt ? 14 : 11).map(address).filter((x) => !!x);
