@@ -1,6 +1,6 @@
 import type { Condition, Encounter, Reference } from 'fhir/r4';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
-import { concept } from '../datatypes';
+import { concept, systemUri } from '../datatypes';
 import { practitioner } from '../references';
 import { segmentMap } from '../segment-maps';
 import { translateIg } from '../tables';
@@ -31,7 +31,13 @@ export function mapDg1(ctx: MapContext, dg1: Seg, patient: Reference, encounter:
   // DG1-4 is the IG's code.text; the CWE's own text stays in coding.display.
   if (val(dg1, 4)) code.text = val(dg1, 4);
   const coding = code.coding?.[0];
-  if (coding && !coding.system && /^I10|ICD-?10/i.test(val(dg1, 2) || rep(dg1, 3)?.[2]?.[0] || '')) coding.system = 'http://hl7.org/fhir/sid/icd-10';
+  // DG1-2 (diagnosis coding method, deprecated) names DG1-3's code system when DG1-3 does not; when
+  // both name one, they must agree for DG1-2 to say anything.
+  const method = val(dg1, 2);
+  const methodUri = systemUri(method) ?? (/^I10|ICD-?10/i.test(method) ? 'http://hl7.org/fhir/sid/icd-10' : undefined);
+  if (coding && !coding.system && methodUri) coding.system = methodUri;
+  else if (coding && !coding.system && /^I10|ICD-?10/i.test(rep(dg1, 3)?.[2]?.[0] || '')) coding.system = 'http://hl7.org/fhir/sid/icd-10';
+  else if (method && coding?.system !== methodUri) ctx.dropped(dg1, 2, `coding method '${method}': DG1-3 names another code system (${coding?.system ?? 'none'})`);
   const ident = val(dg1, 20);
   const deleted = val(dg1, 21) === 'D';
   const condition = compact<Condition & { id: string }>({

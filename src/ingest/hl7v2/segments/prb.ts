@@ -17,8 +17,6 @@ export const PRB = segmentMap({
   },
 });
 
-// The code system names HL7 table 0396 gives the diagnosis codes Vietnamese and older feeds send.
-const SYSTEMS: Record<string, string> = { I9: 'http://hl7.org/fhir/sid/icd-9-cm', I9C: 'http://hl7.org/fhir/sid/icd-9-cm', I10: 'http://hl7.org/fhir/sid/icd-10', SCT: 'http://snomed.info/sct' };
 // PRB-14 life cycle status (user-defined table 0838) → condition-clinical, by the usual words.
 const CLINICAL: Record<string, string> = { active: 'active', resolved: 'resolved', inactive: 'inactive', remission: 'remission', recurrence: 'recurrence', relapse: 'relapse' };
 // PRB-13 confirmation status (table 0837: confirmed, probable, provisional, ruled out …).
@@ -31,8 +29,6 @@ export function mapPrb(ctx: MapContext, prb: Seg, patient: Reference): Reference
     return undefined;
   }
   const coding = code.coding?.[0];
-  const cwe3 = rep(prb, 3)?.[2]?.[0]?.toUpperCase() ?? '';
-  if (coding && SYSTEMS[cwe3]) coding.system = SYSTEMS[cwe3];
   const instance = val(prb, 4);
   // Some senders put the life cycle word (ACTIVE, Resolved, Deleted) in PRB-13: the two tables share no word, so it is read as meant.
   const lifeWord = (val(prb, 14) || (CLINICAL[val(prb, 13).toLowerCase()] || /^deleted$/i.test(val(prb, 13)) ? val(prb, 13) : '')).toLowerCase();
