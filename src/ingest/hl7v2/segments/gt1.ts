@@ -1,7 +1,7 @@
 import type { Account, Reference, RelatedPerson } from 'fhir/r4';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
 import { address, c, concept, contactPoint, humanName } from '../datatypes';
-import { relatedPersonId } from '../references';
+import { organization, relatedPersonId } from '../references';
 import { segmentMap } from '../segment-maps';
 import { codeV2 } from '../tables';
 
@@ -13,6 +13,7 @@ export const GT1 = segmentMap({
   fields: {
     2: 'RelatedPerson.identifier', 3: 'RelatedPerson.name', 5: 'RelatedPerson.address', 6: 'RelatedPerson.telecom', 7: 'RelatedPerson.telecom',
     8: 'RelatedPerson.birthDate', 9: 'RelatedPerson.gender', 11: 'RelatedPerson.relationship', 12: 'RelatedPerson.identifier (SS)', 13: 'Account.guarantor.period.start', 14: 'Account.guarantor.period.end',
+    21: 'Account.guarantor.party (Organization)', 22: 'Account.guarantor.onHold', 36: 'RelatedPerson.communication.language',
   },
 });
 
@@ -39,6 +40,8 @@ export function mapGt1(ctx: MapContext, gt1: Seg, patient: Reference): void {
       address: reps(gt1, 5).map(address).filter((x) => !!x),
       birthDate: ctx.dateTime(val(gt1, 8), where(gt1, 8))?.slice(0, 10),
       gender: codeV2('v2-0001-to-administrative-gender', val(gt1, 9)) as RelatedPerson['gender'],
+      // GT1-36 primary language
+      communication: concept(rep(gt1, 36)) ? [{ language: concept(rep(gt1, 36))! }] : undefined,
     }));
   }
   const pid = ctx.find('PID');
@@ -47,7 +50,9 @@ export function mapGt1(ctx: MapContext, gt1: Seg, patient: Reference): void {
   const end = ctx.dateTime(val(gt1, 14), where(gt1, 14))?.slice(0, 10);
   const id = ctx.id('Account', accountNo ? `account:${accountNo}` : patient.reference!);
   const existing = ctx.get<Account>(`Account/${id}`);
-  const guarantor = compact({ party, period: start || end ? compact({ start, end }) : undefined });
+  // GT1-22 billing hold flag: the guarantor's onHold.
+  const hold = val(gt1, 22).toUpperCase();
+  const guarantor = compact({ party, onHold: hold === 'Y' ? true : hold === 'N' ? false : undefined, period: start || end ? compact({ start, end }) : undefined });
   if (existing) {
     existing.guarantor = [...(existing.guarantor ?? []), guarantor];
     return;
