@@ -3,6 +3,7 @@ import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { concept } from './datatypes';
+import { accountStatus } from './map-patient-group';
 import { practitioner } from './references';
 import './segments/ft1';
 
@@ -28,7 +29,7 @@ export function mapAccount(ctx: MapContext, patient: Reference): Reference | und
     // The same key as the guarantor's Account (GT1), so both land on one resource.
     id: ctx.id('Account', val(pid, 18) ? `account:${number}` : `visit:${number}`),
     identifier: [{ type: { coding: [{ system: V2_0203, code: val(pid, 18) ? 'AN' : 'VN' }] }, value: number, assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } }],
-    status: ctx.msg.trigger === 'P06' || ctx.msg.trigger === 'P02' ? 'inactive' : 'active',
+    status: ctx.msg.trigger === 'P06' || ctx.msg.trigger === 'P02' ? 'inactive' : accountStatus(ctx) ?? 'active',
     subject: [patient],
     servicePeriod: start || end ? compact({ start, end }) : undefined,
   });

@@ -66,7 +66,20 @@ function patientAccount(ctx: MapContext, patient: Reference): void {
     resourceType: 'Account',
     id,
     identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'AN' }] }, value: number }],
-    status: 'active',
+    status: accountStatus(ctx) ?? 'active',
     subject: [patient],
   });
+}
+
+// PV1-41 account status (user table 0117): the usual words and letters; anything else stays out.
+const ACCOUNT_STATUS: Record<string, Account['status']> = { a: 'active', active: 'active', i: 'inactive', inactive: 'inactive', c: 'inactive', closed: 'inactive', h: 'on-hold', hold: 'on-hold' };
+
+/** PV1-41 → Account.status, when it is a status FHIR has. */
+export function accountStatus(ctx: MapContext): Account['status'] | undefined {
+  const pv1 = ctx.find('PV1');
+  const raw = val(pv1, 41);
+  if (!raw) return undefined;
+  const status = ACCOUNT_STATUS[raw.toLowerCase()];
+  if (!status) ctx.dropped(pv1, 41, `account status '${raw}': not a status an R4 Account has`);
+  return status;
 }
