@@ -27,7 +27,8 @@ const PLUMBING: Record<string, Record<number, string>> = {
   MSH: { 1: 'field separator', 2: 'encoding characters' },
 };
 // "Set ID" fields number the segment within the message: position, not data.
-const SET_ID = new Set(['AIG', 'AIL', 'AIP', 'AIS', 'AL1', 'DG1', 'FT1', 'GT1', 'IAM', 'IN1', 'NK1', 'NTE', 'OBR', 'OBX', 'PID', 'PR1', 'PV1', 'SPM', 'TQ1', 'TQ2', 'RF1']);
+// (RF1-1 is the referral status, data; TXA, ARV, DB1, CON, RGS and IN3 open with a Set ID too.)
+const SET_ID = new Set(['AIG', 'AIL', 'AIP', 'AIS', 'AL1', 'ARV', 'CON', 'DB1', 'DG1', 'FT1', 'GT1', 'IAM', 'IN1', 'IN3', 'NK1', 'NTE', 'OBR', 'OBX', 'PID', 'PR1', 'PV1', 'RGS', 'SPM', 'TQ1', 'TQ2', 'TXA']);
 
 function empty(field: string[][][] | undefined): boolean {
   return !field || field.every((r) => r.every((c) => c.every((s) => s === '' || s === '""')));

@@ -16,7 +16,7 @@ export const IN1 = segmentMap({
     7: 'Organization.telecom (payor)', 8: 'Coverage.class (group)', 9: 'Coverage.class (group).name', 12: 'Coverage.period.start',
     13: 'Coverage.period.end', 15: 'Coverage.type', 16: 'RelatedPerson.name (subscriber)', 17: 'Coverage.relationship',
     10: 'Organization.identifier (policy holder)', 11: 'Coverage.policyHolder (Organization)', 18: 'RelatedPerson.birthDate (insured)',
-    19: 'RelatedPerson.address (insured)', 36: 'Coverage.identifier / Coverage.subscriberId', 43: 'RelatedPerson.gender (insured)', 49: 'Coverage.subscriberId',
+    19: 'RelatedPerson.address (insured)', 36: 'Coverage.identifier / Coverage.subscriberId', 6: 'Organization.contact.name (payor)', 37: 'Coverage.costToBeneficiary (deductible)', 43: 'RelatedPerson.gender (insured)', 49: 'Coverage.subscriberId',
   },
 });
 export const IN2 = segmentMap({ segment: 'IN2', igTable: 'Segment IN2 to Coverage (no IG table: extra insured data)', resource: 'Coverage', fields: { 1: 'RelatedPerson.identifier (insured, EI)', 2: 'RelatedPerson.identifier (insured, SS)', 61: 'Coverage.identifier (MB: patient member number)' } });
@@ -38,6 +38,9 @@ export function mapIn1(ctx: MapContext, in1: Seg, patient: Reference): Reference
     const tel = reps(in1, 7).map(contactPoint).filter((x) => !!x);
     if (addr.length) org.address = addr;
     if (tel.length) org.telecom = tel;
+    // IN1-6 the insurer's contact person ("cán bộ phụ trách"): the payor's contact.
+    const contact = reps(in1, 6).map(humanName).find(Boolean);
+    if (contact) org.contact = [{ name: contact }];
   }
   const relCode = c(rep(in1, 17), 1).toUpperCase();
   const relationship = RELATIONSHIP[relCode] ?? (relCode ? 'other' : undefined);
@@ -91,6 +94,20 @@ export function mapIn1(ctx: MapContext, in1: Seg, patient: Reference): Reference
     period: start || end ? compact({ start, end }) : undefined,
     payor: [payor],
     class: classes,
+    costToBeneficiary: deductible(ctx, in1),
   });
   return ctx.put(coverage);
+}
+
+/** IN1-37 policy deductible (CP: amount&currency ^ price type) → costToBeneficiary of type deductible. */
+function deductible(ctx: MapContext, in1: Seg): Coverage['costToBeneficiary'] {
+  const cp = rep(in1, 37);
+  const amount = cp?.[0]?.[0] ?? '';
+  if (!amount) return undefined;
+  const currency = cp?.[0]?.[1] ?? '';
+  if (!/^\d+(\.\d+)?$/.test(amount) || !/^[A-Z]{3}$/.test(currency)) {
+    ctx.dropped(in1, 37, `policy deductible '${amount}': not an amount with its currency`);
+    return undefined;
+  }
+  return [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/coverage-copay-type', code: 'deductible' }] }, valueMoney: { value: Number(amount), currency } }];
 }
