@@ -35,7 +35,12 @@ function edAttachment(obx: Seg): Attachment | undefined {
   return data ? { contentType, data } : undefined;
 }
 
-export function mapDocument(ctx: MapContext, patient: Reference, encounter: Reference | undefined, basedOn: Reference[]): void {
+/**
+ * `withContent` false: a TXA inside a result (ORU_R01 ORDER_DOCUMENT) — the report already carries
+ * the OBX content as its presentedForm, so the DocumentReference names the document without
+ * copying it.
+ */
+export function mapDocument(ctx: MapContext, patient: Reference, encounter: Reference | undefined, basedOn: Reference[], withContent = true): void {
   const txa = ctx.find('TXA');
   if (!txa) {
     ctx.issues.push(issue('error', 'required', `${ctx.msg.type}^${ctx.msg.trigger} without a TXA segment`, 'TXA'));
@@ -45,7 +50,7 @@ export function mapDocument(ctx: MapContext, patient: Reference, encounter: Refe
   const key = number || val(txa, 16) || `${ctx.msg.controlId}`;
   if (!number) ctx.issues.push(issue('warning', 'required', 'TXA-12 (unique document number) is empty: later edits of this document cannot be matched', where(txa, 12)));
   const after = ctx.segs.slice(ctx.segs.indexOf(txa) + 1);
-  const obx = after.filter((s) => s.seg.id === 'OBX');
+  const obx = withContent ? after.filter((s) => s.seg.id === 'OBX') : [];
   const contents: Attachment[] = [];
   const text = obx.filter((o) => TEXT.has(val(o, 2))).map((o) => reps(o, 5).map((r) => r.map((comp) => comp.join('&')).join(' ')).join('\n')).join('\n');
   const title = val(txa, 25) || undefined;

@@ -1,9 +1,10 @@
-import type { ServiceRequest } from 'fhir/r4';
+import type { Reference, ServiceRequest } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { val, type MapContext, type Seg } from './context';
 import type { MessageDef } from './messages';
 import { orderGroups, type OrderGroup } from './groups';
 import { mapCharges } from './map-billing';
+import { mapDocument } from './map-document';
 import { mapEncounter } from './map-encounter';
 import { mapPatientGroup } from './map-patient-group';
 import { mapServiceRequest } from './map-order';
@@ -24,8 +25,10 @@ const orderOrResult = (event: string, structure: string, result: boolean): Messa
     const groups = orderGroups(ctx);
     const sent = ctx.dateTime(val(ctx.find('MSH'), 7), 'MSH-7');
     if (!groups.length) ctx.issues.push(issue('error', 'required', `${event} without ORC or OBR`, 'OBR'));
+    const orders: Reference[] = [];
     for (const g of groups) {
       const order = mapServiceRequest(ctx, g, patient, encounter, result);
+      if (order) orders.push(order);
       mapOrderProvenance(ctx, g.orc, order, sent);
       // DG1 in the order (IG ORM_O01 ORDER_DETAIL, OML_O21 OBSERVATION_REQUEST): a Condition the request is for.
       const reasons = orderDiagnoses(ctx, groups, g).map((dg1) => mapDg1(ctx, dg1, patient, encounter)).filter((r): r is NonNullable<typeof r> => !!r);
@@ -37,6 +40,9 @@ const orderOrResult = (event: string, structure: string, result: boolean): Messa
         mapOrderSpecimens(ctx, g, patient, order);
       }
     }
+    // TXA in a result (the IG's ORU_R01 ORDER_DOCUMENT lists it without a target): the document's
+    // header as a DocumentReference, per TXA[DocumentReference], its content left to the report.
+    if (result && ctx.find('TXA')) mapDocument(ctx, patient, encounter, orders, false);
     // FT1 in the ORDER group (IG ORM_O01, OML_O21, ORU_R01 list it without a target): the charge
     // for the order, the same ChargeItem a DFT would make ("phí dịch vụ kỹ thuật").
     mapCharges(ctx, patient, encounter, undefined);
