@@ -156,3 +156,13 @@ export function quantity(value: number, unit: Rep | undefined, comparator?: Quan
   }
   return q;
 }
+
+/** Adds minutes to a FHIR dateTime that has a time and an offset, keeping the offset; undefined for a bare date. */
+export function addMinutes(dt: string | undefined, minutes: number): string | undefined {
+  const m = dt && /T.*([+-]\d{2}):(\d{2})$/.exec(dt);
+  if (!dt || !m) return undefined;
+  const t = Date.parse(dt);
+  if (Number.isNaN(t)) return undefined;
+  const offset = (m[1]!.startsWith('-') ? -1 : 1) * (Math.abs(Number(m[1])) * 60 + Number(m[2]));
+  return `${new Date(t + (minutes + offset) * 60_000).toISOString().slice(0, 19)}${m[1]}:${m[2]}`;
+}

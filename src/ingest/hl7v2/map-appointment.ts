@@ -2,7 +2,7 @@ import type { Appointment, AppointmentParticipant, Period, Practitioner, Referen
 import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, val, where, type Seg } from './context';
-import { address, concept, contactPoint } from './datatypes';
+import { addMinutes, address, concept, contactPoint } from './datatypes';
 import { practitioner } from './references';
 import { location } from './map-encounter';
 import { notes } from './map-order';
@@ -14,16 +14,6 @@ import './segments/tq1';
 
 const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
 const MINUTES: Record<string, number> = { m: 1, min: 1, minute: 1, minutes: 1, h: 60, hr: 60, hour: 60, s: 1 / 60, sec: 1 / 60, d: 1440 };
-
-/** Adds minutes to a FHIR dateTime, keeping its offset. */
-function plusMinutes(dt: string, minutes: number): string | undefined {
-  const m = /([+-]\d{2}):(\d{2})$/.exec(dt);
-  const t = Date.parse(dt);
-  if (!m || Number.isNaN(t)) return undefined;
-  const offsetMin = (m[1]!.startsWith('-') ? -1 : 1) * (Math.abs(Number(m[1])) * 60 + Number(m[2]));
-  const local = new Date(t + (minutes + offsetMin) * 60_000).toISOString().slice(0, 19);
-  return `${local}${m[0]}`;
-}
 
 /** Filler status (HL7 table 0278) of one resource → its ParticipationStatus. */
 const PARTICIPATION: Record<string, AppointmentParticipant['status']> = {
@@ -44,9 +34,9 @@ function resourcePeriod(ctx: MapContext, s: Seg, at: number, appointmentStart: s
   };
   const own = ctx.dateTime(val(s, at), where(s, at));
   const offset = own ? undefined : toMinutes(at + 1);
-  const start = own ?? (offset !== undefined && appointmentStart ? plusMinutes(appointmentStart, offset) : undefined);
+  const start = own ?? (offset !== undefined && appointmentStart ? addMinutes(appointmentStart, offset) : undefined);
   const length = toMinutes(at + 3);
-  const end = start && length !== undefined ? plusMinutes(start, length) : undefined;
+  const end = start && length !== undefined ? addMinutes(start, length) : undefined;
   return start ? compact<Period>({ start, end }) : undefined;
 }
 
@@ -92,7 +82,7 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
   const duration = Number(val(sch, 9) || val(sch, 11, 3) || val(ais, 7));
   const unit = (val(sch, 10) || val(ais, 8) || 'm').toLowerCase();
   const minutes = Number.isFinite(duration) && duration > 0 ? Math.round(duration * (MINUTES[unit] ?? 1)) : undefined;
-  if (start && !end && minutes) end = plusMinutes(start, minutes);
+  if (start && !end && minutes) end = addMinutes(start, minutes);
 
   const filler = val(sch, 25) || val(ais, 10);
   let status = (codeV2('v2-0278-to-appointment-status', filler) ??

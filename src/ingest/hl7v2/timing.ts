@@ -1,6 +1,6 @@
 import type { Duration, Period, Timing } from 'fhir/r4';
-import { compact, rep, type MapContext, type Seg, val, where } from './context';
-import { c } from './datatypes';
+import { compact, rep, reps, type MapContext, type Seg, val, where } from './context';
+import { addMinutes, c } from './datatypes';
 
 // TQ1 (timing/quantity, "thời gian dùng thuốc/thực hiện") → Timing, per the IG's TQ1 tables.
 
@@ -41,17 +41,11 @@ function timeQuantity(ctx: MapContext, tq1: Seg, field: number): { value: number
 
 const MINUTES_OF: Partial<Record<string, number>> = { s: 1 / 60, min: 1, h: 60, d: 1440, wk: 10080 };
 
-/** Adds a number of minutes to a FHIR dateTime with a time and offset; undefined for a bare date. */
-function plus(dt: string | undefined, minutes: number): string | undefined {
-  const m = dt && /T.*([+-]\d{2}):(\d{2})$/.exec(dt);
-  if (!dt || !m) return undefined;
-  const offset = (m[1]!.startsWith('-') ? -1 : 1) * (Math.abs(Number(m[1])) * 60 + Number(m[2]));
-  return `${new Date(Date.parse(dt) + (minutes + offset) * 60_000).toISOString().slice(0, 19)}${m[1]}:${m[2]}`;
-}
-
 /** TQ1-4 explicit times (TM: HHMM[SS]) → FHIR time values for repeat.timeOfDay. */
 function timesOfDay(tq1: Seg): string[] {
-  return (tq1.seg.fields[4] ?? []).map((r) => c(r, 1)).filter((t) => /^\d{4}(\d{2})?$/.test(t)).map((t) => `${t.slice(0, 2)}:${t.slice(2, 4)}:${t.slice(4, 6) || '00'}`);
+  // TM is HHMM[SS]; some senders write HH:MM[:SS].
+  return reps(tq1, 4).map((r) => /^(\d{2}):?(\d{2})(?::?(\d{2}))?$/.exec(c(r, 1))).filter((m) => !!m && Number(m[1]) < 24 && Number(m[2]) < 60)
+    .map((m) => `${m![1]}:${m![2]}:${m![3] ?? '00'}`);
 }
 
 /**
@@ -71,8 +65,8 @@ export function tq1Timing(ctx: MapContext, tq1: Seg | undefined): Timing | undef
   const courseMinutes = course && MINUTES_OF[course.unit] !== undefined ? course.value * MINUTES_OF[course.unit]! : undefined;
   if (bounds && course) {
     // One end and a length give the other end (the IG's TQ1-6 rows); with both ends TQ1-6 adds nothing.
-    if (bounds.start && !bounds.end && courseMinutes !== undefined) bounds = { ...bounds, end: plus(bounds.start, courseMinutes) };
-    else if (bounds.end && !bounds.start && courseMinutes !== undefined) bounds = { ...bounds, start: plus(bounds.end, -courseMinutes) };
+    if (bounds.start && !bounds.end && courseMinutes !== undefined) bounds = { ...bounds, end: addMinutes(bounds.start, courseMinutes) };
+    else if (bounds.end && !bounds.start && courseMinutes !== undefined) bounds = { ...bounds, start: addMinutes(bounds.end, -courseMinutes) };
     else if (!(bounds.start && bounds.end)) ctx.dropped(tq1, 6, 'service duration in months or years: no exact end can be computed');
   }
   // The IG's repeat.offset for TQ1-5 needs a repeat.when (tim-9), and TQ1 names no event to hang it on.

@@ -13,7 +13,7 @@ export const DG1 = segmentMap({
   fields: {
     2: 'Condition.code.coding.system', 3: 'Condition.code', 4: 'Condition.code.text', 5: 'Condition.onsetDateTime',
     6: 'Encounter.diagnosis.use', 15: 'Encounter.diagnosis.rank', 16: 'Condition.asserter', 19: 'Condition.recordedDate',
-    20: 'Condition.identifier', 21: 'Condition.verificationStatus',
+    20: 'Condition.identifier', 21: 'Condition.verificationStatus', 22: 'Condition.extension (condition-dueTo, by identifier)',
   },
 });
 
@@ -40,9 +40,12 @@ export function mapDg1(ctx: MapContext, dg1: Seg, patient: Reference, encounter:
   else if (method && coding?.system !== methodUri) ctx.dropped(dg1, 2, `coding method '${method}': DG1-3 names another code system (${coding?.system ?? 'none'})`);
   const ident = val(dg1, 20);
   const deleted = val(dg1, 21) === 'D';
+  // DG1-22 parent diagnosis (the DG1-20 of the diagnosis this one follows from, "biến chứng của"): the IG's condition-dueTo.
+  const parent = val(dg1, 22);
   const condition = compact<Condition & { id: string }>({
     resourceType: 'Condition',
     id: ctx.id('Condition', ident ? `id:${ident}` : `${encounter?.reference ?? patient.reference}|${coding?.code ?? code.text}`),
+    extension: parent && parent !== ident ? [{ url: 'http://hl7.org/fhir/StructureDefinition/condition-dueTo', valueReference: { type: 'Condition', identifier: { value: parent } } }] : undefined,
     identifier: ident ? [{ value: ident }] : undefined,
     clinicalStatus: deleted ? undefined : { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
     verificationStatus: deleted ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'entered-in-error' }] } : undefined,
