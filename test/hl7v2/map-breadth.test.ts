@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Account, Appointment, Condition, Bundle, ChargeItem, Coverage, DocumentReference, Encounter, FhirResource, MessageHeader, Observation, Patient, Practitioner, PractitionerRole, Provenance, RelatedPerson, ServiceRequest, Task } from 'fhir/r4';
+import type { Account, Appointment, Condition, Organization, Procedure, Bundle, ChargeItem, Coverage, DocumentReference, Encounter, FhirResource, MessageHeader, Observation, Patient, Practitioner, PractitionerRole, Provenance, RelatedPerson, ServiceRequest, Task } from 'fhir/r4';
 import { convertHl7v2 } from '../../src/ingest/hl7v2';
 import { validateResource } from '../../src/validation';
 import { CONVERTER } from './corpus';
@@ -17,6 +17,11 @@ const errorsOf = (b: Bundle) => all(b).flatMap((r) => validateResource(r).filter
 const explained = (c: ReturnType<typeof corpus>, field: string) => c.explanation!.fields.find((f) => f.field === field);
 
 const hl7 = (...segments: string[]) => Buffer.from(segments.join('\r'), 'utf8');
+/** A segment from its numbered fields. */
+const seg = (id: string, fields: Record<number, string>) => {
+  const n = Math.max(...Object.keys(fields).map(Number));
+  return [id, ...Array.from({ length: n }, (_, i) => fields[i + 1] ?? '')].join('|');
+};
 
 describe('the patient group in every message', () => {
   test('ORM^O01: GT1 → the guarantor RelatedPerson on the patient Account (PID-18); FT1 under the order → ChargeItem', () => {
@@ -212,5 +217,56 @@ describe('problem lists', () => {
     expect(deleted.verificationStatus!.coding![0]!.code).toBe('entered-in-error'); // PC3 / PRB-1 DE
     expect(deleted.clinicalStatus).toBeUndefined();
     for (const name of ['PC1-Problem-Add-v2.3.1.hl7', 'PC1-Problem-Update-v2.3.1.hl7', 'PC1-Problem-Delete-v2.3.1.hl7']) expect(errorsOf(corpus(name).bundle!)).toEqual([]);
+  });
+});
+
+describe('procedures, diagnoses, insurance and accounts in ADT', () => {
+  test('ADT^A01: PR1-4/7/23/25, IN1-6/37, GT1-22, PV1-18/41 reach their elements', () => {
+    const c = corpus('ADT-A01-01.hl7');
+    const [proc] = of<Procedure>(c.bundle!, 'Procedure');
+    expect(proc!.code!.text).toBe('Biopsy of colon, which was part of colonoscopy'); // PR1-4
+    expect(proc!.performedPeriod).toEqual({ start: '2005-01-25T11:40:00+01:00', end: '2005-01-25T11:42:00+01:00' }); // PR1-5 + PR1-7 minutes
+    expect(proc!.location!.display).toBe('OT / 201'); // PR1-23
+    expect(proc!.partOf).toEqual([{ type: 'Procedure', identifier: { value: 'PR1001' } }]); // PR1-25
+    const coverage = of<Coverage>(c.bundle!, 'Coverage')[0]!;
+    expect(coverage.costToBeneficiary![0]!.valueMoney).toEqual({ value: 150, currency: 'USD' }); // IN1-37
+    const payor = byRef<Organization>(c.bundle!, coverage.payor[0]!.reference)!;
+    expect(payor.contact![0]!.name!.family).toBe('Henry'); // IN1-6
+    const account = of<Account>(c.bundle!, 'Account')[0]!;
+    expect(account.status).toBe('active'); // PV1-41 Active
+    expect(account.guarantor![0]!.onHold).toBe(false); // GT1-22 N
+    expect(of<Encounter>(c.bundle!, 'Encounter')[0]!.type!.map((t) => t.coding![0]!.code)).toEqual(['E', 'Inpatient']); // PV1-4, PV1-18
+    // DG1-22 here holds no entity identifier: left out, and --explain says why.
+    expect(explained(c, 'DG1-22')!.dropped).toMatch(/no entity identifier/);
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+
+  test('DG1-22 naming another diagnosis\'s DG1-20 → condition-dueTo; PRT-2 DE leaves the participation out', () => {
+    const c = convertHl7v2(hl7(
+      'MSH|^~\\&|HIS|79001|GW|GW|20241201083000+0700||ADT^A08^ADT_A01|MSG2|P|2.8',
+      'EVN|A08|20241201083000+0700',
+      'PID|1||BN0002^^^79001^PI||TRAN^THI BICH||19900101|F',
+      'PV1|1|I|K02^P2^G2^79001||||||||||||||||V002',
+      'PRT|1|DE||AD^Admitting Provider^HL70912|BS01^LE^VAN CHAU',
+      'PRT|2|AD||AT^Attending Provider^HL70912|BS02^PHAM^THI DUNG',
+      seg('DG1', { 1: '1', 3: 'E11.9^Đái tháo đường typ 2^I10', 20: 'DX1' }),
+      seg('DG1', { 1: '2', 3: 'E11.21^Biến chứng thận do đái tháo đường^I10', 20: 'DX2', 22: 'DX1' }),
+    ), {}, { explain: true });
+    const due = of<Condition>(c.bundle!, 'Condition').find((x) => x.identifier?.[0]?.value === 'DX2')!;
+    expect(due.extension).toEqual([{ url: 'http://hl7.org/fhir/StructureDefinition/condition-dueTo', valueReference: { type: 'Condition', identifier: { value: 'DX1' } } }]);
+    const enc = of<Encounter>(c.bundle!, 'Encounter')[0]!;
+    const names = (enc.participant ?? []).map((p) => byRef<PractitionerRole>(c.bundle!, p.individual!.reference)).map((r) => r && byRef<Practitioner>(c.bundle!, r.practitioner!.reference)?.name?.[0]?.family);
+    expect(names).toContain('PHAM');
+    expect(names).not.toContain('LE');
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+
+  test('ORU/OUL: a TXA in the result is a DocumentReference related to the order, without copying the report\'s content', () => {
+    const c = corpus('OUL-R22-01.hl7');
+    const [doc] = of<DocumentReference>(c.bundle!, 'DocumentReference');
+    expect(doc!.type!.coding![0]!.code).toBe('DIS'); // TXA-2
+    expect(doc!.context!.related!.map((r) => r.reference)).toEqual(of<ServiceRequest>(c.bundle!, 'ServiceRequest').map((s) => `ServiceRequest/${s.id}`));
+    expect(doc!.content.every((x) => !x.attachment.data)).toBe(true);
+    expect(errorsOf(c.bundle!)).toEqual([]);
   });
 });

@@ -42,6 +42,7 @@ export function mapDg1(ctx: MapContext, dg1: Seg, patient: Reference, encounter:
   const deleted = val(dg1, 21) === 'D';
   // DG1-22 parent diagnosis (the DG1-20 of the diagnosis this one follows from, "biến chứng của"): the IG's condition-dueTo.
   const parent = val(dg1, 22);
+  if (!parent && reps(dg1, 22).length) ctx.dropped(dg1, 22, 'parent diagnosis: no entity identifier (EI.1) to refer to it by');
   const condition = compact<Condition & { id: string }>({
     resourceType: 'Condition',
     id: ctx.id('Condition', ident ? `id:${ident}` : `${encounter?.reference ?? patient.reference}|${coding?.code ?? code.text}`),
