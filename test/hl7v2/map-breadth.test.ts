@@ -270,3 +270,22 @@ describe('procedures, diagnoses, insurance and accounts in ADT', () => {
     expect(errorsOf(c.bundle!)).toEqual([]);
   });
 });
+
+describe('several OBR under one order number', () => {
+  test('each is its own ServiceRequest (the first keeps the order\'s id); a sub-panel links to its panel by OBR-29/50', () => {
+    const c = convertHl7v2(hl7(
+      'MSH|^~\\&|LIS|79001|GW|GW|20241201090000+0700||ORU^R01^ORU_R01|MSG3|P|2.5.1',
+      'PID|1||BN0003^^^79001^PI||HOANG^VAN EM||20240101|M',
+      'ORC|RE|SO123^HIS|LAB456^LIS',
+      seg('OBR', { 1: '1', 2: 'SO123^HIS', 3: 'LAB456^LIS', 4: '54089-8^Newborn screening panel^LN', 7: '20241201080000+0700', 25: 'F' }),
+      seg('OBR', { 1: '2', 2: 'SO123^HIS', 3: 'LAB456^LIS', 4: '57128-1^Newborn screening report summary^LN', 7: '20241201080000+0700', 25: 'F', 29: 'SO123&HIS^LAB456&LIS', 50: '54089-8^Newborn screening panel^LN' }),
+      'OBX|1|ST|57721-7^Reason for lab test in Dried blood spot^LN||Routine||||||F',
+    ), {}, { explain: true });
+    const srs = of<ServiceRequest>(c.bundle!, 'ServiceRequest');
+    expect(srs.map((s) => s.code!.coding![0]!.code)).toEqual(['54089-8', '57128-1']);
+    const [panel, child] = srs;
+    expect(child!.basedOn).toEqual([{ reference: `ServiceRequest/${panel!.id}`, display: 'Newborn screening panel' }]); // OBR-29 + OBR-50
+    expect(explained(c, 'OBR(2)-29')!.element).toBeDefined();
+    expect(errorsOf(c.bundle!)).toEqual([]);
+  });
+});

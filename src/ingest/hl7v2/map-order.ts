@@ -140,13 +140,32 @@ function orderType(r: Rep): CodeableConcept | undefined {
  * case open ("need something else that we have not figured out yet"); we keep the link either
  * way, because a susceptibility result without its culture cannot be read.
  */
+/** The ServiceRequest, made earlier in this message, of the panel OBR-50 names under this order's numbers. */
+function panelInMessage(ctx: MapContext, g: OrderGroup): Reference | undefined {
+  const code = val(g.obr, 50) || val(g.orc, 31);
+  if (!code || code === val(g.obr, 4)) return undefined;
+  const key = orderKey(ctx, g);
+  const display = concept(rep(g.obr, 50) ?? rep(g.orc, 31))?.text;
+  for (const id of [serviceRequestId(ctx, `${key}|${code}`), serviceRequestId(ctx, key)]) {
+    const sr = ctx.get<ServiceRequest>(`ServiceRequest/${id}`);
+    if (sr?.code?.coding?.some((x) => x.code === code)) return compact<Reference>({ reference: `ServiceRequest/${id}`, display });
+  }
+  return undefined;
+}
+
 function parentOrder(ctx: MapContext, g: OrderGroup): Reference[] {
   const field = rep(g.obr, 29) ? 29 : 8;
   const parent = rep(g.obr, 29) ?? rep(g.orc, 8);
   if (!parent) return [];
   const own = [val(g.obr, 2) || val(g.orc, 2), val(g.obr, 3) || val(g.orc, 3)];
   if ((parent[0]?.[0]?.trim() ?? '') === own[0] && (parent[1]?.[0]?.trim() ?? '') === own[1]) {
-    // Newborn-screening style: every OBR carries the panel's numbers, and only OBR-50 tells the parent apart.
+    // Newborn-screening style: every OBR carries the panel's numbers, and only OBR-50 tells the parent
+    // apart. When that panel is an OBR earlier in this message, the link is to its ServiceRequest.
+    const panel = panelInMessage(ctx, g);
+    if (panel) {
+      if (val(g.orc, 31) && val(g.orc, 31) !== val(g.obr, 50)) ctx.dropped(g.orc, 31, 'parent service: OBR-50 names the parent service, and differs');
+      return [panel];
+    }
     ctx.dropped(field === 29 ? g.obr : g.orc, field, "parent order: names this order's own numbers, so a reference by identifier would point at itself");
     if (val(g.obr, 50)) ctx.dropped(g.obr, 50, 'parent service: its parent link is left out (OBR-29 names this order itself)');
     if (val(g.orc, 31)) ctx.dropped(g.orc, 31, 'parent service: its parent link is left out (OBR-29 names this order itself)');
@@ -177,6 +196,13 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
     ctx.issues.push(issue('warning', 'required', 'No order number (ORC-2/3, OBR-2/3, IPC-1): the order cannot be matched to later messages', where(anchor, 3)));
   }
   const key = orderKey(ctx, g);
+  // Several OBR under one order number in a message (a newborn-screening result: every OBR carries
+  // the panel's numbers): the first keeps the order's id, which other feeds (DICOM, a later ORU)
+  // find by accession; each next one is its own ServiceRequest, keyed by its code as well, instead
+  // of overwriting the first one's code, notes and timing.
+  const first = `ServiceRequest/${serviceRequestId(ctx, key)}`;
+  const sibling = ctx.has(first) ? first : undefined;
+  const id = sibling ? serviceRequestId(ctx, `${key}|${val(g.obr, 4) || g.index}`) : serviceRequestId(ctx, key);
   const tq1 = groupTq1(ctx, g);
   const status = (codeV2('v2-0038-to-request-status', val(g.orc, 5)) ?? codeV2('v2-0119-to-request-status', val(g.orc, 1)) ?? (fromResult ? 'completed' : 'active')) as ServiceRequest['status'];
   const priority = codeV2('v2-0027-to-request-priority', val(tq1, 9) || val(g.orc, 7, 6) || val(g.obr, 27, 6) || val(g.obr, 5)) as ServiceRequest['priority'];
@@ -207,7 +233,7 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
   const group = val(g.orc, 4);
   const sr = compact<ServiceRequest & { id: string }>({
     resourceType: 'ServiceRequest',
-    id: serviceRequestId(ctx, key),
+    id,
     identifier: identifiers,
     basedOn: parentOrder(ctx, g),
     requisition: group ? { type: { coding: [{ system: V2_0203, code: 'PGN' }] }, value: group } : undefined,

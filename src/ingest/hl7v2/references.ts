@@ -172,7 +172,7 @@ export function organizationFromHd(ctx: MapContext, hd: Rep | undefined, compone
 /** PL (point of care ^ room ^ bed ^ facility …) → a Location per distinct place, id from the parts. */
 export function location(ctx: MapContext, pl: Rep | undefined): Reference | undefined {
   const parts = [c(pl, 1), c(pl, 2), c(pl, 3)];
-  if (!parts.some(Boolean)) return undefined;
+  if (!parts.some(Boolean)) return site(ctx, pl);
   const id = ctx.id('Location', ...parts);
   const physical = parts[2] ? ['bd', 'Bed'] : parts[1] ? ['ro', 'Room'] : ['wa', 'Ward'];
   const building = c(pl, 7);
@@ -186,6 +186,25 @@ export function location(ctx: MapContext, pl: Rep | undefined): Reference | unde
     description: c(pl, 9) || undefined,
     mode: 'instance',
     physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: physical[0]!, display: physical[1]! }] },
+    managingOrganization: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } },
+  });
+  return { ...ctx.put(loc), display: loc.name! };
+}
+
+/** A PL naming no ward, room or bed but a building (PL.7) or floor (PL.8) of a facility (PL.4): that place. */
+function site(ctx: MapContext, pl: Rep | undefined): Reference | undefined {
+  const facility = c(pl, 4);
+  const building = c(pl, 7);
+  const floor = c(pl, 8);
+  if (!building && !floor) return undefined;
+  const loc = compact<Location & { id: string }>({
+    resourceType: 'Location',
+    id: ctx.id('Location', 'site', facility, building, floor),
+    status: 'active',
+    name: [facility, building, floor].filter(Boolean).join(' / '),
+    description: c(pl, 9) || undefined,
+    mode: 'instance',
+    physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: floor ? 'lvl' : 'bu', display: floor ? 'Level' : 'Building' }] },
     managingOrganization: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } },
   });
   return { ...ctx.put(loc), display: loc.name! };
