@@ -3,7 +3,7 @@ import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, val, where, type Seg } from './context';
 import { addMinutes, address, concept, contactPoint } from './datatypes';
-import { practitioner } from './references';
+import { place as placeOf, practitioner } from './references';
 import { location } from './map-encounter';
 import { notes } from './map-order';
 import { codeV2 } from './tables';
@@ -45,7 +45,7 @@ function schContacts(ctx: MapContext, sch: Seg): AppointmentParticipant[] {
   const out: AppointmentParticipant[] = [];
   for (const [person, phone, addr, place, code, text] of [[12, 13, 14, 15, 'CALLBCK', 'placer contact'], [16, 17, 18, 19, 'CALLBCK', 'filler contact'], [20, 21, 0, 22, 'enterer', 'entered by']] as const) {
     const who = practitioner(ctx, rep(sch, person));
-    const at = location(ctx, rep(sch, place));
+    const at = placeOf(ctx, sch, place);
     if (who) {
       const p = ctx.get<Practitioner>(who.reference!);
       const telecom = contactPoint(rep(sch, phone) ?? []);
@@ -85,6 +85,8 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
   if (start && !end && minutes) end = addMinutes(start, minutes);
 
   const filler = val(sch, 25) || val(ais, 10);
+  // AIS-10 repeats SCH-25 in most feeds: the same status reaches the same element; a different one is left out.
+  if (val(sch, 25) && val(ais, 10) && val(ais, 10).toLowerCase() !== val(sch, 25).toLowerCase()) ctx.dropped(ais, 10, 'filler status: SCH-25 gives the appointment status, and differs');
   let status = (codeV2('v2-0278-to-appointment-status', filler) ??
     codeV2('v2-0278-to-appointment-status', filler.charAt(0).toUpperCase() + filler.slice(1).toLowerCase()) ??
     codeV2('v2-siu-event-to-appointment-status', ctx.msg.trigger) ?? 'booked') as Appointment['status'];

@@ -50,7 +50,12 @@ export function mapDocument(ctx: MapContext, patient: Reference, encounter: Refe
   const key = number || val(txa, 16) || `${ctx.msg.controlId}`;
   if (!number) ctx.issues.push(issue('warning', 'required', 'TXA-12 (unique document number) is empty: later edits of this document cannot be matched', where(txa, 12)));
   const after = ctx.segs.slice(ctx.segs.indexOf(txa) + 1);
-  const obx = withContent ? after.filter((s) => s.seg.id === 'OBX') : [];
+  // OBX-4 sub-ID numbers the document's parts (page, section): they are joined in that order, whatever order they came in.
+  const parts = withContent ? after.filter((s) => s.seg.id === 'OBX') : [];
+  const order = (o: Seg) => Number(val(o, 4).split('.')[0]);
+  const numbered = parts.length > 0 && parts.every((o) => val(o, 4) !== '' && Number.isFinite(order(o)));
+  for (const o of numbered ? parts : []) ctx.mapped(o, 4, 'DocumentReference.content (the order of the parts)');
+  const obx = numbered ? [...parts].sort((a, b) => order(a) - order(b)) : parts;
   const contents: Attachment[] = [];
   const text = obx.filter((o) => TEXT.has(val(o, 2))).map((o) => reps(o, 5).map((r) => r.map((comp) => comp.join('&')).join(' ')).join('\n')).join('\n');
   const title = val(txa, 25) || undefined;

@@ -196,6 +196,7 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
     ctx.issues.push(issue('warning', 'required', 'No order number (ORC-2/3, OBR-2/3, IPC-1): the order cannot be matched to later messages', where(anchor, 3)));
   }
   const key = orderKey(ctx, g);
+  if (val(g.obr, 19)) ctx.dropped(g.obr, 19, 'requested procedure id: read only to tell an IHE SWF accession (OBR-18) apart');
   // Several OBR under one order number in a message (a newborn-screening result: every OBR carries
   // the panel's numbers): the first keeps the order's id, which other feeds (DICOM, a later ORU)
   // find by accession; each next one is its own ServiceRequest, keyed by its code as well, instead

@@ -1,6 +1,6 @@
 import type { CodeableConcept, Device, HumanName, Identifier, Location, Organization, Practitioner, PractitionerRole, Reference } from 'fhir/r4';
 import { PROVIDER_CODE_SYSTEM } from './config';
-import { compact, type MapContext } from './context';
+import { compact, rep, type MapContext, type Seg } from './context';
 import { c, humanName, systemUri, type Rep } from './datatypes';
 
 /**
@@ -189,6 +189,14 @@ export function location(ctx: MapContext, pl: Rep | undefined): Reference | unde
     managingOrganization: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } },
   });
   return { ...ctx.put(loc), display: loc.name! };
+}
+
+/** The Location a segment's PL field names; a PL naming no place this can key is reported dropped, not counted. */
+export function place(ctx: MapContext, s: Seg | undefined, field: number): Reference | undefined {
+  const pl = rep(s, field);
+  const ref = location(ctx, pl);
+  if (!ref && pl && s) ctx.dropped(s, field, 'place: no ward, room, bed, building or floor (PL.1–3, 7, 8) to name a Location by');
+  return ref;
 }
 
 /** A PL naming no ward, room or bed but a building (PL.7) or floor (PL.8) of a facility (PL.4): that place. */

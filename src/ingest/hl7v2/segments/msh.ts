@@ -83,6 +83,7 @@ function messageHeader(ctx: MapContext, msh: Seg | undefined, sender: Reference 
   const destination = rep(msh, 25) ?? rep(msh, 5);
   const receiver = organization(ctx, rep(msh, 23)) ?? organizationFromHd(ctx, rep(msh, 6));
   if (val(msh, 23) && val(msh, 6)) ctx.dropped(msh, 6, 'receiving facility: MSH-23 names the receiving organization, which the IG prefers');
+  else if (!receiver && rep(msh, 6)) ctx.dropped(msh, 6, 'receiving facility: neither a namespace nor a universal id (HD.1/2) to name it by');
   const sft = ctx.find('SFT');
   const country = val(msh, 17);
   const senderOrg = sender && ctx.get<Organization>(sender.reference!);

@@ -1,6 +1,6 @@
 import type { Provenance, ProvenanceAgent, Reference } from 'fhir/r4';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
-import { device, location, organization, practitioner } from '../references';
+import { device, organization, place, practitioner } from '../references';
 import { segmentMap } from '../segment-maps';
 
 // The ORC table map-order.ts follows (Segment ORC to ServiceRequest): which fields go where, and which not.
@@ -63,7 +63,7 @@ export function mapOrderProvenance(ctx: MapContext, orc: Seg | undefined, target
     recorded,
     occurredDateTime: recorded,
     activity: activity ? { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: activity }] } : undefined,
-    location: location(ctx, rep(orc, 13)),
+    location: place(ctx, orc, 13),
     agent,
   }));
 }

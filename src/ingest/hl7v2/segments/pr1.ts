@@ -1,7 +1,7 @@
 import type { Procedure, Reference } from 'fhir/r4';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
 import { addMinutes, concept } from '../datatypes';
-import { location, practitioner } from '../references';
+import { place, practitioner } from '../references';
 import { segmentMap } from '../segment-maps';
 
 // PR1 (procedures, "thủ thuật, phẫu thuật") → Procedure.
@@ -54,7 +54,7 @@ export function mapPr1(ctx: MapContext, pr1: Seg, patient: Reference, encounter:
     performedDateTime: ends ? undefined : when,
     performedPeriod: ends ? { start: when, end: ends } : undefined,
     performer,
-    location: location(ctx, rep(pr1, 23)),
+    location: place(ctx, pr1, 23),
     partOf: parent ? [{ type: 'Procedure', identifier: { value: parent } }] : undefined,
     reasonCode: reasons,
   });

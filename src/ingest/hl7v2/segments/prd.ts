@@ -1,7 +1,7 @@
 import type { Organization, Practitioner, Reference } from 'fhir/r4';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
 import { address, concept, contactPoint, type Rep } from '../datatypes';
-import { location, organization, practitioner, practitionerRole } from '../references';
+import { organization, place, practitioner, practitionerRole } from '../references';
 import { segmentMap } from '../segment-maps';
 
 // PRD (provider data of a referral: "bác sĩ chuyển, bác sĩ nhận") → Practitioner + PractitionerRole.
@@ -45,7 +45,7 @@ export function mapProvider(ctx: MapContext, prd: Seg): { role: Reference; code:
   const code = concept(rep(prd, 1));
   const coding = code?.coding?.[0];
   if (coding && !coding.system) coding.system = 'http://terminology.hl7.org/CodeSystem/v2-0286';
-  const loc = location(ctx, rep(prd, 4));
+  const loc = place(ctx, prd, 4);
   const role = practitionerRole(ctx, who, code, compact({ organization: org, location: loc ? [loc] : undefined, period: start || end ? compact({ start, end }) : undefined }));
   return { role, code: coding?.code ?? '' };
 }
