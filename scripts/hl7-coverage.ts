@@ -4,9 +4,9 @@ import { parse } from 'csv-parse/sync';
 import { convertHl7v2Batch } from '../src/ingest/hl7v2';
 
 /**
- * `npm run report:hl7-coverage`: over every HL7 v2 file in the shared corpora, the share of
- * non-empty fields that reach the output (the `--explain` measure), the messages refused and
- * why, and the fields most often dropped. Prints a Markdown report for the README.
+ * `npm run report:hl7-coverage [-- --audit]`: over every HL7 v2 file in the shared corpora, the
+ * share of non-empty fields that reach the output (the `--explain` measure), the messages refused
+ * and why, and the fields most often dropped. Prints a Markdown report for the README.
  */
 const CORPORA = process.env.CORPORA ?? join(__dirname, '..', '..', '..', 'shared', 'corpora');
 const ROOTS = [join(CORPORA, 'hl7v2'), join(CORPORA, 'fhir-converter', 'input', 'Hl7v2')];
@@ -25,6 +25,36 @@ function igMappedFields(): Set<string> {
   return out;
 }
 const IG_MAPPED = igMappedFields();
+
+/**
+ * `--audit`: counted fields whose raw value (any component, or the date's digits) appears nowhere
+ * in the Bundle. Most are translations (OBX-2 types, status codes, code system names); a field
+ * that is read only as a condition, or whose value names nothing, shows up here and should report
+ * itself dropped instead. A check on the count, not a second measure.
+ */
+const AUDIT = process.argv.includes('--audit');
+const unseen = new Map<string, number>();
+function audit(c: ReturnType<typeof convertHl7v2Batch>[number]): void {
+  const out = JSON.stringify(c.bundle).toLowerCase();
+  const digits = out.replace(/\D/g, '');
+  const bySeg = new Map<string, { fields: string[][][][] }>();
+  const occ = new Map<string, number>();
+  for (const seg of c.message!.segments) {
+    const n = (occ.get(seg.id) ?? 0) + 1;
+    occ.set(seg.id, n);
+    bySeg.set(n === 1 ? seg.id : `${seg.id}(${n})`, seg as { fields: string[][][][] });
+  }
+  for (const f of c.explanation!.fields) {
+    const m = /^([A-Z0-9]{3}(?:\(\d+\))?)-(\d+)$/.exec(f.field);
+    if (f.dropped || !m) continue;
+    const values = (bySeg.get(m[1]!)?.fields[Number(m[2])] ?? []).flat(2).map((v) => v.trim().toLowerCase()).filter((v) => v && v !== '""');
+    const seen = values.some((v) => out.includes(v) || (v.replace(/\D/g, '').length >= 8 && digits.includes(v.replace(/\D/g, '').slice(0, 8))));
+    if (!seen) {
+      const key = `${f.field.replace(/\(\d+\)/, '')} → ${f.element}`;
+      unseen.set(key, (unseen.get(key) ?? 0) + 1);
+    }
+  }
+}
 
 function walk(dir: string): string[] {
   return readdirSync(dir).sort().flatMap((n) => {
@@ -60,6 +90,7 @@ for (const root of ROOTS) {
         continue;
       }
       const e = c.explanation!;
+      if (AUDIT) audit(c);
       nonEmpty += e.nonEmpty;
       mapped += e.mapped;
       rootNon += e.nonEmpty;
@@ -88,3 +119,7 @@ console.log('\nRefused:');
 for (const r of [...refused.keys()]) console.log(`- ${r}`);
 console.log('\nMost often dropped fields:');
 for (const [f, n] of [...dropped.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`- ${f}: ${n}`);
+if (AUDIT) {
+  console.log('\nCounted fields whose value is not in the Bundle (translations, or a count to correct):');
+  for (const [f, n] of [...unseen.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`- ${f}: ${n}`);
+}
