@@ -61,9 +61,16 @@ describe('MLLP under AUTH=smart', () => {
     } finally {
       c.close();
     }
-    await gw.security.audit!.flush();
+    // The AA is sent on receipt and the message is stored (and audited) by a background worker:
+    // wait for both events rather than racing the worker.
     const t = await tokenFor(gw.url, admin);
-    const events = (await (await fetch(`${gw.url}/fhir/AuditEvent?agent=Device/lab-20001`, { headers: { authorization: `Bearer ${t}` } })).json()) as any;
+    let events: any;
+    for (const deadline = Date.now() + 15_000; ;) {
+      await gw.security.audit!.flush();
+      events = (await (await fetch(`${gw.url}/fhir/AuditEvent?agent=Device/lab-20001`, { headers: { authorization: `Bearer ${t}` } })).json()) as any;
+      if ((events.entry?.length ?? 0) >= 2 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     expect(events.entry.length).toBeGreaterThanOrEqual(2);
     expect(events.entry[0].resource.type.code).toBe('110107');
   });
