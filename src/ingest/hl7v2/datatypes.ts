@@ -157,6 +157,13 @@ export function quantity(value: number, unit: Rep | undefined, comparator?: Quan
   return q;
 }
 
+/** A v2 code given without its table: its first coding is put in `system` (the table the field is bound to). */
+export function withSystem(cc: CodeableConcept | undefined, system: string): CodeableConcept | undefined {
+  const first = cc?.coding?.[0];
+  if (first && !first.system) first.system = system;
+  return cc;
+}
+
 /** Adds minutes to a FHIR dateTime that has a time and an offset, keeping the offset; undefined for a bare date. */
 export function addMinutes(dt: string | undefined, minutes: number): string | undefined {
   const m = dt && /T.*([+-]\d{2}):(\d{2})$/.exec(dt);

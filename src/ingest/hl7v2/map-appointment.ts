@@ -3,7 +3,7 @@ import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, val, where, type Seg } from './context';
 import { addMinutes, address, concept, contactPoint } from './datatypes';
-import { place as placeOf, practitioner } from './references';
+import { place as placeOf, practitioner, typedIdentifier } from './references';
 import { location } from './map-encounter';
 import { notes } from './map-order';
 import { codeV2 } from './tables';
@@ -121,7 +121,7 @@ export function mapAppointment(ctx: MapContext, patient: Reference): void {
     val(sch, 2) && { type: { coding: [{ system: V2_0203, code: 'FILL' }] }, value: val(sch, 2), assigner: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } } },
   ].filter((x): x is Exclude<typeof x, ''> => !!x);
   // SCH-26/27 placer/filler order number: the order this appointment carries out, by identifier.
-  const basedOn = ([[26, 'PLAC'], [27, 'FILL']] as const).map(([n, code]) => val(sch, n) && { type: 'ServiceRequest', identifier: { type: { coding: [{ system: V2_0203, code }] }, value: val(sch, n) } }).filter((x): x is Exclude<typeof x, ''> => !!x);
+  const basedOn = ([[26, 'PLAC'], [27, 'FILL']] as const).map(([n, code]) => val(sch, n) && { type: 'ServiceRequest', identifier: typedIdentifier(code, val(sch, n)) }).filter((x): x is Exclude<typeof x, ''> => !!x);
   const reason = concept(rep(sch, 7));
   const type = concept(rep(sch, 8));
   const service = concept(rep(ais, 3));

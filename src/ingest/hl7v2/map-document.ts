@@ -2,7 +2,7 @@ import type { Attachment, DocumentReference, Reference } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import { c, concept } from './datatypes';
-import { practitioner } from './references';
+import { practitioner, typedIdentifier } from './references';
 import './segments/txa';
 
 // MDM T01–T11 (tài liệu lâm sàng: clinical documents): TXA + OBX → DocumentReference, per the
@@ -77,7 +77,7 @@ export function mapDocument(ctx: MapContext, patient: Reference, encounter: Refe
   // placer/filler order the document answers, by identifier when no ORC/OBR already named it.
   const activity = ctx.dateTime(val(txa, 4), where(txa, 4));
   const orders = basedOn.length ? basedOn : ([[14, 'PLAC'], [15, 'FILL']] as const).filter(([n]) => val(txa, n))
-    .map(([n, code]) => ({ type: 'ServiceRequest', identifier: { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code }] }, value: val(txa, n) } }));
+    .map(([n, code]) => ({ type: 'ServiceRequest', identifier: typedIdentifier(code, val(txa, n)) }));
   if (basedOn.length) for (const n of [14, 15]) if (val(txa, n)) ctx.dropped(txa, n, 'order number: the ORC/OBR order is already the related ServiceRequest');
   const doc = compact<DocumentReference & { id: string }>({
     resourceType: 'DocumentReference',

@@ -3,8 +3,8 @@ import { issue } from '../../fhir/outcome';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, rep, reps, val, where, type Seg } from './context';
 import type { Rep } from './datatypes';
-import { address, c, concept, contactPoint, cqQuantity } from './datatypes';
-import { organization, practitioner, practitionerId, practitionerRole } from './references';
+import { address, c, concept, contactPoint, cqQuantity, withSystem } from './datatypes';
+import { organization, practitioner, practitionerId, practitionerRole, typedIdentifier } from './references';
 import './segments/orc';
 import './segments/obr';
 import './segments/nte';
@@ -127,19 +127,9 @@ function intentOf(g: OrderGroup): ServiceRequest['intent'] {
 }
 
 function orderType(r: Rep): CodeableConcept | undefined {
-  const cc = concept(r);
-  const first = cc?.coding?.[0];
-  if (first && !first.system) first.system = 'http://terminology.hl7.org/CodeSystem/v2-0482';
-  return cc;
+  return withSystem(concept(r), 'http://terminology.hl7.org/CodeSystem/v2-0482');
 }
 
-/**
- * OBR-29 parent (EIP: placer EI ^ filler EI, each in subcomponents; ORC-8 in orders) → basedOn by
- * identifier, and OBR-50 / ORC-31 (the parent's service, "xét nghiệm gốc" of a reflex or an
- * antibiogram) → its display. The IG maps OBR-29 only while OBR-50 is empty and leaves the other
- * case open ("need something else that we have not figured out yet"); we keep the link either
- * way, because a susceptibility result without its culture cannot be read.
- */
 /** The ServiceRequest, made earlier in this message, of the panel OBR-50 names under this order's numbers. */
 function panelInMessage(ctx: MapContext, g: OrderGroup): Reference | undefined {
   const code = val(g.obr, 50) || val(g.orc, 31);
@@ -153,6 +143,13 @@ function panelInMessage(ctx: MapContext, g: OrderGroup): Reference | undefined {
   return undefined;
 }
 
+/**
+ * OBR-29 parent (EIP: placer EI ^ filler EI, each in subcomponents; ORC-8 in orders) → basedOn by
+ * identifier, and OBR-50 / ORC-31 (the parent's service, "xét nghiệm gốc" of a reflex or an
+ * antibiogram) → its display. The IG maps OBR-29 only while OBR-50 is empty and leaves the other
+ * case open ("need something else that we have not figured out yet"); we keep the link either
+ * way, because a susceptibility result without its culture cannot be read.
+ */
 function parentOrder(ctx: MapContext, g: OrderGroup): Reference[] {
   const field = rep(g.obr, 29) ? 29 : 8;
   const parent = rep(g.obr, 29) ?? rep(g.orc, 8);
@@ -176,7 +173,7 @@ function parentOrder(ctx: MapContext, g: OrderGroup): Reference[] {
   const out: Reference[] = [];
   for (const [n, code] of [[0, 'PLAC'], [1, 'FILL']] as const) {
     const value = parent[n]?.[0]?.trim();
-    if (value) out.push(compact<Reference>({ type: 'ServiceRequest', identifier: { type: { coding: [{ system: V2_0203, code }] }, value }, display }));
+    if (value) out.push(compact<Reference>({ type: 'ServiceRequest', identifier: typedIdentifier(code, value), display }));
   }
   return out;
 }
@@ -201,9 +198,7 @@ export function mapServiceRequest(ctx: MapContext, g: OrderGroup, patient: Refer
   // the panel's numbers): the first keeps the order's id, which other feeds (DICOM, a later ORU)
   // find by accession; each next one is its own ServiceRequest, keyed by its code as well, instead
   // of overwriting the first one's code, notes and timing.
-  const first = `ServiceRequest/${serviceRequestId(ctx, key)}`;
-  const sibling = ctx.has(first) ? first : undefined;
-  const id = sibling ? serviceRequestId(ctx, `${key}|${val(g.obr, 4) || g.index}`) : serviceRequestId(ctx, key);
+  const id = ctx.has(`ServiceRequest/${serviceRequestId(ctx, key)}`) ? serviceRequestId(ctx, `${key}|${val(g.obr, 4) || g.index}`) : serviceRequestId(ctx, key);
   const tq1 = groupTq1(ctx, g);
   const status = (codeV2('v2-0038-to-request-status', val(g.orc, 5)) ?? codeV2('v2-0119-to-request-status', val(g.orc, 1)) ?? (fromResult ? 'completed' : 'active')) as ServiceRequest['status'];
   const priority = codeV2('v2-0027-to-request-priority', val(tq1, 9) || val(g.orc, 7, 6) || val(g.obr, 27, 6) || val(g.obr, 5)) as ServiceRequest['priority'];

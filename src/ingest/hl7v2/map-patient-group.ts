@@ -1,6 +1,7 @@
 import type { Account, Coverage, Reference } from 'fhir/r4';
 import { rep, val, type MapContext } from './context';
-import { concept } from './datatypes';
+import { concept, withSystem } from './datatypes';
+import { typedIdentifier } from './references';
 import { mapAllergy } from './segments/al1';
 import { mapGt1 } from './segments/gt1';
 import { mapIn1 } from './segments/in1';
@@ -43,13 +44,11 @@ export function mapPatientGroup(ctx: MapContext, patient: Reference): Reference[
  */
 function financialClass(ctx: MapContext, first: Reference | undefined): void {
   const pv1 = ctx.find('PV1');
-  const cls = concept(rep(pv1, 20));
+  const cls = withSystem(concept(rep(pv1, 20)), 'http://terminology.hl7.org/CodeSystem/v2-0064');
   if (!cls || !pv1) return;
   const coverage = first && ctx.get<Coverage>(first.reference!);
   if (!coverage) return ctx.dropped(pv1, 20, 'financial class: an R4 Coverage needs a payor, and no IN1 names one');
   if (coverage.type) return ctx.dropped(pv1, 20, 'financial class: IN1-15 already gives the Coverage its type');
-  const coding = cls.coding?.[0];
-  if (coding && !coding.system) coding.system = 'http://terminology.hl7.org/CodeSystem/v2-0064';
   coverage.type = cls;
 }
 
@@ -65,7 +64,7 @@ function patientAccount(ctx: MapContext, patient: Reference): void {
   ctx.put<Account & { id: string }>({
     resourceType: 'Account',
     id,
-    identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'AN' }] }, value: number }],
+    identifier: [typedIdentifier('AN', number)],
     status: accountStatus(ctx) ?? 'active',
     subject: [patient],
   });

@@ -97,7 +97,7 @@ export function mapMedicationRequest(ctx: MapContext, b: SegmentBlock, patient: 
   const request = buildRequest(ctx, b, src, patient, encounter, key, 'order');
   if (original) request.basedOn = [original];
   const ref = ctx.put(request);
-  mapOrderProvenance(ctx, first(b, 'ORC'), ref, ctx.dateTime(val(ctx.find('MSH'), 7), 'MSH-7'));
+  mapOrderProvenance(ctx, first(b, 'ORC'), ref);
   return ref;
 }
 

@@ -3,7 +3,7 @@ import { issue } from '../../fhir/outcome';
 import { deterministicId, referralId } from '../ids';
 import { PROVIDER_CODE_SYSTEM } from './config';
 import { compact, MapContext, reps, val, where } from './context';
-import { concept } from './datatypes';
+import { concept, withSystem } from './datatypes';
 import { notes } from './map-order';
 import { mapProvider } from './segments/prd';
 import './segments/rf1';
@@ -54,9 +54,9 @@ export function mapReferral(ctx: MapContext, patient: Reference, encounter: Refe
   const external = val(rf1, 11);
   // RF1-3 type (table 0281: lab, medical, psychiatric …), RF1-4 disposition (0282: report back, take over,
   // second opinion) as what is asked, RF1-5 category (0284: inpatient, outpatient …) where it is to happen.
-  const kind = codedWith(concept(reps(rf1, 3)[0]), 'http://terminology.hl7.org/CodeSystem/v2-0281');
-  const disposition = reps(rf1, 4).map((r) => codedWith(concept(r), 'http://terminology.hl7.org/CodeSystem/v2-0282')).filter((x): x is CodeableConcept => !!x);
-  const setting = codedWith(concept(reps(rf1, 5)[0]), 'http://terminology.hl7.org/CodeSystem/v2-0284');
+  const kind = withSystem(concept(reps(rf1, 3)[0]), 'http://terminology.hl7.org/CodeSystem/v2-0281');
+  const disposition = reps(rf1, 4).map((r) => withSystem(concept(r), 'http://terminology.hl7.org/CodeSystem/v2-0282')).filter((x): x is CodeableConcept => !!x);
+  const setting = withSystem(concept(reps(rf1, 5)[0]), 'http://terminology.hl7.org/CodeSystem/v2-0284');
   const expires = ctx.dateTime(val(rf1, 8), where(rf1, 8));
   const request = ctx.put(compact<ServiceRequest & { id: string }>({
     resourceType: 'ServiceRequest',
@@ -94,10 +94,4 @@ export function mapReferral(ctx: MapContext, patient: Reference, encounter: Refe
     // RF1-8 expiration: the letter is valid until then (a BHYT referral letter is valid for a set time).
     restriction: expires ? { period: { end: expires } } : undefined,
   }));
-}
-
-function codedWith(cc: CodeableConcept | undefined, system: string): CodeableConcept | undefined {
-  const first = cc?.coding?.[0];
-  if (first && !first.system) first.system = system;
-  return cc;
 }

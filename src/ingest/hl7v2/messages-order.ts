@@ -1,6 +1,6 @@
 import type { Reference, ServiceRequest } from 'fhir/r4';
 import { issue } from '../../fhir/outcome';
-import { val, type MapContext, type Seg } from './context';
+import type { MapContext, Seg } from './context';
 import type { MessageDef } from './messages';
 import { orderGroups, type OrderGroup } from './groups';
 import { mapCharges } from './map-billing';
@@ -23,13 +23,12 @@ const orderOrResult = (event: string, structure: string, result: boolean): Messa
     mapPatientGroup(ctx, patient);
     if (result) mapPatientObservations(ctx, patient, encounter);
     const groups = orderGroups(ctx);
-    const sent = ctx.dateTime(val(ctx.find('MSH'), 7), 'MSH-7');
     if (!groups.length) ctx.issues.push(issue('error', 'required', `${event} without ORC or OBR`, 'OBR'));
     const orders: Reference[] = [];
     for (const g of groups) {
       const order = mapServiceRequest(ctx, g, patient, encounter, result);
       if (order) orders.push(order);
-      mapOrderProvenance(ctx, g.orc, order, sent);
+      mapOrderProvenance(ctx, g.orc, order);
       // DG1 in the order (IG ORM_O01 ORDER_DETAIL, OML_O21 OBSERVATION_REQUEST): a Condition the request is for.
       const reasons = orderDiagnoses(ctx, groups, g).map((dg1) => mapDg1(ctx, dg1, patient, encounter)).filter((r): r is NonNullable<typeof r> => !!r);
       const sr = order && ctx.get<ServiceRequest>(order.reference!);

@@ -12,6 +12,11 @@ import { c, humanName, systemUri, type Rep } from './datatypes';
 
 const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
 
+/** An identifier typed by HL7 table 0203 (SS, MB, AN, PLAC …). */
+export function typedIdentifier(code: string, value: string): Identifier {
+  return { type: { coding: [{ system: V2_0203, code }] }, value };
+}
+
 /** Names compare without case, accents' composition or spacing differences. */
 function nameKey(parts: string[]): string {
   return parts.filter(Boolean).join(' ').normalize('NFC').toLocaleLowerCase('vi').replace(/\s+/g, ' ').trim();
@@ -169,20 +174,24 @@ export function organizationFromHd(ctx: MapContext, hd: Rep | undefined, compone
   return compact<Reference>({ reference: `Organization/${id}`, display: ns || undefined });
 }
 
-/** PL (point of care ^ room ^ bed ^ facility …) → a Location per distinct place, id from the parts. */
+/**
+ * PL (point of care ^ room ^ bed ^ facility …) → a Location per distinct place, id from the parts.
+ * A PL naming no ward, room or bed but a building (PL.7) or floor (PL.8) of a facility (PL.4) is
+ * that building or floor.
+ */
 export function location(ctx: MapContext, pl: Rep | undefined): Reference | undefined {
   const parts = [c(pl, 1), c(pl, 2), c(pl, 3)];
-  if (!parts.some(Boolean)) return site(ctx, pl);
-  const id = ctx.id('Location', ...parts);
-  const physical = parts[2] ? ['bd', 'Bed'] : parts[1] ? ['ro', 'Room'] : ['wa', 'Ward'];
-  const building = c(pl, 7);
-  const status = c(pl, 5);
+  const ward = parts.some(Boolean);
+  const site = [c(pl, 4), c(pl, 7), c(pl, 8)];
+  if (!ward && !site[1] && !site[2]) return undefined;
+  const physical = ward ? (parts[2] ? ['bd', 'Bed'] : parts[1] ? ['ro', 'Room'] : ['wa', 'Ward']) : site[2] ? ['lvl', 'Level'] : ['bu', 'Building'];
+  const status = ward ? c(pl, 5) : '';
   const loc = compact<Location & { id: string }>({
     resourceType: 'Location',
-    id,
+    id: ward ? ctx.id('Location', ...parts) : ctx.id('Location', 'site', ...site),
     status: 'active',
     operationalStatus: status ? { system: 'http://terminology.hl7.org/CodeSystem/v2-0116', code: status } : undefined,
-    name: [...parts.filter(Boolean), building].filter(Boolean).join(' / '),
+    name: (ward ? [...parts, site[1]] : site).filter(Boolean).join(' / '),
     description: c(pl, 9) || undefined,
     mode: 'instance',
     physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: physical[0]!, display: physical[1]! }] },
@@ -197,25 +206,6 @@ export function place(ctx: MapContext, s: Seg | undefined, field: number): Refer
   const ref = location(ctx, pl);
   if (!ref && pl && s) ctx.dropped(s, field, 'place: no ward, room, bed, building or floor (PL.1–3, 7, 8) to name a Location by');
   return ref;
-}
-
-/** A PL naming no ward, room or bed but a building (PL.7) or floor (PL.8) of a facility (PL.4): that place. */
-function site(ctx: MapContext, pl: Rep | undefined): Reference | undefined {
-  const facility = c(pl, 4);
-  const building = c(pl, 7);
-  const floor = c(pl, 8);
-  if (!building && !floor) return undefined;
-  const loc = compact<Location & { id: string }>({
-    resourceType: 'Location',
-    id: ctx.id('Location', 'site', facility, building, floor),
-    status: 'active',
-    name: [facility, building, floor].filter(Boolean).join(' / '),
-    description: c(pl, 9) || undefined,
-    mode: 'instance',
-    physicalType: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: floor ? 'lvl' : 'bu', display: floor ? 'Level' : 'Building' }] },
-    managingOrganization: { identifier: { system: PROVIDER_CODE_SYSTEM, value: ctx.facility } },
-  });
-  return { ...ctx.put(loc), display: loc.name! };
 }
 
 /** A person related to the patient (NK1, GT1, IN1 insured): one per patient and person. */

@@ -1,7 +1,7 @@
 import type { Account, Reference, RelatedPerson } from 'fhir/r4';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
 import { address, c, concept, contactPoint, humanName } from '../datatypes';
-import { organization, relatedPersonId } from '../references';
+import { organization, relatedPersonId, typedIdentifier } from '../references';
 import { segmentMap } from '../segment-maps';
 import { codeV2 } from '../tables';
 
@@ -33,7 +33,7 @@ export function mapGt1(ctx: MapContext, gt1: Seg, patient: Reference): void {
       id,
       active: true,
       patient,
-      identifier: [...(number ? [{ value: number }] : []), ...(ssn ? [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] }, value: ssn }] : [])],
+      identifier: [...(number ? [{ value: number }] : []), ...(ssn ? [typedIdentifier('SS', ssn)] : [])],
       relationship: relationship ? [relationship] : undefined,
       name: name ? [name] : undefined,
       telecom: [...reps(gt1, 6), ...reps(gt1, 7)].map(contactPoint).filter((x) => !!x),

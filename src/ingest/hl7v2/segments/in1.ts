@@ -3,7 +3,7 @@ import { VN_IDENTIFIER_SYSTEM } from '../config';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
 import { address, c, concept, contactPoint, humanName } from '../datatypes';
 import { codeV2 } from '../tables';
-import { organization, relatedPersonId } from '../references';
+import { organization, relatedPersonId, typedIdentifier } from '../references';
 import { segmentMap } from '../segment-maps';
 
 // IN1/IN2/IN3 (insurance: in Vietnam mostly the BHYT card, "thẻ bảo hiểm y tế") → Coverage + payor Organization.
@@ -49,7 +49,7 @@ export function mapIn1(ctx: MapContext, in1: Seg, patient: Reference): Reference
   // IN2 right after its IN1: IN2-1 the insured's employee number and IN2-2 social security number (no IG table exists for IN2).
   const next = ctx.segs[ctx.segs.indexOf(in1) + 1];
   const in2 = next?.seg.id === 'IN2' ? next : undefined;
-  const insuredIds = ([[1, 'EI'], [2, 'SS']] as const).filter(([n]) => val(in2, n)).map(([n, code]) => ({ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code }] }, value: val(in2, n) }));
+  const insuredIds = ([[1, 'EI'], [2, 'SS']] as const).filter(([n]) => val(in2, n)).map(([n, code]) => typedIdentifier(code, val(in2, n)));
   if (!subscriber && insured) {
     const id = relatedPersonId(ctx, patient, `insured:${insured.text ?? ''}`);
     // IN1-18/19/43 describe the insured person, so they go to the subscriber RelatedPerson.
@@ -82,7 +82,7 @@ export function mapIn1(ctx: MapContext, in1: Seg, patient: Reference): Reference
     id: ctx.id('Coverage', patient.reference!, companyId || companyName, policy || plan),
     identifier: [
       ...(policy ? [compact({ system: bhyt ? VN_IDENTIFIER_SYSTEM.BHYT : undefined, value: policy })] : []),
-      ...(val(in2, 61) ? [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MB' }] }, value: val(in2, 61) }] : []),
+      ...(val(in2, 61) ? [typedIdentifier('MB', val(in2, 61))] : []),
     ],
     status: 'active',
     type: concept(rep(in1, 15)),

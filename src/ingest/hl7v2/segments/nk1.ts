@@ -1,7 +1,7 @@
 import type { Reference, RelatedPerson } from 'fhir/r4';
 import { compact, rep, reps, val, type MapContext, type Seg } from '../context';
 import { address, c, concept, contactPoint, humanName } from '../datatypes';
-import { relatedPersonId } from '../references';
+import { relatedPersonId, typedIdentifier } from '../references';
 import { segmentMap } from '../segment-maps';
 import { codeV2, translateV2 } from '../tables';
 
@@ -40,7 +40,7 @@ export function mapNk1(ctx: MapContext, nk1: Seg, patient: Reference): Reference
     id: relatedPersonId(ctx, patient, key),
     active: true,
     patient,
-    identifier: [...ids.map((value) => ({ value })), ...(ssn ? [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'SS' }] }, value: ssn }] : [])],
+    identifier: [...ids.map((value) => ({ value })), ...(ssn ? [typedIdentifier('SS', ssn)] : [])],
     relationship,
     name: names,
     telecom,

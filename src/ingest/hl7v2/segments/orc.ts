@@ -33,14 +33,15 @@ const ACTIVITY: Record<string, string> = { NW: 'CREATE', SC: 'UPDATE', XO: 'UPDA
  * Made only when one of them is sent: ORC-12 alone is already the request's requester. ORC-13
  * (where it was entered) is the Provenance's location, where the IG has none.
  */
-export function mapOrderProvenance(ctx: MapContext, orc: Seg | undefined, target: Reference | undefined, recordedFallback: string | undefined): void {
+export function mapOrderProvenance(ctx: MapContext, orc: Seg | undefined, target: Reference | undefined): void {
   if (!orc || !target) return;
   const enterer = practitioner(ctx, rep(orc, 10));
   const verifier = practitioner(ctx, rep(orc, 11));
   const actor = practitioner(ctx, rep(orc, 19));
   const deviceRef = device(ctx, reps(orc, 18));
   if (!enterer && !verifier && !actor && !deviceRef) return;
-  const recorded = ctx.dateTime(val(orc, 9), where(orc, 9)) ?? recordedFallback;
+  // ORC-9, else when the message was sent (MSH-7, which the message Provenance reads too).
+  const recorded = ctx.dateTime(val(orc, 9), where(orc, 9)) ?? ctx.dateTime(val(ctx.find('MSH'), 7), 'MSH-7');
   if (!recorded || recorded.length < 20) {
     for (const n of [10, 11, 17, 18, 19]) if (val(orc, n)) ctx.dropped(orc, n, 'a Provenance needs ORC-9 (or MSH-7) with a time of day');
     return;

@@ -1,6 +1,6 @@
 import type { Organization, Practitioner, Reference } from 'fhir/r4';
 import { compact, rep, reps, val, where, type MapContext, type Seg } from '../context';
-import { address, concept, contactPoint, type Rep } from '../datatypes';
+import { address, concept, contactPoint, withSystem, type Rep } from '../datatypes';
 import { organization, place, practitioner, practitionerRole } from '../references';
 import { segmentMap } from '../segment-maps';
 
@@ -42,10 +42,8 @@ export function mapProvider(ctx: MapContext, prd: Seg): { role: Reference; code:
   if (orgResource && orgTel.length) orgResource.telecom = orgTel;
   const start = ctx.dateTime(val(prd, 8), where(prd, 8))?.slice(0, 10);
   const end = ctx.dateTime(val(prd, 9), where(prd, 9))?.slice(0, 10);
-  const code = concept(rep(prd, 1));
-  const coding = code?.coding?.[0];
-  if (coding && !coding.system) coding.system = 'http://terminology.hl7.org/CodeSystem/v2-0286';
+  const code = withSystem(concept(rep(prd, 1)), 'http://terminology.hl7.org/CodeSystem/v2-0286');
   const loc = place(ctx, prd, 4);
   const role = practitionerRole(ctx, who, code, compact({ organization: org, location: loc ? [loc] : undefined, period: start || end ? compact({ start, end }) : undefined }));
-  return { role, code: coding?.code ?? '' };
+  return { role, code: code?.coding?.[0]?.code ?? '' };
 }
