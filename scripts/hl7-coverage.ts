@@ -34,6 +34,7 @@ const IG_MAPPED = igMappedFields();
  */
 const AUDIT = process.argv.includes('--audit');
 const unseen = new Map<string, number>();
+let audited = 0;
 function audit(c: ReturnType<typeof convertHl7v2Batch>[number]): void {
   const out = JSON.stringify(c.bundle).toLowerCase();
   const digits = out.replace(/\D/g, '');
@@ -47,6 +48,7 @@ function audit(c: ReturnType<typeof convertHl7v2Batch>[number]): void {
   for (const f of c.explanation!.fields) {
     const m = /^([A-Z0-9]{3}(?:\(\d+\))?)-(\d+)$/.exec(f.field);
     if (f.dropped || !m) continue;
+    audited++;
     const values = (bySeg.get(m[1]!)?.fields[Number(m[2])] ?? []).flat(2).map((v) => v.trim().toLowerCase()).filter((v) => v && v !== '""');
     const seen = values.some((v) => out.includes(v) || (v.replace(/\D/g, '').length >= 8 && digits.includes(v.replace(/\D/g, '').slice(0, 8))));
     if (!seen) {
@@ -107,19 +109,20 @@ for (const root of ROOTS) {
   }
   igFields += rootIg;
   igMapped += rootIgMapped;
-  perRoot.push(`| ${relative(CORPORA, root)} | ${rootMessages} | ${rootRefused} | ${rootNon} | ${rootNon ? ((100 * rootMapped) / rootNon).toFixed(1) : '-'} % | ${rootIg} | ${rootIg ? ((100 * rootIgMapped) / rootIg).toFixed(1) : '-'} % |`);
+  perRoot.push(`| ${relative(CORPORA, root)} | ${rootMessages} | ${rootRefused} | ${rootNon} | ${rootMapped} (${rootNon ? ((100 * rootMapped) / rootNon).toFixed(1) : '-'} %) | ${rootIg} | ${rootIgMapped} (${rootIg ? ((100 * rootIgMapped) / rootIg).toFixed(1) : '-'} %) |`);
 }
 
 const pct = (a: number, b: number) => (b ? ((100 * a) / b).toFixed(1) : '-');
 console.log('| corpus | messages | refused | non-empty fields (converted messages) | reach the output | of them, fields an IG table maps | reach the output |');
 console.log('|---|---|---|---|---|---|---|');
 for (const row of perRoot) console.log(row);
-console.log(`| **all** | ${messages} | ${refused.size} | ${nonEmpty} | **${pct(mapped, nonEmpty)} %** | ${igFields} | **${pct(igMapped, igFields)} %** |`);
+console.log(`| **all** | ${messages} | ${refused.size} | ${nonEmpty} | **${mapped} (${pct(mapped, nonEmpty)} %)** | ${igFields} | **${igMapped} (${pct(igMapped, igFields)} %)** |`);
 console.log('\nRefused:');
 for (const r of [...refused.keys()]) console.log(`- ${r}`);
 console.log('\nMost often dropped fields:');
 for (const [f, n] of [...dropped.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`- ${f}: ${n}`);
 if (AUDIT) {
-  console.log('\nCounted fields whose value is not in the Bundle (translations, or a count to correct):');
+  const total = [...unseen.values()].reduce((x, y) => x + y, 0);
+  console.log(`\nCounted fields whose value is not in the Bundle (translations, or a count to correct): ${total} of ${audited}`);
   for (const [f, n] of [...unseen.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`- ${f}: ${n}`);
 }

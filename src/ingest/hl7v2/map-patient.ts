@@ -257,7 +257,8 @@ function ethnicGroup(ctx: MapContext, pid: Seg): Extension | undefined {
       const system = c(r, 3);
       const gso = /^\d{1,2}$/.test(code) && (!system || /vn-core-race|dan ?toc|gso/i.test(system)) ? lookup(VN_RACE, code.padStart(2, '0')) : undefined;
       if (gso && !found) found = { url: 'http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-ethnic-group', valueCoding: coding(VN_RACE, gso.code) };
-      else if (!gso && code) ctx.dropped(pid, field, `${field === 10 ? 'race' : 'ethnic group'} '${code}': not a GSO dân tộc code (VN Core vn-core-race); the IG leaves this field to the realm's extension`);
+      else if (gso) ctx.dropped(pid, field, `ethnic group '${code}': a patient has one, and an earlier field or repetition gave it`);
+      else if (code) ctx.dropped(pid, field, `${field === 10 ? 'race' : 'ethnic group'} '${code}': not a GSO dân tộc code (VN Core vn-core-race); the IG leaves this field to the realm's extension`);
     }
   }
   return found;

@@ -65,9 +65,11 @@ export function tq1Timing(ctx: MapContext, tq1: Seg | undefined): Timing | undef
   const courseMinutes = course && MINUTES_OF[course.unit] !== undefined ? course.value * MINUTES_OF[course.unit]! : undefined;
   if (bounds && course) {
     // One end and a length give the other end (the IG's TQ1-6 rows); with both ends TQ1-6 adds nothing.
-    if (bounds.start && !bounds.end && courseMinutes !== undefined) bounds = { ...bounds, end: addMinutes(bounds.start, courseMinutes) };
-    else if (bounds.end && !bounds.start && courseMinutes !== undefined) bounds = { ...bounds, start: addMinutes(bounds.end, -courseMinutes) };
-    else if (!(bounds.start && bounds.end)) ctx.dropped(tq1, 6, 'service duration in months or years: no exact end can be computed');
+    const other = bounds.start && bounds.end || courseMinutes === undefined ? undefined
+      : bounds.start ? addMinutes(bounds.start, courseMinutes) : addMinutes(bounds.end, -courseMinutes);
+    if (other) bounds = bounds.start ? { ...bounds, end: other } : { ...bounds, start: other };
+    else ctx.dropped(tq1, 6, bounds.start && bounds.end ? 'service duration: TQ1-7/8 already give both ends'
+      : 'service duration: no exact other end (months or years, or a date without a time of day)');
   }
   // The IG's repeat.offset for TQ1-5 needs a repeat.when (tim-9), and TQ1 names no event to hang it on.
   if (val(tq1, 5)) ctx.dropped(tq1, 5, 'relative time: R4 Timing takes an offset only with a `when` event (tim-9), which TQ1 does not name');
