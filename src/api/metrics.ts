@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../logger';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics; labels carry routes and statuses, never ids or parameters. */
@@ -22,4 +24,34 @@ export function auditMetrics(registry: Registry, trail: { pending: number; writt
   new Gauge({ name: 'fhir_gateway_audit_pending', help: 'audit records queued, not yet written', registers: [registry], collect() { this.set(trail.pending); } });
   new Gauge({ name: 'fhir_gateway_audit_written', help: 'audit records written since start', registers: [registry], collect() { this.set(trail.written); } });
   new Gauge({ name: 'fhir_gateway_audit_write_failures', help: 'audit batch writes that failed (and were retried) since start', registers: [registry], collect() { this.set(trail.failures); } });
+}
+
+/** The route pattern, not the URL: URLs carry ids and search values, which are patient data. */
+export function routeLabel(url: string): string {
+  const segs = url.split('?')[0]!.split('/').filter(Boolean);
+  if (segs[0] !== 'fhir') return segs.slice(0, 2).join('/') || '/';
+  const [, type, id, third] = segs;
+  if (!type) return 'fhir';
+  if (type.startsWith('$') || type === 'metadata' || type === '_history') return `fhir/${type}`;
+  if (!id) return 'fhir/:type';
+  if (id.startsWith('$') || id === '_history' || id === '_search') return `fhir/:type/${id}`;
+  return third ? `fhir/:type/:id/${third.startsWith('$') ? third : '_history'}` : 'fhir/:type/:id';
+}
+
+/** Counts and times every request when it finishes (the first step of every path, fast or not). */
+export function instrument(metrics: Metrics, log: Logger) {
+  return function instrumented(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+    const start = process.hrtime.bigint();
+    // Express rewrites req.url inside routers; the URL as received is read once, here.
+    const url = req.url ?? '/';
+    res.on('finish', () => {
+      const route = routeLabel(url);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      metrics.requests.inc({ method: req.method ?? '', route, status: String(res.statusCode) });
+      metrics.duration.observe({ method: req.method ?? '', route }, seconds);
+      if (res.statusCode >= 500) log.error({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request failed');
+      else log.debug({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+    });
+    next();
+  };
 }
