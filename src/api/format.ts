@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { viewFor, viewNeedsParse } from '../auth/rules';
+import { notePatients, viewFor, viewNeedsParse } from '../auth/rules';
 import { gunzipSync } from 'node:zlib';
 import { FhirError } from '../fhir/outcome';
 
@@ -23,7 +23,12 @@ const JSON_TYPES = ['json', 'application/json', 'application/fhir+json', 'applic
 const XML_TYPES = ['xml', 'application/xml', 'application/fhir+xml', 'application/xml+fhir', 'text/xml'];
 
 export function responseFormat(req: Request): Format {
-  const f = typeof req.query._format === 'string' ? req.query._format.split(';')[0]!.trim().toLowerCase() : undefined;
+  return formatFor(typeof req.query._format === 'string' ? req.query._format : undefined, req.headers.accept);
+}
+
+/** The answer's format from `_format` (which wins) and the Accept header. */
+export function formatFor(format: string | undefined, acceptHeader: string | undefined): Format {
+  const f = format?.split(';')[0]!.trim().toLowerCase();
   if (f) {
     if (JSON_TYPES.includes(f)) return 'json';
     if (XML_TYPES.includes(f)) {
@@ -32,7 +37,7 @@ export function responseFormat(req: Request): Format {
     }
     throw new FhirError(406, `_format '${f}' is not supported; use json or xml`, 'not-supported');
   }
-  const accept = (req.headers.accept ?? '').toLowerCase();
+  const accept = (acceptHeader ?? '').toLowerCase();
   if (xml && XML_TYPES.some((t) => t.includes('/') && accept.includes(t)) && !JSON_TYPES.some((t) => t.includes('/') && accept.includes(t))) return 'xml';
   return 'json';
 }
@@ -59,8 +64,31 @@ export function parseXmlBody(text: string): unknown {
   return xml.parse(text);
 }
 
-/** A resource already serialised (the cached read path): its JSON, or its gzip form, or both. */
-export type Serialised = { json: string; gzip?: Buffer } | { json?: undefined; gzip: Buffer };
+/**
+ * A resource already serialised (the cached read path): its JSON, or its gzip form, or both;
+ * with the patients it is about when the producer knows them, for the audit (a text that is
+ * sent without being parsed names them no other way).
+ */
+export type Serialised = ({ json: string; gzip?: Buffer } | { json?: undefined; gzip: Buffer }) & { patients?: readonly string[] };
+
+/**
+ * What this client may see of an answer (types outside its scopes leave a Bundle; other
+ * facilities' data under own-facility reads): the resource, or the serialised forms when they
+ * can go out as they are.
+ */
+export function visible(resource: unknown, serialised?: Serialised): { resource: unknown; json?: string; gzip?: Buffer } {
+  if (!serialised) return { resource: viewFor(resource) };
+  let json = serialised.json;
+  const text = () => (json ??= gunzipSync(serialised.gzip!).toString('utf8'));
+  if (!viewNeedsParse(text)) {
+    notePatients(serialised.patients);
+    return { resource, ...(json !== undefined ? { json } : {}), ...(serialised.gzip ? { gzip: serialised.gzip } : {}) };
+  }
+  const parsed: unknown = JSON.parse(text());
+  const view = viewFor(parsed);
+  if (view !== parsed) return { resource: view, json: JSON.stringify(view) };
+  return { resource, json: json!, ...(serialised.gzip ? { gzip: serialised.gzip } : {}) };
+}
 
 /**
  * Sends a resource, or one already serialised. A gzip form (compressed once, when it was cached)
@@ -68,19 +96,10 @@ export type Serialised = { json: string; gzip?: Buffer } | { json?: undefined; g
  * size and compresses about 9:1. The JSON text is decompressed from it only when needed.
  */
 export function sendResource(req: Request, res: Response, status: number, resource: unknown, serialised?: Serialised): void {
-  let json = serialised?.json;
-  let gzip = serialised?.gzip;
-  const text = () => (json ??= gunzipSync(gzip!).toString('utf8'));
-  // What this client may see (types outside its scopes leave a Bundle; other facilities' data under own-facility reads).
-  if (!serialised) resource = viewFor(resource);
-  else if (viewNeedsParse(text)) {
-    const parsed: unknown = JSON.parse(text());
-    const view = viewFor(parsed);
-    if (view !== parsed) {
-      json = JSON.stringify(view);
-      gzip = undefined;
-    }
-  }
+  const v = visible(resource, serialised);
+  resource = v.resource;
+  let json = v.json;
+  const gzip = v.gzip;
   const format = responseFormat(req);
   const pretty = req.query._pretty === 'true';
   if (gzip && format === 'json' && !pretty) {
@@ -91,7 +110,7 @@ export function sendResource(req: Request, res: Response, status: number, resour
       return;
     }
   }
-  if (serialised) text();
+  if (gzip) json ??= gunzipSync(gzip).toString('utf8');
   if (format === 'xml') {
     res.status(status).type('application/fhir+xml; charset=utf-8').send(xml!.serialize(json !== undefined ? JSON.parse(json) : resource));
     return;

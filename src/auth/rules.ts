@@ -163,6 +163,12 @@ function withheldSections(entry: NonNullable<Bundle['entry']>): Bundle['entry'] 
   });
 }
 
+/** The patients an answer sent without being parsed is about, for the request's AuditEvent. */
+export function notePatients(patients: readonly string[] | undefined): void {
+  const state = current();
+  if (state && patients) for (const p of patients) state.patients.add(p);
+}
+
 /**
  * Whether a pre-serialised answer must be looked at before it is sent: under own-facility
  * reads, and for a Bundle (a cached `$summary`, …) when the client may not read every type.

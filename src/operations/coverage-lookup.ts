@@ -38,7 +38,7 @@ export const coverageLookupOperation: FhirOperation = {
     if (!lookup) throw new FhirError(501, 'the insurance card lookup is not set up in this gateway', 'not-supported');
     const one = (n: string) => String(input.params.get(n)?.[0] ?? '');
     const q = parseLookupQuery(one('identifier'), one('name'), one('birthdate'), input.params.get('history')?.[0] === true);
-    const { bundle, ageSeconds } = await lookup.lookup(q);
-    return { resource: bundle, ...(ageSeconds !== undefined ? { headers: { Age: String(ageSeconds) } } : {}) };
+    const { json, patients, ageSeconds } = await lookup.lookup(q);
+    return { json, patients, ...(ageSeconds !== undefined ? { headers: { Age: String(ageSeconds) } } : {}) };
   },
 };
