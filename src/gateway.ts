@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
+import { withFastPath } from './api/fast-path';
 import { openSecurity, type Security } from './auth';
 import { exposureCheck } from './auth/config';
 import { mllpSecurity } from './auth/mllp';
@@ -150,7 +151,8 @@ export async function startGateway(config: Config): Promise<Gateway> {
     ...(linker ? { linker } : {}),
     extraRouters: [ingestRouter({ intake, messages, backlog: workers, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
-  const server: Server = createServer(app);
+  const services = { resources, ...(lookup ? { lookup } : {}), ...(linker ? { linker } : {}) };
+  const server: Server = createServer(config.fastPath ? withFastPath(app, { metrics, log, edge: security.edge, ...(security.guard ? { guard: security.guard } : {}), services }) : app);
   server.requestTimeout = 120_000;
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

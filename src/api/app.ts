@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { OperationOutcome } from 'fhir/r4';
+import type { EdgeHandler } from '../auth';
 import { FhirError, toOperationOutcome, issue } from '../fhir/outcome';
 import type { Logger } from '../logger';
 import { cancelledWith } from '../store/db';
@@ -16,7 +17,7 @@ export interface AppDeps extends FhirRouterDeps {
   /** Extra routers mounted at the root (ingest endpoints). */
   extraRouters?: express.Router[];
   /** The security layer (src/auth): edge headers first, then its endpoints and guard before any data route. */
-  security?: { edge: express.RequestHandler[]; routers: express.RequestHandler[] };
+  security?: { edge: EdgeHandler[]; routers: express.RequestHandler[] };
 }
 
 /** Seconds a client is asked to wait after a 503, about as long as a database restart or failover takes. */

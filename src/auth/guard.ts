@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { issue, toOperationOutcome } from '../fhir/outcome';
 import type { AuditTrail } from './audit';
 import { runAs, type RequestSecurity } from './context';
@@ -20,15 +20,24 @@ export interface GuardDeps {
   ratePerSecond: number;
 }
 
-function refuse(res: Response, status: number, code: 'login' | 'forbidden' | 'throttled' | 'transient', message: string): void {
-  res.status(status).type('application/fhir+json').send(JSON.stringify(toOperationOutcome([issue('error', code, message)])));
+function refuse(res: ServerResponse, status: number, code: 'login' | 'forbidden' | 'throttled' | 'transient', message: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/fhir+json; charset=utf-8');
+  res.end(JSON.stringify(toOperationOutcome([issue('error', code, message)])));
 }
 
-export function guard(deps: GuardDeps) {
-  return async function securityGuard(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const q = req.originalUrl.indexOf('?');
-    const path = q < 0 ? req.originalUrl : req.originalUrl.slice(0, q);
-    const what = classify(req.method, path);
+/** Node's request and response, not Express's: the lookup's path in front of Express (src/api/fast-path.ts) runs it too. */
+export type Guard = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void) => Promise<void>;
+
+const single = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+export function guard(deps: GuardDeps): Guard {
+  return async function securityGuard(req, res, next) {
+    // Express rewrites req.url under a mount; originalUrl is the URL as received.
+    const url = req.originalUrl ?? req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const what = classify(req.method ?? 'GET', path);
     if (!what || what.public) return next();
 
     const auth = req.headers.authorization;
@@ -50,7 +59,7 @@ export function guard(deps: GuardDeps) {
       return refuse(res, 503, 'transient', 'the audit trail is behind; try again shortly');
     }
     // Registered before the checks: a refusal for want of scope or facility is audited too.
-    const state: RequestSecurity = { principal, patients: new Set(patientsInUrl(what, q < 0 ? '' : req.originalUrl.slice(q + 1))) };
+    const state: RequestSecurity = { principal, patients: new Set(patientsInUrl(what, q < 0 ? '' : url.slice(q + 1))) };
     if (!what.unaudited) {
       res.on('finish', () => {
         const location = res.getHeader('location');
@@ -63,7 +72,7 @@ export function guard(deps: GuardDeps) {
           principal,
           ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
           patients: state.patients,
-          ...(what.interaction.startsWith('search') && q >= 0 ? { query: req.originalUrl.slice(q + 1) } : {}),
+          ...(what.interaction.startsWith('search') && q >= 0 ? { query: url.slice(q + 1) } : {}),
           ...(what.type ? { target: what.id ? `${what.type}/${what.id}` : what.type } : {}),
           recorded: new Date().toISOString(),
         });
@@ -72,7 +81,7 @@ export function guard(deps: GuardDeps) {
     try {
       if (what.type && what.needs) requirePermission(principal, what.type, what.needs);
       else if (what.type === 'AuditEvent') requirePermission(principal, what.type, 's');
-      if (req.method !== 'GET' && req.method !== 'HEAD') checkNamedFacility(principal, req.header('x-facility-code'));
+      if (req.method !== 'GET' && req.method !== 'HEAD') checkNamedFacility(principal, single(req.headers['x-facility-code']));
     } catch (e) {
       return refuse(res, 403, 'forbidden', (e as Error).message);
     }

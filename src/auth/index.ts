@@ -1,5 +1,7 @@
 import type { CapabilityStatementRestSecurity } from 'fhir/r4';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type express from 'express';
+import type { Request } from 'express';
 import helmet from 'helmet';
 import type { Db } from '../store/db';
 import type { Logger } from '../logger';
@@ -8,7 +10,7 @@ import { AuditTrail } from './audit';
 import { auditEventRouter } from './audit-search';
 import { ClientRegistry } from './clients';
 import type { SecurityConfig } from './config';
-import { guard } from './guard';
+import { guard, type Guard } from './guard';
 import { SigningKeys } from './keys';
 import { originOf, securityRouter, smartConfiguration } from './routes';
 import { openSharedState, type SharedState } from './shared-state';
@@ -21,10 +23,12 @@ import { TokenService } from './tokens';
  */
 export interface Security {
   enabled: boolean;
-  /** helmet's headers and, when CORS_ORIGINS lists origins, CORS for them. */
-  edge: express.RequestHandler[];
+  /** helmet's headers and, when CORS_ORIGINS lists origins, CORS for them (on node's request and response). */
+  edge: EdgeHandler[];
   /** Discovery, JWKS, token endpoint, then the guard: mounted before every other router. */
   routers: express.RequestHandler[];
+  /** The guard alone, for a path that does not go through Express (src/api/fast-path.ts). */
+  guard?: Guard;
   capability?: (req: Request) => CapabilityStatementRestSecurity;
   clients?: ClientRegistry;
   keys?: SigningKeys;
@@ -33,8 +37,11 @@ export interface Security {
   close(): Promise<void>;
 }
 
-function cors(origins: string[]): express.RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
+export type EdgeHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/** On node's request and response, so a path in front of Express runs it too. */
+function cors(origins: string[]) {
+  return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
     const origin = req.headers.origin;
     if (!origin || !origins.includes(origin)) return next();
     res.setHeader('Access-Control-Allow-Origin', origin);
@@ -43,13 +50,14 @@ function cors(origins: string[]): express.RequestHandler {
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
     res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Accept, If-Match, If-None-Exist, If-None-Match, Prefer, X-Facility-Code');
     res.setHeader('Access-Control-Max-Age', '600');
-    res.status(204).end();
+    res.statusCode = 204;
+    res.end();
   };
 }
 
 /** `origin`: the public origin derived from BASE_URL (its FHIR base minus `/fhir`). */
 export async function openSecurity(cfg: SecurityConfig, deps: { db: Db; redisUrl?: string; baseUrl?: string; allowedHosts?: string[]; log: Logger }): Promise<Security> {
-  const edge: express.RequestHandler[] = [
+  const edge: EdgeHandler[] = [
     helmet({
       contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
       // Browser apps of the listed origins must be allowed to read the answers.
@@ -67,9 +75,10 @@ export async function openSecurity(cfg: SecurityConfig, deps: { db: Db; redisUrl
   const tokens = new TokenService({ clients, keys, state, tokenSeconds: cfg.tokenSeconds, ownFacilityOnly: cfg.read === 'own-facility' });
   const audit = new AuditTrail((rows) => insertAuditRows(deps.db, rows), cfg.auditQueueMax, deps.log);
   const origin = deps.baseUrl?.replace(/\/fhir\/?$/, '');
+  const guarded = guard({ tokens, state, audit, rateBurst: cfg.rateBurst, ratePerSecond: cfg.ratePerSecond });
   const routers = [
     securityRouter({ tokens, keys, ...(origin ? { origin } : {}) }),
-    guard({ tokens, state, audit, rateBurst: cfg.rateBurst, ratePerSecond: cfg.ratePerSecond }),
+    guarded,
     // Behind the guard: only admins reach the trail.
     auditEventRouter(deps.db, { ...(deps.baseUrl ? { baseUrl: deps.baseUrl } : {}), ...(deps.allowedHosts ? { allowedHosts: deps.allowedHosts } : {}) }),
   ];
@@ -90,6 +99,7 @@ export async function openSecurity(cfg: SecurityConfig, deps: { db: Db; redisUrl
     enabled: true,
     edge,
     routers,
+    guard: guarded,
     capability,
     clients,
     keys,

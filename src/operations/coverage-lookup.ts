@@ -34,6 +34,7 @@ const definition: OperationDefinition = {
 
 export const coverageLookupOperation: FhirOperation = {
   definition,
+  fastPath: true,
   async handle(input, { lookup }) {
     if (!lookup) throw new FhirError(501, 'the insurance card lookup is not set up in this gateway', 'not-supported');
     const one = (n: string) => String(input.params.get(n)?.[0] ?? '');

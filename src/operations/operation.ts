@@ -35,6 +35,12 @@ export interface OperationServices {
 export interface FhirOperation {
   definition: OperationDefinition;
   /**
+   * Answered in front of Express when asked by a plain GET in JSON (src/api/fast-path.ts): for
+   * a type-level operation on a hot path whose answer links nothing back to the gateway (it is
+   * given no `base`).
+   */
+  fastPath?: true;
+  /**
    * The answer as a resource, or as its JSON text when the operation already has it (a cached
    * `$summary`), then perhaps with that text gzip-compressed too (see sendResource).
    */

@@ -73,4 +73,26 @@ const REDIS = process.env.REDIS_URL;
     await keyless.close();
     fake.fault = 'none';
   });
+
+  it('an entry read again is the one opened before; a newer write, by this gateway or another, is read as written', async () => {
+    const k = `memo-${Date.now()}`;
+    const one = new RedisLookupCache(REDIS!, key);
+    const two = new RedisLookupCache(REDIS!, key);
+    await one.connect();
+    await two.connect();
+    try {
+      const first = { answer: { card: { maKetQua: '000' } }, fetchedAt: 1 } as never;
+      await one.put(k, first, 60);
+      const read = await one.get(k);
+      expect(read).toEqual(first);
+      expect(await one.get(k)).toBe(read); // the same text: not opened again
+      await two.put(k, { answer: { card: { maKetQua: '010' } }, fetchedAt: 2 } as never, 60);
+      expect(await one.get(k)).toMatchObject({ answer: { card: { maKetQua: '010' } }, fetchedAt: 2 });
+      await redis.set(`fhir:lookup:${k}`, 'g1:AAAA'); // a damaged entry is a miss, not the last good one
+      expect(await one.get(k)).toBeUndefined();
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
 });
