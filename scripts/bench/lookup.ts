@@ -12,8 +12,9 @@ import { benchGateway, percentile, round } from './common';
 
 /**
  * npm run bench:lookup — the insurance card lookup (needs REDIS_URL):
- *   1. cached lookups (autocannon in its own process, 50 connections) against a baseline in the
- *      same run: a bare node:http handler answering with one Redis GET of the same entry;
+ *   1. cached lookups (autocannon in its own process, 50 connections) against baselines in the
+ *      same run: a bare node:http handler answering with one Redis GET of the same entry, and of
+ *      a value as large as the answer; and the same lookups through Express (FAST_PATH=off);
  *   2. 200 distinct uncached lookups, 50 at a time, against the fake portal answering in 50 ms:
  *      throughput against the bulkhead's bound (VSS_MAX_CONCURRENT / 50 ms);
  *   3. p99 with the portal down (connection refused) and the answer cached (stale);
@@ -92,18 +93,34 @@ async function main() {
     if (first.status !== 200) throw new Error(`warm-up lookup answered ${first.status}`);
     const key = `fhir:lookup:${lookupKey(parseLookupQuery(cached.cccd, cached.hoTen, '1985-03-15'), cacheKey)}`;
     if (!(await redis.get(key))) throw new Error('the lookup did not reach Redis');
-    const bare = createServer((_req, res) => {
-      redis.get(key).then((v) => res.writeHead(200, { 'content-type': 'application/json' }).end(v));
-    });
-    await new Promise<void>((r) => bare.listen(0, '127.0.0.1', () => r()));
-    const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
+    // The same GET with a value as large as the answer: what sending the answer's bytes costs by itself.
+    const answerKey = `bench:lookup:answer:${base}`;
+    await redis.set(answerKey, await first.text(), { EX: 600 });
+    const bareServer = async (k: string) => {
+      const server = createServer((_req, res) => {
+        redis.get(k).then((v) => res.writeHead(200, { 'content-type': 'application/json' }).end(v));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+    };
+    const bare = await bareServer(key);
+    const bareSized = await bareServer(answerKey);
+    // The same gateway with FAST_PATH=off (Express answers), on the same Redis entry.
+    const viaExpress = await benchGateway('embedded', { redisUrl, lookup: lookup({}), fastPath: false });
     await cannon(gw.url + path(cached), 2); // warm-up
-    const baseline = await cannon(bareUrl);
+    await cannon(viaExpress.gw.url + path(cached), 2);
+    const baseline = await cannon(bare.url);
     const hits = await cannon(gw.url + path(cached));
-    bare.close();
-    if (hits.non2xx || hits.errors) throw new Error('non-2xx answers or errors during the cached run');
-    console.log(`baseline (bare node:http + one Redis GET of the entry): ${round(baseline.requests.average)} req/s, p99 ${baseline.latency.p99} ms, CPU ${round(baseline.cpuMsPerRequest, 3)} ms/request`);
+    const sized = await cannon(bareSized.url);
+    const express = await cannon(viaExpress.gw.url + path(cached));
+    bare.server.close();
+    bareSized.server.close();
+    await viaExpress.stop();
+    if (hits.non2xx || hits.errors || express.non2xx) throw new Error('non-2xx answers or errors during the cached run');
+    console.log(`baseline (bare node:http + one Redis GET of the entry, ${(await redis.get(key))!.length} B): ${round(baseline.requests.average)} req/s, p99 ${baseline.latency.p99} ms, CPU ${round(baseline.cpuMsPerRequest, 3)} ms/request`);
+    console.log(`baseline with a value the answer's size (${(await redis.get(answerKey))!.length} B): ${round(sized.requests.average)} req/s, p99 ${sized.latency.p99} ms, CPU ${round(sized.cpuMsPerRequest, 3)} ms/request`);
     console.log(`cached lookups: ${round(hits.requests.average)} req/s, p50 ${hits.latency.p50} ms, p99 ${hits.latency.p99} ms, CPU ${round(hits.cpuMsPerRequest, 3)} ms/request`);
+    console.log(`cached lookups through Express (FAST_PATH=off): ${round(express.requests.average)} req/s, p99 ${express.latency.p99} ms, CPU ${round(express.cpuMsPerRequest, 3)} ms/request`);
 
     // 2. 200 distinct uncached lookups, 50 at a time, portal answering in 50 ms.
     const cold = Array.from({ length: 200 }, (_, i) => person(base + 1 + i));
@@ -156,6 +173,10 @@ async function main() {
         redis_get_rps: round(baseline.requests.average),
         redis_get_p99_ms: baseline.latency.p99,
         ratio: round(hits.requests.average / baseline.requests.average, 3),
+        answer_sized_get_rps: round(sized.requests.average),
+        ratio_answer_sized: round(hits.requests.average / sized.requests.average, 3),
+        express_rps: round(express.requests.average),
+        express_cpu_ms: round(express.cpuMsPerRequest, 3),
         cached_cpu_ms: round(hits.cpuMsPerRequest, 3),
         redis_get_cpu_ms: round(baseline.cpuMsPerRequest, 3),
         cpu_ratio: round(baseline.cpuMsPerRequest / hits.cpuMsPerRequest, 3),

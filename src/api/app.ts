@@ -78,11 +78,20 @@ export function createApp(deps: AppDeps): express.Express {
  */
 export function cancelReadsOnClose(req: IncomingMessage, res: ServerResponse, next: () => void): void {
   if (req.method !== 'GET' && req.method !== 'HEAD' && !(req.method === 'POST' && (req.url ?? '').split('?')[0]!.endsWith('/_search'))) return next();
-  const gone = new AbortController();
+  let gone: AbortController | undefined;
+  let left = false;
   res.on('close', () => {
-    if (!res.writableFinished) gone.abort();
+    left = !res.writableFinished;
+    if (left) gone?.abort();
   });
-  cancelledWith(gone.signal, next);
+  const signal = () => {
+    if (!gone) {
+      gone = new AbortController();
+      if (left) gone.abort();
+    }
+    return gone.signal;
+  };
+  cancelledWith(signal, next);
 }
 
 /**

@@ -59,7 +59,8 @@ function cors(origins: string[]) {
 export async function openSecurity(cfg: SecurityConfig, deps: { db: Db; redisUrl?: string; baseUrl?: string; allowedHosts?: string[]; log: Logger }): Promise<Security> {
   const edge: EdgeHandler[] = [
     helmet({
-      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      // An API answers data, never pages: nothing may load and nothing may frame it (helmet's page-oriented defaults were 300 bytes on every answer).
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
       // Browser apps of the listed origins must be allowed to read the answers.
       crossOriginResourcePolicy: { policy: cfg.corsOrigins.length ? 'cross-origin' : 'same-origin' },
     }),

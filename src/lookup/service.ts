@@ -176,7 +176,7 @@ export class CardLookupService {
   private answer(q: LookupQuery, entry: CachedAnswer, ageSeconds: number | undefined, notes: Issue[]): LookupResult {
     const source = ageSeconds === undefined ? 'portal' : 'cache';
     // The portal's answer is named by its query and the time it was fetched; the notes carry a stale answer's age.
-    const memo = JSON.stringify([q, entry.fetchedAt, source, notes]);
+    const memo = [q.identifier, q.name, q.birthdate, q.history, entry.fetchedAt, source, notes.length ? JSON.stringify(notes) : ''].join('\u001f');
     let r = this.rendered.get(memo);
     if (!r) {
       r = render(q, entry, source, notes);
