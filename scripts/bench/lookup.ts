@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient } from 'redis';
 import { loadConfig, type LookupConfig } from '../../src/config';
@@ -15,8 +16,9 @@ import { benchGateway, percentile, round } from './common';
  *   1. cached lookups (autocannon in its own process, 50 connections) against baselines in the
  *      same run: a bare node:http handler answering with one Redis GET of the same entry, and of
  *      a value as large as the answer; and the same lookups through Express (FAST_PATH=off);
- *   2. 200 distinct uncached lookups, 50 at a time, against the fake portal answering in 50 ms:
- *      throughput against the bulkhead's bound (VSS_MAX_CONCURRENT / 50 ms);
+ *   2. 200 distinct uncached lookups, 50 at a time, against the fake portal (its own process)
+ *      answering in 50 ms: throughput against the bulkhead's bound (VSS_MAX_CONCURRENT / 50 ms),
+ *      and how much of the run the bulkhead's slots were busy at the portal;
  *   3. p99 with the portal down (connection refused) and the answer cached (stale);
  *   4. p99 with the portal hanging and nothing cached (503 within VSS_TIMEOUT_MS).
  */
@@ -42,25 +44,16 @@ async function cannon(url: string, seconds = DURATION): Promise<Cannon> {
   return { ...c, cpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, c.requests.total) };
 }
 
-/** `total` requests from `concurrency` workers; latencies in ms and the wall time. */
-async function load(urls: string[], concurrency: number): Promise<{ ms: number[]; statuses: Map<number, number>; wallMs: number }> {
-  const ms: number[] = [];
-  const statuses = new Map<number, number>();
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < urls.length) {
-        const url = urls[next++]!;
-        const t = performance.now();
-        const r = await fetch(url);
-        await r.arrayBuffer();
-        ms.push(performance.now() - t);
-        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      }
-    }),
-  );
-  return { ms, statuses, wallMs: performance.now() - t0 };
+/** Every URL, `concurrency` at a time, from a client process of its own; latencies in ms, statuses and the wall time. */
+async function load(urls: string[], concurrency: number): Promise<{ ms: number[]; statuses: Map<number, number>; wallMs: number; cpuMs: number }> {
+  const client = fork(join(__dirname, 'load-client.js'));
+  const cpu = process.cpuUsage();
+  const r = await new Promise<{ ms: number[]; statuses: Record<string, number>; wallMs: number }>((resolve) => {
+    client.once('message', resolve);
+    client.send({ urls, concurrency });
+  });
+  const used = process.cpuUsage(cpu);
+  return { ms: r.ms, statuses: new Map(Object.entries(r.statuses).map(([k, v]) => [Number(k), v])), wallMs: r.wallMs, cpuMs: (used.user + used.system) / 1000 };
 }
 
 const path = (p: FakePerson) => `/fhir/Coverage/$lookup?identifier=${p.cccd}&name=${encodeURIComponent(p.hoTen)}&birthdate=1985-03-15`;
@@ -122,27 +115,34 @@ async function main() {
     console.log(`cached lookups: ${round(hits.requests.average)} req/s, p50 ${hits.latency.p50} ms, p99 ${hits.latency.p99} ms, CPU ${round(hits.cpuMsPerRequest, 3)} ms/request`);
     console.log(`cached lookups through Express (FAST_PATH=off): ${round(express.requests.average)} req/s, p99 ${express.latency.p99} ms, CPU ${round(express.cpuMsPerRequest, 3)} ms/request`);
 
-    // 2. 200 distinct uncached lookups, 50 at a time, portal answering in 50 ms.
+    // 2. 200 distinct uncached lookups, 50 at a time, against a portal in its own process answering in 50 ms.
     const cold = Array.from({ length: 200 }, (_, i) => person(base + 1 + i));
-    fake.persons.push(...cold);
-    fake.latencyMs = 50;
+    const portal = fork(join(__dirname, 'fake-portal.js'), [String(base + 1), String(cold.length), '50']);
+    const portalUrl = await new Promise<string>((resolve) => portal.once('message', (m: { url: string }) => resolve(m.url)));
+    const uncachedGw = await benchGateway('embedded', { redisUrl, lookup: lookup({ vssBaseUrl: portalUrl }) });
     const maxConcurrent = loadConfig({}).lookup.maxConcurrent;
-    const uCpu = process.cpuUsage();
-    const u = await load(cold.map((p) => gw.url + path(p)), 50);
-    const uUsed = process.cpuUsage(uCpu);
-    // Gateway, fake portal and client share this process: an upper bound of the gateway's own cost.
-    const uCpuMs = (uUsed.user + uUsed.system) / 1000 / cold.length;
+    const u = await load(cold.map((p) => uncachedGw.gw.url + path(p)), 50);
+    const stats = await new Promise<{ calls: number; maxInFlight: number; busyMs: number }>((resolve) => {
+      portal.once('message', resolve);
+      portal.send('stats');
+    });
+    // The gateway's process alone (its embedded store's thread included).
+    const uCpuMs = u.cpuMs / cold.length;
     const uRate = (u.ms.length / u.wallMs) * 1000;
-    const bound = maxConcurrent / (fake.latencyMs / 1000);
+    const bound = maxConcurrent / 0.05;
+    // The bulkhead is the bound when its slots are busy at the portal nearly all the time.
+    const occupancy = stats.busyMs / (u.wallMs * maxConcurrent);
+    const portalMs = stats.busyMs / Math.max(1, stats.calls);
     // On a starved machine portal calls time out and the breaker opens: counted, not hidden.
     const uFailed = cold.length - (u.statuses.get(200) ?? 0);
-    console.log(`uncached lookups (portal 50 ms, bulkhead ${maxConcurrent}): ${round(uRate)} lookups/s (bulkhead bound ${bound}/s), p50 ${round(percentile(u.ms, 50))} ms, p99 ${round(percentile(u.ms, 99))} ms, most portal calls in flight ${fake.maxInFlight}, not 200: ${uFailed}, CPU ${round(uCpuMs, 2)} ms/lookup (gateway + fake portal + client; the bulkhead bound needs < ${round(1000 / bound, 1)} ms)`);
+    console.log(`uncached lookups (portal 50 ms, bulkhead ${maxConcurrent}): ${round(uRate)} lookups/s (bulkhead bound ${bound}/s; at the portal's measured ${round(portalMs, 1)} ms a call, ${round(maxConcurrent / portalMs * 1000)}/s), bulkhead slots busy at the portal ${round(occupancy * 100)} % of the run, p50 ${round(percentile(u.ms, 50))} ms, p99 ${round(percentile(u.ms, 99))} ms, most portal calls in flight ${stats.maxInFlight}, not 200: ${uFailed}, CPU ${round(uCpuMs, 2)} ms/lookup (the gateway's process)`);
+    portal.disconnect();
     // The cards are kept after the answers; written before the next runs so they do not share the thread with them.
     const tKeep = performance.now();
-    await gw.lookup.flush();
+    await uncachedGw.gw.lookup.flush();
     const keepMs = performance.now() - tKeep;
     console.log(`keeping the 200 cards (Patient, Coverage, branch; MPI linking) after the last answer: ${round(keepMs)} ms`);
-    fake.latencyMs = 0;
+    await uncachedGw.stop();
 
     // 3. Portal down (connection refused), answers cached but no longer fresh: stale answers.
     const stale = await benchGateway('embedded', { redisUrl, lookup: lookup({ freshSeconds: 0 }) });
@@ -184,6 +184,8 @@ async function main() {
         uncached_cpu_ms: round(uCpuMs, 2),
         uncached_rps: round(uRate),
         bulkhead_bound_rps: bound,
+        bulkhead_occupancy: round(occupancy, 3),
+        portal_ms: round(portalMs, 1),
         uncached_p99_ms: round(percentile(u.ms, 99)),
         keep_after_ms: round(keepMs),
         down_warm_p99_ms: down.latency.p99,

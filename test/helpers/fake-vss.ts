@@ -48,6 +48,8 @@ export class FakeVss {
   readonly formats: string[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  /** Milliseconds spent answering lookups, summed over calls (busy time / wall time = calls in flight on average). */
+  busyMs = 0;
   private readonly tokens = new Set<string>();
   private server!: Server;
   private readonly sockets = new Set<Socket>();
@@ -77,6 +79,7 @@ export class FakeVss {
     this.calls.token = this.calls.lookup = this.calls.history = 0;
     this.formats.length = 0;
     this.maxInFlight = 0;
+    this.busyMs = 0;
   }
 
   /** Revokes every token, as when they expire server-side before the client expected. */
@@ -113,6 +116,7 @@ export class FakeVss {
     history ? this.calls.history++ : this.calls.lookup++;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const started = performance.now();
     try {
       const fault = this.takeFault();
       if (this.latencyMs) await sleep(this.latencyMs);
@@ -160,6 +164,7 @@ export class FakeVss {
       });
     } finally {
       this.inFlight--;
+      this.busyMs += performance.now() - started;
     }
   }
 }
