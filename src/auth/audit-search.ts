@@ -206,7 +206,7 @@ export function auditEventRouter(db: Db, deps: PublicBase): express.Router {
     return search(req, res, [...rawParams(req), ...form]);
   });
   r.get('/AuditEvent/:id', (req, res) => read(req, res, req.params.id!));
-  r.get('/fhir/AuditEvent/:id/_history/1', (req, res) => read(req, res, req.params.id!));
+  r.get('/AuditEvent/:id/_history/1', (req, res) => read(req, res, req.params.id!));
   const refuse = () => {
     throw new FhirError(405, 'AuditEvents are recorded by the gateway itself: the trail can be searched and read, not written, versioned or given operations', 'not-supported');
   };
