@@ -9,7 +9,7 @@ import { benchGateway, CORPORA, round, syntheaFiles } from './common';
 
 /**
  * npm run bench:read — autocannon (in its own process), 50 connections, against
- *   GET /fhir/Patient/{id}          (served from the cache)
+ *   GET /fhir/Patient/{id}          (served from the cache, on the fast path; and through Express)
  *   GET /fhir/Patient?identifier=…  (a token search, from the database)
  * Baseline in the same run: a bare Express handler returning the same bytes as the read; and,
  * for reference, a bare node:http handler (what no framework at all costs on this machine).
@@ -61,13 +61,16 @@ async function main() {
     const baseline = await cannon(baseUrl);
     const nodeHttp = await cannon(plainUrl);
     const read = await cannon(readUrl);
+    // The same read through Express: any `_` parameter is left to it (FAST_PATH=off sends every request there).
+    const viaExpress = await cannon(`${readUrl}?_pretty=false`);
     const tok = await cannon(searchUrl);
     server.close();
     plain.close();
-    if (read.non2xx || tok.non2xx || read.errors || tok.errors) throw new Error('non-2xx answers or errors during the run');
+    if (read.non2xx || tok.non2xx || viaExpress.non2xx || read.errors || tok.errors) throw new Error('non-2xx answers or errors during the run');
     console.log(`baseline (bare Express, same ${bytes.length} bytes): ${round(baseline.requests.average)} req/s, p99 ${baseline.latency.p99} ms`);
     console.log(`reference (bare node:http, same bytes): ${round(nodeHttp.requests.average)} req/s, p99 ${nodeHttp.latency.p99} ms`);
     console.log(`read Patient/{id} (cached): ${round(read.requests.average)} req/s, p50 ${read.latency.p50} ms, p99 ${read.latency.p99} ms`);
+    console.log(`the same read through Express (?_pretty=false): ${round(viaExpress.requests.average)} req/s, p50 ${viaExpress.latency.p50} ms, p99 ${viaExpress.latency.p99} ms`);
     console.log(`token search Patient?identifier: ${round(tok.requests.average)} req/s, p50 ${tok.latency.p50} ms, p99 ${tok.latency.p99} ms`);
     console.log(
       JSON.stringify({
@@ -76,6 +79,8 @@ async function main() {
         baseline_rps: round(baseline.requests.average),
         ratio: round(read.requests.average / baseline.requests.average, 3),
         p99_ms: read.latency.p99,
+        express_path_rps: round(viaExpress.requests.average),
+        express_path_p99_ms: viaExpress.latency.p99,
         search_rps: round(tok.requests.average),
         search_p99_ms: tok.latency.p99,
         node_http_rps: round(nodeHttp.requests.average),

@@ -7,18 +7,21 @@ import { parseOperationInput, type FhirOperation, type OperationServices } from 
 import { checkType, parseQueryString } from '../service/resources';
 import type { RawParams } from '../store/search/query';
 import { RETRY_AFTER_SECONDS, cancelReadsOnClose, errorAnswer } from './app';
+import { versionHeaders } from './fhir-router';
 import { formatFor, visible } from './format';
 import { instrument, type Metrics } from './metrics';
 
 /**
- * A path in front of Express for the operations that declare `fastPath` (`Coverage/$lookup`,
- * asked at every reception desk). Express's routing and response helpers cost a cached lookup
- * more than the lookup itself (bench:read: bare Express answers 0.21× what bare node:http
- * does). This path runs the very same steps, in the same order, on node's request and
- * response: metrics, edge headers, the security guard (token, rate, scope, audit), read
- * cancellation, the operation's own parameter check and handler, the view rules. Anything it
- * does not handle exactly as Express would (another method, a body, a `_format` or other
- * `_` parameter, an Accept other than JSON) goes to Express untouched.
+ * A path in front of Express for the two requests a connected facility makes most and waits on:
+ * a plain read of a resource (`GET /fhir/{type}/{id}`, mostly answered from the cache) and the
+ * operations that declare `fastPath` (`Coverage/$lookup`, asked at every reception desk).
+ * Express's routing and response helpers cost such a request more than its own work (bench:read:
+ * bare Express answers 0.21× what bare node:http does). This path runs the very same steps, in
+ * the same order, on node's request and response: metrics, edge headers, the security guard
+ * (token, rate, scope, audit), read cancellation, the read or the operation (its own parameter
+ * check and handler), the view rules. Anything it does not handle exactly as Express would
+ * (another method, a body, a `_format` or other `_` parameter, an Accept other than JSON, a
+ * conditional read, a malformed id or query) goes to Express untouched.
  */
 
 type Step = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => unknown;
@@ -33,25 +36,24 @@ export interface FastPathDeps {
   services: OperationServices;
 }
 
-interface FastRequest {
-  op: FhirOperation;
-  type: string;
-  params: RawParams;
-}
+type FastRequest = { kind: 'operation'; op: FhirOperation; type: string; params: RawParams } | { kind: 'read'; type: string; id: string };
 
-const TYPE_OPERATION = /^\/fhir\/([A-Z][A-Za-z]*)\/\$([A-Za-z][A-Za-z-]*)$/;
+const TYPE_AND_NEXT = /^\/fhir\/([A-Z][A-Za-z]*)\/([^/]+)$/;
+const OPERATION = /^\$[A-Za-z][A-Za-z-]*$/;
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+/** Served by routers of their own in front of the FHIR router (AuditEvent: src/auth/audit-search.ts). */
+const OWN_ROUTERS = new Set(['AuditEvent']);
 
-/** What a request asks of a fast-path operation, or undefined when Express should answer it. */
+/** What a request asks of the fast path (a read, or a fast-path operation), or undefined when Express should answer it. */
 export function fastRequest(req: IncomingMessage): FastRequest | undefined {
   if (req.method !== 'GET') return undefined;
-  const length = req.headers['content-length'];
-  if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) return undefined;
+  const h = req.headers;
+  if (h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')) return undefined;
   const url = req.url ?? '';
   const q = url.indexOf('?');
-  const m = TYPE_OPERATION.exec(q < 0 ? url : url.slice(0, q));
+  const m = TYPE_AND_NEXT.exec(q < 0 ? url : url.slice(0, q));
   if (!m) return undefined;
-  const op = findOperation(m[2]!, 'type', m[1]);
-  if (!op?.fastPath) return undefined;
+  const [, type, next] = m as unknown as [string, string, string];
   let params: RawParams;
   try {
     params = parseQueryString(q < 0 ? '' : url.slice(q + 1));
@@ -59,8 +61,14 @@ export function fastRequest(req: IncomingMessage): FastRequest | undefined {
     return undefined; // Express says what is wrong with the query
   }
   if (params.some(([name]) => name.startsWith('_'))) return undefined;
-  if (formatFor(undefined, req.headers.accept) !== 'json') return undefined;
-  return { op, type: m[1]!, params };
+  if (formatFor(undefined, h.accept) !== 'json') return undefined;
+  if (OPERATION.test(next)) {
+    const op = findOperation(next.slice(1), 'type', type);
+    return op?.fastPath ? { kind: 'operation', op, type, params } : undefined;
+  }
+  // Conditional reads (a 304 may be due) and the types other routers serve stay with Express.
+  if (!ID.test(next) || OWN_ROUTERS.has(type) || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined) return undefined;
+  return { kind: 'read', type, id: next };
 }
 
 function send(res: ServerResponse, status: number, json: string): void {
@@ -83,12 +91,18 @@ export function withFastPath(app: RequestListener, deps: FastPathDeps): RequestL
 
   const answer = async (req: IncomingMessage, res: ServerResponse, f: FastRequest) => {
     checkType(f.type);
+    if (f.kind === 'read') {
+      const v = await deps.services.resources.read(f.type, f.id);
+      versionHeaders(res, v);
+      const seen = visible(undefined, { json: v.json });
+      return send(res, 200, seen.json ?? JSON.stringify(seen.resource));
+    }
     const input = parseOperationInput(f.op.definition, f.params, undefined);
     const lang = req.headers['accept-language'];
     const out = await f.op.handle({ ...input, resourceType: f.type, ...(lang ? { acceptLanguage: lang } : {}) }, deps.services);
     for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
-    const v = 'resource' in out ? visible(out.resource) : visible(undefined, out);
-    send(res, out.status ?? 200, v.json ?? (v.gzip ? gunzipSync(v.gzip).toString('utf8') : JSON.stringify(v.resource)));
+    const seen = 'resource' in out ? visible(out.resource) : visible(undefined, out);
+    send(res, out.status ?? 200, seen.json ?? (seen.gzip ? gunzipSync(seen.gzip).toString('utf8') : JSON.stringify(seen.resource)));
   };
 
   return (req, res) => {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import { parseJsonBody } from '../fhir/json';
@@ -71,7 +72,8 @@ function context(req: Request, deps: FhirRouterDeps): WriteContext {
 
 const base = fhirBase;
 
-function versionHeaders(res: Response, v: { versionId: number; lastUpdated: string }): void {
+/** ETag and Last-Modified of a version (node's response: the fast path sends them too). */
+export function versionHeaders(res: ServerResponse, v: { versionId: number; lastUpdated: string }): void {
   res.setHeader('ETag', etag(v.versionId));
   res.setHeader('Last-Modified', new Date(v.lastUpdated).toUTCString());
 }
