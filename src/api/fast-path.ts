@@ -4,7 +4,7 @@ import type { Guard } from '../auth/guard';
 import type { Logger } from '../logger';
 import { findOperation } from '../operations';
 import { parseOperationInput, type FhirOperation, type OperationServices } from '../operations/operation';
-import { checkType, parseQueryString } from '../service/resources';
+import { checkType, hasIdShape, parseQueryString } from '../service/resources';
 import type { RawParams } from '../store/search/query';
 import { RETRY_AFTER_SECONDS, cancelReadsOnClose, errorAnswer } from './app';
 import { versionHeaders } from './fhir-router';
@@ -40,7 +40,6 @@ type FastRequest = { kind: 'operation'; op: FhirOperation; type: string; params:
 
 const TYPE_AND_NEXT = /^\/fhir\/([A-Z][A-Za-z]*)\/([^/]+)$/;
 const OPERATION = /^\$[A-Za-z][A-Za-z-]*$/;
-const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 /** Served by routers of their own in front of the FHIR router (AuditEvent: src/auth/audit-search.ts). */
 const OWN_ROUTERS = new Set(['AuditEvent']);
 
@@ -67,7 +66,7 @@ export function fastRequest(req: IncomingMessage): FastRequest | undefined {
     return op?.fastPath ? { kind: 'operation', op, type, params } : undefined;
   }
   // Conditional reads (a 304 may be due) and the types other routers serve stay with Express.
-  if (!ID.test(next) || OWN_ROUTERS.has(type) || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined) return undefined;
+  if (!hasIdShape(next) || OWN_ROUTERS.has(type) || h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined) return undefined;
   return { kind: 'read', type, id: next };
 }
 

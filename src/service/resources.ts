@@ -34,12 +34,15 @@ export interface ReadResult {
 
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
+/** Whether `id` has FHIR's id shape (which also means it needs no URL decoding). */
+export const hasIdShape = (id: string): boolean => ID_RE.test(id);
+
 export function checkType(type: string): void {
   if (!isResourceType(type)) throw new FhirError(404, `'${type}' is not a FHIR R4 resource type`, 'not-supported');
 }
 
 export function checkId(id: string): void {
-  if (!ID_RE.test(id)) throw badRequest(`'${id}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .)`);
+  if (!hasIdShape(id)) throw badRequest(`'${id}' is not a valid resource id (1-64 of A-Z a-z 0-9 - .)`);
   // FHIR's id pattern allows them, but as URL path segments they mean "this" and "parent":
   // `Patient/..` cannot be linked to, and a proxy or client normalises it to another resource.
   if (id === '.' || id === '..') throw badRequest(`'${id}' is not accepted as a resource id: it is a relative path segment`);

@@ -151,6 +151,7 @@ describe('Coverage/$lookup answers the same in front of Express as through it', 
       ['a deleted resource', '/fhir/Patient/fp-2', {}, 410],
       ['an unknown type', '/fhir/Patientx/fp-1', {}, 404],
       ['a malformed id', '/fhir/Patient/fp_1', {}, 400],
+      ['a percent-encoded id', '/fhir/Patient/fp%2D1', {}, 200],
       ['a conditional read', '/fhir/Patient/fp-1', { 'if-none-match': 'W/"1"' }, 304],
       ['a read with _summary', '/fhir/Patient/fp-1?_summary=true', {}, 200],
     ];
