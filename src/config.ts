@@ -131,7 +131,7 @@ const schema = z.object({
   vssBreakerFailures: fromEnv('VSS_BREAKER_FAILURES', uint().refine((n) => n >= 1, 'must be at least 1').default(5)),
   /** Pause of an open circuit before one call probes the portal again. */
   vssBreakerPauseMs: fromEnv('VSS_BREAKER_PAUSE_MS', uint().refine((n) => n >= 1, 'must be at least 1').default(10_000)),
-  /** Plain JSON GETs of hot operations (Coverage/$lookup) answered in front of Express, through the same steps (`off`: Express answers all). */
+  /** Plain JSON reads and GETs of hot operations (Coverage/$lookup) answered in front of Express, through the same steps (`off`: Express answers all). */
   fastPath: fromEnv('FAST_PATH', z.enum(['on', 'off']).default('on').transform((v) => v === 'on')),
   lookupFreshSeconds: fromEnv('LOOKUP_FRESH_SECONDS', uint().default(6 * 3600)),
   lookupStaleSeconds: fromEnv('LOOKUP_STALE_SECONDS', uint().default(7 * 86400)),

@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './api/app';
 import { withFastPath } from './api/fast-path';
+import { operationServices } from './operations/operation';
 import { openSecurity, type Security } from './auth';
 import { exposureCheck } from './auth/config';
 import { mllpSecurity } from './auth/mllp';
@@ -151,8 +152,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     ...(linker ? { linker } : {}),
     extraRouters: [ingestRouter({ intake, messages, backlog: workers, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}), allowedHosts: config.allowedHosts, bodyLimit: config.ingestBodyLimit, hl7: config.hl7, defaultFacility: config.defaultFacility, ...(config.dicomWadoRsBase ? { dicomWadoRsBase: config.dicomWadoRsBase } : {}) })],
   });
-  const services = { resources, ...(lookup ? { lookup } : {}), ...(linker ? { linker } : {}) };
-  const server: Server = createServer(config.fastPath ? withFastPath(app, { metrics, log, edge: security.edge, ...(security.guard ? { guard: security.guard } : {}), services }) : app);
+  const server: Server = createServer(config.fastPath ? withFastPath(app, { metrics, log, edge: security.edge, ...(security.guard ? { guard: security.guard } : {}), services: operationServices({ resources, lookup, linker }) }) : app);
   server.requestTimeout = 120_000;
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -28,6 +28,8 @@ import { benchGateway, percentile, round } from './common';
 const run = promisify(execFile);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const TIMEOUT_MS = 3000;
+/** The fake portal's answer time in the uncached run. */
+const PORTAL_MS = 50;
 
 interface Cannon {
   requests: { average: number; total: number };
@@ -120,25 +122,27 @@ async function main() {
 
     // 2. 200 distinct uncached lookups, 50 at a time, against a portal in its own process answering in 50 ms.
     const cold = Array.from({ length: 200 }, (_, i) => person(base + 1 + i));
-    const portal = fork(join(__dirname, 'fake-portal.js'), [String(base + 1), String(cold.length), '50']);
+    const portal = fork(join(__dirname, 'fake-portal.js'), [String(base + 1), String(cold.length), String(PORTAL_MS)]);
     const portalUrl = await new Promise<string>((resolve) => portal.once('message', (m: { url: string }) => resolve(m.url)));
+    const portalStats = () =>
+      new Promise<{ calls: number; maxInFlight: number; busyMs: number }>((resolve) => {
+        portal.once('message', resolve);
+        portal.send('stats');
+      });
     const uncachedGw = await benchGateway('embedded', { redisUrl, lookup: lookup({ vssBaseUrl: portalUrl }) });
     const maxConcurrent = loadConfig({}).lookup.maxConcurrent;
     const u = await load(cold.map((p) => uncachedGw.gw.url + path(p)), 50);
-    const stats = await new Promise<{ calls: number; maxInFlight: number; busyMs: number }>((resolve) => {
-      portal.once('message', resolve);
-      portal.send('stats');
-    });
+    const stats = await portalStats();
     // The gateway's process alone (its embedded store's thread included).
     const uCpuMs = u.cpuMs / cold.length;
     const uRate = (u.ms.length / u.wallMs) * 1000;
-    const bound = maxConcurrent / 0.05;
+    const bound = maxConcurrent / (PORTAL_MS / 1000);
     // The bulkhead is the bound when its slots are busy at the portal nearly all the time.
     const occupancy = stats.busyMs / (u.wallMs * maxConcurrent);
     const portalMs = stats.busyMs / Math.max(1, stats.calls);
     // On a starved machine portal calls time out and the breaker opens: counted, not hidden.
     const uFailed = cold.length - (u.statuses.get(200) ?? 0);
-    console.log(`uncached lookups (portal 50 ms, bulkhead ${maxConcurrent}): ${round(uRate)} lookups/s (bulkhead bound ${bound}/s; at the portal's measured ${round(portalMs, 1)} ms a call, ${round(maxConcurrent / portalMs * 1000)}/s), bulkhead slots busy at the portal ${round(occupancy * 100)} % of the run, p50 ${round(percentile(u.ms, 50))} ms, p99 ${round(percentile(u.ms, 99))} ms, most portal calls in flight ${stats.maxInFlight}, not 200: ${uFailed}, CPU ${round(uCpuMs, 2)} ms/lookup (the gateway's process)`);
+    console.log(`uncached lookups (portal ${PORTAL_MS} ms, bulkhead ${maxConcurrent}): ${round(uRate)} lookups/s (bulkhead bound ${bound}/s; at the portal's measured ${round(portalMs, 1)} ms a call, ${round(maxConcurrent / portalMs * 1000)}/s), bulkhead slots busy at the portal ${round(occupancy * 100)} % of the run, p50 ${round(percentile(u.ms, 50))} ms, p99 ${round(percentile(u.ms, 99))} ms, most portal calls in flight ${stats.maxInFlight}, not 200: ${uFailed}, CPU ${round(uCpuMs, 2)} ms/lookup (the gateway's process)`);
     // The cards are kept after the answers; written before the next runs so they do not share the thread with them.
     const tKeep = performance.now();
     await uncachedGw.gw.lookup.flush();
@@ -146,23 +150,20 @@ async function main() {
     console.log(`keeping the 200 cards (Patient, Coverage, branch; MPI linking) after the last answer: ${round(keepMs)} ms`);
     // After the kept cards are written, so they do not share the thread with it. Baseline in the same run: the gateway's portal client alone (axios, bulkhead, breaker), the same cards again, 50 asked at a time.
     const direct = new VssClient({ ...lookup({}), baseUrl: portalUrl, maxConcurrent });
-    const dBefore = await new Promise<{ busyMs: number }>((resolve) => {
-      portal.once('message', resolve);
-      portal.send('stats');
-    });
+    const dBefore = await portalStats();
     let nextCard = 0;
     const tDirect = performance.now();
     await Promise.all(
       Array.from({ length: 50 }, async () => {
-        while (nextCard < cold.length) await direct.lookup(parseLookupQuery(cold[nextCard++]!.cccd, cold[0]!.hoTen, '1985-03-15'));
+        while (nextCard < cold.length) {
+          const p = cold[nextCard++]!;
+          await direct.lookup(parseLookupQuery(p.cccd, p.hoTen, '1985-03-15'));
+        }
       }),
     );
     const directMs = performance.now() - tDirect;
     direct.close();
-    const dAfter = await new Promise<{ busyMs: number }>((resolve) => {
-      portal.once('message', resolve);
-      portal.send('stats');
-    });
+    const dAfter = await portalStats();
     const directRate = (cold.length / directMs) * 1000;
     const directOccupancy = (dAfter.busyMs - dBefore.busyMs) / (directMs * maxConcurrent);
     console.log(`baseline: the same 200 cards through the gateway's portal client alone (no HTTP, cache or mapping): ${round(directRate)} lookups/s, slots busy at the portal ${round(directOccupancy * 100)} %`);

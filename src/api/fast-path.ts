@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import type { EdgeHandler } from '../auth';
 import type { Guard } from '../auth/guard';
 import type { Logger } from '../logger';
 import { findOperation } from '../operations';
@@ -16,7 +17,7 @@ import { instrument, type Metrics } from './metrics';
  * a plain read of a resource (`GET /fhir/{type}/{id}`, mostly answered from the cache) and the
  * operations that declare `fastPath` (`Coverage/$lookup`, asked at every reception desk).
  * Express's routing and response helpers cost such a request more than its own work (bench:read:
- * bare Express answers 0.21× what bare node:http does). This path runs the very same steps, in
+ * bare Express answers about a fifth of what bare node:http does). This path runs the very same steps, in
  * the same order, on node's request and response: metrics, edge headers, the security guard
  * (token, rate, scope, audit), read cancellation, the read or the operation (its own parameter
  * check and handler), the view rules. Anything it does not handle exactly as Express would
@@ -30,7 +31,7 @@ export interface FastPathDeps {
   metrics: Metrics;
   log: Logger;
   /** The security layer's edge headers (helmet, CORS), as mounted in the app. */
-  edge: Step[];
+  edge: EdgeHandler[];
   /** The security guard, when AUTH=smart. */
   guard?: Guard;
   services: OperationServices;
@@ -89,13 +90,13 @@ export function withFastPath(app: RequestListener, deps: FastPathDeps): RequestL
   };
 
   const answer = async (req: IncomingMessage, res: ServerResponse, f: FastRequest) => {
-    checkType(f.type);
     if (f.kind === 'read') {
       const v = await deps.services.resources.read(f.type, f.id);
       versionHeaders(res, v);
       const seen = visible(undefined, { json: v.json });
       return send(res, 200, seen.json ?? JSON.stringify(seen.resource));
     }
+    checkType(f.type); // a read checks its own
     const input = parseOperationInput(f.op.definition, f.params, undefined);
     const lang = req.headers['accept-language'];
     const out = await f.op.handle({ ...input, resourceType: f.type, ...(lang ? { acceptLanguage: lang } : {}) }, deps.services);

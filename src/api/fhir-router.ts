@@ -5,7 +5,7 @@ import { parseJsonBody } from '../fhir/json';
 import { badRequest, FhirError, issue, toOperationOutcome } from '../fhir/outcome';
 import { applySummary } from '../fhir/summary';
 import { findOperation } from '../operations';
-import { parseOperationInput, type OperationServices } from '../operations/operation';
+import { operationServices, parseOperationInput } from '../operations/operation';
 import type { CapabilityStatementRestSecurity } from 'fhir/r4';
 import { writingFacility } from '../auth/rules';
 import type { CardLookupService } from '../lookup/service';
@@ -148,7 +148,7 @@ function historyBundle(req: Request, deps: FhirRouterDeps, versions: StoredVersi
 export function fhirRouter(deps: FhirRouterDeps): express.Router {
   const r = express.Router();
   const { resources, bundles } = deps;
-  const services: OperationServices = { resources, ...(deps.lookup ? { lookup: deps.lookup } : {}), ...(deps.linker ? { linker: deps.linker } : {}) };
+  const services = operationServices(deps);
 
   const doSearch = async (req: Request, res: Response, type: string | undefined, params: RawParams) => {
     const strict = prefer(req).handling === 'strict';

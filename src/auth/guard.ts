@@ -26,7 +26,7 @@ function refuse(res: ServerResponse, status: number, code: 'login' | 'forbidden'
   res.end(JSON.stringify(toOperationOutcome([issue('error', code, message)])));
 }
 
-/** Node's request and response, not Express's: the lookup's path in front of Express (src/api/fast-path.ts) runs it too. */
+/** Node's request and response, not Express's: the fast path in front of Express (src/api/fast-path.ts) runs it too. */
 export type Guard = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void) => Promise<void>;
 
 const single = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);

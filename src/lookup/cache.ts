@@ -78,7 +78,8 @@ export class RedisLookupCache implements LookupCache {
   private readonly client;
   /**
    * The last text read per key and what it opened to: a card asked again reads the same text,
-   * and decrypting and parsing it again was a third of a cached lookup's time. Redis stays the
+   * and decrypting and parsing it again was part of the third of a cached lookup's CPU that
+   * its own work took (with mapping and serialising, see src/lookup/service.ts). Redis stays the
    * truth (the text is compared every time), so another gateway's write is seen at once.
    */
   private readonly opened = new LRUCache<string, { raw: string; entry: CachedAnswer }>({ maxSize: OPENED_MAX_CHARS, sizeCalculation: (o) => o.raw.length + 1 });

@@ -65,8 +65,8 @@ export class CardLookupService {
   private readonly pending = new Map<string, AnyResource>();
   /**
    * The same card asked again renders the same Bundle but for its time: kept rendered, a cached
-   * lookup costs a string join instead of mapping and serialising (measured: 0.13 ms of the
-   * 0.45 ms a cached lookup took, see the README's performance section).
+   * lookup costs a string join instead of mapping and serialising (a large share of its CPU in
+   * a profile of bench:lookup, see the README's Insurance card lookup section).
    */
   private readonly rendered = new LRUCache<string, Rendered>({ maxSize: RENDERED_MAX_CHARS, sizeCalculation: (r) => r.parts.reduce((n, p) => n + p.length, 0) + 1 });
   private writing: Promise<void> | undefined;

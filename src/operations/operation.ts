@@ -32,6 +32,11 @@ export interface OperationServices {
   linker?: PatientLinker;
 }
 
+/** The services an operation gets, from the parts the gateway has (the router and the fast path both). */
+export function operationServices(parts: { resources: ResourceService; lookup?: CardLookupService | undefined; linker?: PatientLinker | undefined }): OperationServices {
+  return { resources: parts.resources, ...(parts.lookup ? { lookup: parts.lookup } : {}), ...(parts.linker ? { linker: parts.linker } : {}) };
+}
+
 export interface FhirOperation {
   definition: OperationDefinition;
   /**
